@@ -1,0 +1,273 @@
+// The well-mannered model: a deterministic answer derived from the request, with usage that adds
+// up. It echoes the last user text, honours maxTokens and stopSequences, calls a tool when asked,
+// lets a guardrail intervene on a trigger word and reports prompt-cache reads and writes.
+import { createHash } from 'node:crypto'
+import { stripDirectives } from './scenario.js'
+
+/** The slice of a (validated) Converse request body the model reads. */
+export interface ModelInput {
+  readonly messages?: readonly { readonly role: string; readonly content: readonly Record<string, unknown>[] }[]
+  readonly system?: readonly Record<string, unknown>[]
+  readonly inferenceConfig?: { readonly maxTokens?: number; readonly stopSequences?: readonly string[] }
+  readonly toolConfig?: { readonly tools: readonly Record<string, unknown>[]; readonly toolChoice?: Record<string, unknown> }
+  readonly guardrailConfig?: { readonly guardrailIdentifier?: string; readonly guardrailVersion?: string; readonly trace?: string }
+  readonly performanceConfig?: unknown
+  readonly serviceTier?: unknown
+}
+
+export type OutputBlock =
+  | { readonly text: string }
+  | { readonly toolUse: { readonly toolUseId: string; readonly name: string; readonly input: unknown } }
+
+export interface TokenUsage {
+  inputTokens: number
+  outputTokens: number
+  totalTokens: number
+  cacheReadInputTokens?: number
+  cacheWriteInputTokens?: number
+}
+
+/** One assistant turn, ready to be written as a Converse body or as ConverseStream events. */
+export interface ModelTurn {
+  readonly content: readonly OutputBlock[]
+  /** Text blocks pre-split into the tokens that stream as one delta each. */
+  readonly tokens: readonly (readonly string[])[]
+  readonly stopReason: string
+  readonly usage: TokenUsage
+  readonly trace?: Record<string, unknown>
+  readonly echo: Record<string, unknown>
+}
+
+export interface ModelOptions {
+  /** Case-insensitive word in a user message that makes a configured guardrail intervene. */
+  readonly guardrailTriggerWord: string
+  /** The model's own output limit when the request sets no maxTokens. */
+  readonly defaultMaxTokens: number
+}
+
+/** Tokens for non-text media: a flat, documented figure, since the emulator does not decode them. */
+export const MEDIA_TOKENS = 85
+const MEDIA_KEYS = ['image', 'document', 'video', 'audio'] as const
+const BLOCKED_MESSAGE = 'Sorry, the model cannot answer this question.'
+const TOKEN_RE = /\s*\S+/g
+
+/** Our tokenizer: a token is a word with its leading whitespace. Deterministic and cheap. */
+export function tokenize(text: string): string[] {
+  return text.match(TOKEN_RE) ?? []
+}
+
+function countTokens(text: string): number {
+  let n = 0
+  TOKEN_RE.lastIndex = 0
+  while (TOKEN_RE.test(text)) n++
+  return n
+}
+
+/** Prompt-cache prefixes already written, oldest first; bounded so a long run cannot grow it. */
+export class PromptCache {
+  readonly #seen = new Map<string, true>()
+  constructor(readonly capacity = 10_000) {}
+  /** True when the prefix was cached before; records it either way. */
+  hit(key: string): boolean {
+    const hit = this.#seen.delete(key)
+    this.#seen.set(key, true)
+    if (this.#seen.size > this.capacity) this.#seen.delete(this.#seen.keys().next().value ?? '')
+    return hit
+  }
+}
+
+export function respond(input: ModelInput, modelId: string, options: ModelOptions, cache: PromptCache): ModelTurn {
+  const messages = input.messages ?? []
+  const lastUser = findLast(messages, (m) => m.role === 'user')
+  const prompt = promptTokens(input, modelId, cache)
+  const echo = echoed(input)
+
+  if (input.guardrailConfig?.guardrailIdentifier !== undefined && mentionsTrigger(messages, options.guardrailTriggerWord)) {
+    const g = input.guardrailConfig
+    const trace = g.trace === 'enabled' || g.trace === 'enabled_full' ? guardrailTrace(g.guardrailIdentifier ?? '', g.guardrailVersion ?? 'DRAFT', options.guardrailTriggerWord) : undefined
+    return turn([{ text: BLOCKED_MESSAGE }], 'guardrail_intervened', prompt, echo, trace)
+  }
+
+  const tool = toolToCall(input, lastUser?.content ?? [])
+  if (tool !== undefined) {
+    const input_ = exampleFor(schemaOf(tool))
+    const name = String(tool.name)
+    const toolUseId = `tooluse_${createHash('sha256').update(modelId).update(name).update(JSON.stringify(lastUser ?? '')).digest('base64url').slice(0, 22)}`
+    return turn([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use', prompt, echo)
+  }
+
+  let text = lastUser === undefined ? '' : replyTo(lastUser.content)
+  let stopReason = 'end_turn'
+  const stop = earliestStop(text, input.inferenceConfig?.stopSequences ?? [])
+  if (stop !== undefined) {
+    text = text.slice(0, stop)
+    stopReason = 'stop_sequence'
+  }
+  const maxTokens = input.inferenceConfig?.maxTokens ?? options.defaultMaxTokens
+  const tokens = tokenize(text)
+  if (tokens.length > maxTokens) {
+    text = tokens.slice(0, maxTokens).join('')
+    stopReason = 'max_tokens'
+  }
+  return turn([{ text }], stopReason, prompt, echo)
+}
+
+interface PromptTokens {
+  readonly input: number
+  readonly cacheRead?: number
+  readonly cacheWrite?: number
+}
+
+function turn(content: OutputBlock[], stopReason: string, prompt: PromptTokens, echo: Record<string, unknown>, trace?: Record<string, unknown>): ModelTurn {
+  const tokens = content.map((block) => ('text' in block ? tokenize(block.text) : []))
+  let outputTokens = 0
+  for (const [i, block] of content.entries()) {
+    outputTokens += 'text' in block ? (tokens[i]?.length ?? 0) : countTokens(JSON.stringify(block.toolUse.input).replace(/[{}[\],:"]/g, ' '))
+  }
+  if (stopReason === 'guardrail_intervened') outputTokens = 0
+  const usage: TokenUsage = {
+    inputTokens: prompt.input,
+    outputTokens,
+    totalTokens: prompt.input + outputTokens + (prompt.cacheRead ?? 0) + (prompt.cacheWrite ?? 0),
+  }
+  if (prompt.cacheRead !== undefined) usage.cacheReadInputTokens = prompt.cacheRead
+  if (prompt.cacheWrite !== undefined) usage.cacheWriteInputTokens = prompt.cacheWrite
+  return trace === undefined ? { content, tokens, stopReason, usage, echo } : { content, tokens, stopReason, usage, echo, trace }
+}
+
+/** Counts prompt tokens in Bedrock's cache order (tools, system, messages) and splits off the
+ * prefix up to the last cachePoint, which is read from the cache or written to it. */
+function promptTokens(input: ModelInput, modelId: string, cache: PromptCache): PromptTokens {
+  let total = 0
+  let prefix = 0
+  let prefixEnd = -1
+  const blocks: Record<string, unknown>[] = [...(input.toolConfig?.tools ?? []), ...(input.system ?? [])]
+  for (const m of input.messages ?? []) blocks.push(...m.content)
+  for (const [i, block] of blocks.entries()) {
+    if ('cachePoint' in block) {
+      prefix = total
+      prefixEnd = i
+      continue
+    }
+    total += blockTokens(block)
+  }
+  if (prefixEnd < 0 || prefix === 0) return { input: total }
+  const key = createHash('sha256').update(modelId).update(JSON.stringify(blocks.slice(0, prefixEnd))).digest('base64')
+  return cache.hit(key) ? { input: total - prefix, cacheRead: prefix, cacheWrite: 0 } : { input: total - prefix, cacheRead: 0, cacheWrite: prefix }
+}
+
+function blockTokens(block: Record<string, unknown>): number {
+  if (typeof block.text === 'string') return countTokens(block.text)
+  for (const key of MEDIA_KEYS) if (key in block) return MEDIA_TOKENS
+  return countTokens(JSON.stringify(block).replace(/[{}[\],:"]/g, ' '))
+}
+
+function replyTo(content: readonly Record<string, unknown>[]): string {
+  const texts: string[] = []
+  const results: string[] = []
+  const media: string[] = []
+  for (const block of content) {
+    if (typeof block.text === 'string') texts.push(stripDirectives(block.text))
+    else if (isRecord(block.toolResult)) results.push(describeToolResult(block.toolResult))
+    else for (const key of MEDIA_KEYS) if (key in block) media.push(key)
+  }
+  if (results.length > 0) return `Tool results received: ${results.join('; ')}.`
+  const text = texts.join('\n').trim()
+  if (text !== '') return text
+  return media.length > 0 ? `Received ${media.length} ${media.length === 1 ? 'attachment' : 'attachments'}: ${media.join(', ')}.` : 'Hello.'
+}
+
+function describeToolResult(result: Record<string, unknown>): string {
+  const parts = Array.isArray(result.content) ? result.content.map((c: unknown) => (isRecord(c) ? (typeof c.text === 'string' ? c.text : JSON.stringify(c.json ?? c)) : '')) : []
+  return `${String(result.toolUseId)} = ${parts.join(' ')}`
+}
+
+function toolToCall(input: ModelInput, lastUserContent: readonly Record<string, unknown>[]): Record<string, unknown> | undefined {
+  const tools = (input.toolConfig?.tools ?? []).map((t) => t.toolSpec).filter(isRecord)
+  if (tools.length === 0 || lastUserContent.some((b) => 'toolResult' in b)) return undefined
+  const choice = input.toolConfig?.toolChoice
+  if (choice !== undefined && isRecord(choice.tool)) return tools.find((t) => t.name === (choice.tool as Record<string, unknown>).name)
+  const text = lastUserContent.map((b) => (typeof b.text === 'string' ? b.text.toLowerCase() : '')).join(' ')
+  const mentioned = tools.find((t) => typeof t.name === 'string' && text.includes(t.name.toLowerCase()))
+  return mentioned ?? (choice !== undefined && 'any' in choice ? tools[0] : undefined)
+}
+
+function schemaOf(tool: Record<string, unknown>): unknown {
+  return isRecord(tool.inputSchema) ? tool.inputSchema.json : undefined
+}
+
+/** A value that satisfies a JSON schema's declared types, for the tool call's input. */
+export function exampleFor(schema: unknown, depth = 0): unknown {
+  if (!isRecord(schema) || depth > 8) return {}
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0]
+  switch (schema.type) {
+    case 'string': return 'example'
+    case 'number': case 'integer': return 1
+    case 'boolean': return true
+    case 'array': return [exampleFor(schema.items, depth + 1)]
+    case 'null': return null
+    default: {
+      const out: Record<string, unknown> = {}
+      if (isRecord(schema.properties)) for (const [k, v] of Object.entries(schema.properties)) out[k] = exampleFor(v, depth + 1)
+      return out
+    }
+  }
+}
+
+function earliestStop(text: string, stops: readonly string[]): number | undefined {
+  let best: number | undefined
+  for (const s of stops) {
+    const i = text.indexOf(s)
+    if (i >= 0 && (best === undefined || i < best)) best = i
+  }
+  return best
+}
+
+function mentionsTrigger(messages: NonNullable<ModelInput['messages']>, word: string): boolean {
+  const needle = word.toLowerCase()
+  return messages.some((m) => m.role === 'user' && m.content.some((b) => typeof b.text === 'string' && b.text.toLowerCase().includes(needle)))
+}
+
+/** A trace shaped like the recorded one (fixture pydantic-nova-micro-guardrail-trace.json). */
+function guardrailTrace(id: string, version: string, word: string): Record<string, unknown> {
+  const details = {
+    guardrailArn: `arn:aws:bedrock:us-east-1:123456789012:guardrail/${id}`,
+    guardrailId: id,
+    guardrailOrigin: ['REQUEST'],
+    guardrailOwnership: 'SELF',
+    guardrailVersion: version,
+  }
+  return {
+    guardrail: {
+      actionReason: 'Guardrail blocked.',
+      inputAssessment: {
+        [id]: {
+          appliedGuardrailDetails: details,
+          invocationMetrics: { guardrailCoverage: { textCharacters: { guarded: 1, total: 1 } }, guardrailProcessingLatency: 1, usage: { topicPolicyUnits: 1, wordPolicyUnits: 1 } },
+          wordPolicy: { customWords: [{ action: 'BLOCKED', detected: true, match: word }] },
+        },
+      },
+      modelOutput: [],
+    },
+  }
+}
+
+/** Request members Bedrock echoes back in the response when set. */
+function echoed(input: ModelInput): Record<string, unknown> {
+  const echo: Record<string, unknown> = {}
+  if (input.performanceConfig !== undefined) echo.performanceConfig = input.performanceConfig
+  if (input.serviceTier !== undefined) echo.serviceTier = input.serviceTier
+  return echo
+}
+
+function findLast<T>(items: readonly T[], pred: (item: T) => boolean): T | undefined {
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]
+    if (item !== undefined && pred(item)) return item
+  }
+  return undefined
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,201 @@
+// Dispatches one HTTP exchange: the control API under /_emulator/, or a Converse/ConverseStream
+// call checked in Bedrock's order (route, auth, body, model id, validation) and then answered
+// by the chosen scenario.
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Authenticator } from './auth.js'
+import { modeled, sendError, validation, type BedrockError } from './errors.js'
+import type { BodySink, EmulatorRequest, EmulatorResponse } from './http.js'
+import { respond, type ModelInput, type PromptCache } from './model.js'
+import type { ResolvedOptions } from './options.js'
+import { redactHeaders, type ReceivedRequest, type Recorder } from './recorder.js'
+import { replay } from './replay.js'
+import { DEFAULT_SCENARIO, intParam, scenarioFromModelId, scenarioFromText, type Scenario } from './scenario.js'
+import { resetConnection, writeStream, type Pacing } from './stream.js'
+import { isValidModelId, validateConverseRequest } from './validation.js'
+
+const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream)$/
+const ATTEMPT_RE = /attempt=(\d+)/
+
+interface Deps {
+  readonly options: ResolvedOptions
+  readonly auth: Authenticator
+  readonly recorder: Recorder
+  readonly cache: PromptCache
+}
+
+export function createRouter(deps: Deps): (req: EmulatorRequest, res: EmulatorResponse) => void {
+  return (req, res) => {
+    handle(deps, req, res).catch((error: unknown) => {
+      // A bug of ours must still look like Bedrock to the client, and never kill the process.
+      if (res.headersSent) res.destroy()
+      else sendError(res, { type: 'InternalServerException', status: 500, message: `Emulator failure: ${String(error)}` })
+    })
+  }
+}
+
+async function handle({ options, auth, recorder, cache }: Deps, req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
+  const startedAt = performance.now()
+  const url = req.url ?? '/'
+  const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url
+  if (path.startsWith('/_emulator/')) return control(recorder, req, res, path)
+
+  const route = ROUTE_RE.exec(path)
+  if (route === null || req.method !== 'POST') {
+    req.resume()
+    return sendError(res, { type: 'UnknownOperationException', status: 404, message: `No operation at ${req.method ?? ''} ${path}` })
+  }
+  const operation = route[2] === 'converse' ? 'converse' : 'converse-stream'
+  const body = await readBody(req, options.bodyLimitBytes)
+  if (body === undefined) return sendError(res, { type: 'ValidationException', status: 413, message: `Request body exceeds ${options.bodyLimitBytes} bytes.` })
+
+  const requestId = randomUUID()
+  let modelId: string
+  try {
+    modelId = decodeURIComponent(route[1] ?? '')
+  } catch {
+    modelId = route[1] ?? ''
+  }
+  const record: ReceivedRequest = {
+    requestId,
+    receivedAt: new Date(),
+    httpVersion: req.httpVersion,
+    method: req.method,
+    path,
+    operation,
+    modelId,
+    headers: redactHeaders(req.headers),
+    attempt: Number(ATTEMPT_RE.exec(String(req.headers['amz-sdk-request']))?.[1] ?? 1),
+    body: undefined,
+    aborted: false,
+    done: false,
+  }
+  recorder.add(record)
+  let brokenByUs = false
+  res.once('close', () => {
+    record.aborted = !res.writableEnded && !brokenByUs
+    record.done = true
+    recorder.touch()
+  })
+  const fail = (error: BedrockError): void => {
+    record.status = error.status
+    sendError(res, error, requestId)
+  }
+
+  const authError = await auth.check(req, body)
+  if (authError !== undefined) return fail(authError)
+
+  let parsed: unknown
+  try {
+    parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'))
+  } catch (error) {
+    return fail({ type: 'SerializationException', status: 400, message: `Could not parse the request body as JSON: ${(error as Error).message}` })
+  }
+  record.body = parsed
+
+  const fromModel = scenarioFromModelId(modelId)
+  const scenario = fromModel ?? scenarioInMessages(parsed) ?? DEFAULT_SCENARIO
+  record.scenario = scenario.name
+  if (fromModel === undefined && !isValidModelId(modelId)) return fail(validation('The provided model identifier is invalid.'))
+  const invalid = validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
+  if (invalid !== undefined) return fail(validation(invalid))
+
+  // Admission faults; `fail_attempts=N` fails only the first N SDK attempts, so retries succeed.
+  const httpFault = modeled[scenario.name]
+  if (httpFault !== undefined && record.attempt <= intParam(scenario, 'fail_attempts', Number.MAX_SAFE_INTEGER)) return fail(httpFault(modelId))
+  if (scenario.name === 'slow-first-byte') await sleep(intParam(scenario, 'ms', 2000))
+  if (operation === 'converse' && scenario.name === 'reset') {
+    brokenByUs = true
+    return resetConnection(res)
+  }
+  if (scenario.name === 'stall' && operation === 'converse') {
+    while (!record.done) await sleep(50)
+    return
+  }
+
+  const pacing: Pacing = {
+    timeToFirstTokenMs: intParam(scenario, 'ttft_ms', options.timeToFirstTokenMs),
+    interTokenDelayMs: intParam(scenario, 'delay_ms', options.interTokenDelayMs),
+  }
+  const headers = { 'x-amzn-requestid': requestId }
+
+  if (operation === 'converse-stream') {
+    record.status = 200
+    res.writeHead(200, { ...headers, 'content-type': 'application/vnd.amazon.eventstream' })
+    if ('flushHeaders' in res) res.flushHeaders()
+    if (scenario.name === 'replay') {
+      await replay(res, options.replayDir, scenario.params.get('fixture') ?? '', pacing, () => record.done)
+      return
+    }
+    const turn = respond(parsed as ModelInput, modelId, options, cache)
+    brokenByUs = scenario.name === 'reset'
+    await writeStream(res, turn, scenario, pacing, () => record.done, startedAt)
+    return
+  }
+
+  const turn = respond(parsed as ModelInput, modelId, options, cache)
+  const tokens = turn.usage.outputTokens
+  const wait = pacing.timeToFirstTokenMs + Math.max(0, tokens - 1) * pacing.interTokenDelayMs
+  if (wait > 0) await sleep(wait)
+  const json = JSON.stringify({
+    metrics: { latencyMs: Math.round(performance.now() - startedAt) },
+    output: { message: { content: turn.content, role: 'assistant' } },
+    stopReason: turn.stopReason,
+    usage: turn.usage,
+    ...turn.echo,
+    ...(turn.trace === undefined ? {} : { trace: turn.trace }),
+  })
+  record.status = 200
+  res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) })
+  const out: BodySink = res
+  out.end(json)
+}
+
+/** The directive in the last user message's text blocks, if any (see scenario.ts). */
+function scenarioInMessages(body: unknown): Scenario | undefined {
+  const messages = (body as { messages?: unknown }).messages
+  if (!Array.isArray(messages)) return undefined
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown } | null
+    if (m?.role !== 'user' || !Array.isArray(m.content)) continue
+    for (const block of m.content as unknown[]) {
+      const text = (block as { text?: unknown } | null)?.text
+      const found = typeof text === 'string' ? scenarioFromText(text) : undefined
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  return undefined
+}
+
+async function readBody(req: EmulatorRequest, limit: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) {
+      req.resume()
+      return undefined
+    }
+    chunks.push(chunk)
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+}
+
+/** GET/DELETE /_emulator/requests and GET /_emulator/health: unauthenticated, for tests and tools. */
+function control(recorder: Recorder, req: EmulatorRequest, res: EmulatorResponse, path: string): void {
+  req.resume()
+  const out: BodySink = res
+  const json = (status: number, value: unknown): void => {
+    const body = JSON.stringify(value)
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+    out.end(body)
+  }
+  if (path === '/_emulator/health' && req.method === 'GET') return json(200, { status: 'ok' })
+  if (path === '/_emulator/requests' && req.method === 'GET') return json(200, recorder.requests)
+  if (path === '/_emulator/requests' && req.method === 'DELETE') {
+    recorder.clear()
+    return json(200, { cleared: true })
+  }
+  json(404, { message: `No control route ${req.method ?? ''} ${path}` })
+}
