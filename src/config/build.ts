@@ -1,0 +1,139 @@
+// Turns a checked config file into the app's GatewayConfig: camelCase names, defaults and derived values filled in.
+import { DEFAULTS } from './defaults.js'
+import type { RawClientConfig, RawGatewayConfig, RawServerConfig, RawTenantConfig } from './schema.js'
+import type {
+  ClientConfig,
+  CredentialSource,
+  FinishReasonPolicy,
+  GatewayConfig,
+  GuardrailConfig,
+  InferenceConfig,
+  ServerConfig,
+  TenantConfig,
+  Timeouts,
+} from './types.js'
+
+/** Applies defaults and derives credentials, roles and policies; cannot fail once `gatewaySchema` accepted the input. */
+export function buildGatewayConfig(raw: RawGatewayConfig, file: string): GatewayConfig {
+  const tenants = new Map<string, TenantConfig>()
+  for (const [id, tenant] of Object.entries(raw.tenants)) tenants.set(id, buildTenant(id, tenant))
+  return { file, server: buildServer(raw.server ?? {}), tenants }
+}
+
+function buildServer(s: RawServerConfig): ServerConfig {
+  const d = DEFAULTS.server
+  return {
+    host: s.host ?? d.host,
+    port: s.port ?? d.port,
+    bodyLimitBytes: s.body_limit_bytes ?? d.body_limit_bytes,
+    heartbeatIntervalMs: s.heartbeat_interval_ms ?? d.heartbeat_interval_ms,
+    trustProxy: s.trust_proxy ?? d.trust_proxy,
+    keepAliveTimeoutMs: s.keep_alive_timeout_ms ?? d.keep_alive_timeout_ms,
+  }
+}
+
+function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
+  const clients = new Map<string, ClientConfig>()
+  for (const [name, client] of Object.entries(t.clients)) clients.set(name, buildClient(id, name, client))
+  // The schema guarantees a default_client naming an existing client, or exactly one client.
+  const defaultClient = clients.get(t.default_client ?? '') ?? [...clients.values()][0]
+  if (defaultClient === undefined) throw new Error(`tenant ${id}: no default client after validation`)
+  return {
+    id,
+    apiKeys: t.api_keys,
+    clients,
+    defaultClient,
+    logPrompts: t.log_prompts ?? DEFAULTS.tenant.log_prompts,
+  }
+}
+
+function buildClient(tenantId: string, name: string, c: RawClientConfig): ClientConfig {
+  const d = DEFAULTS.client
+  const allowedRoles = c.allowed_roles ?? [...d.allowed_roles]
+  const model = c.model ?? c.model_id
+  if (model === undefined) throw new Error(`client ${tenantId}.${name}: no model after validation`)
+  return {
+    name,
+    model,
+    region: c.region,
+    ...(c.endpoint === undefined ? {} : { endpoint: c.endpoint }),
+    credentials: buildCredentials(tenantId, name, c),
+    ...(c.guardrail === undefined ? {} : { guardrail: buildGuardrail(c.guardrail) }),
+    inferenceConfig: buildInferenceConfig(c.inference_config),
+    ...(c.additional_model_request_fields === undefined
+      ? {}
+      : { additionalModelRequestFields: c.additional_model_request_fields }),
+    allowedRoles,
+    // BAML's rule: "user" when allowed, else the first allowed role.
+    defaultRole: c.default_role ?? (allowedRoles.includes('user') ? 'user' : (allowedRoles[0] ?? 'user')),
+    allowedRoleMetadata: c.allowed_role_metadata ?? [],
+    finishReasons: buildFinishReasons(c),
+    supportsStreaming: c.supports_streaming ?? d.supports_streaming,
+    maxRetries: c.max_retries ?? d.max_retries,
+    timeouts: buildTimeouts(c.timeouts ?? {}),
+    overridable: new Set(c.overridable ?? d.overridable),
+  }
+}
+
+function buildGuardrail(g: NonNullable<RawClientConfig['guardrail']>): GuardrailConfig {
+  // Dropping a guardrail would fail open; the schema already refused a missing version, so this only guards that.
+  if (g.version === undefined) throw new Error(`guardrail ${g.id}: no version after validation`)
+  return {
+    id: g.id,
+    version: g.version,
+    trace: g.trace ?? DEFAULTS.guardrail.trace,
+    streamProcessingMode: g.stream_processing_mode ?? DEFAULTS.guardrail.stream_processing_mode,
+  }
+}
+
+function buildCredentials(tenantId: string, name: string, c: RawClientConfig): CredentialSource {
+  const base: CredentialSource =
+    c.access_key_id !== undefined && c.secret_access_key !== undefined
+      ? {
+          kind: 'static',
+          accessKeyId: c.access_key_id,
+          secretAccessKey: c.secret_access_key,
+          ...(c.session_token === undefined ? {} : { sessionToken: c.session_token }),
+        }
+      : c.profile !== undefined
+        ? { kind: 'profile', profile: c.profile }
+        : { kind: 'default-chain' }
+  if (c.role_arn === undefined) return base
+  return {
+    kind: 'assume-role',
+    roleArn: c.role_arn,
+    ...(c.external_id === undefined ? {} : { externalId: c.external_id }),
+    roleSessionName: c.role_session_name ?? `bedrock-gateway-${tenantId}-${name}`.slice(0, 64),
+    source: base,
+  }
+}
+
+// Burr's rule: omitted means a default maxTokens; an explicit empty map is sent as an empty inferenceConfig.
+function buildInferenceConfig(ic: RawClientConfig['inference_config']): InferenceConfig {
+  if (ic === undefined) return { maxTokens: DEFAULTS.client.max_tokens }
+  return {
+    ...(ic.max_tokens === undefined ? {} : { maxTokens: ic.max_tokens }),
+    ...(ic.temperature === undefined ? {} : { temperature: ic.temperature }),
+    ...(ic.top_p === undefined ? {} : { topP: ic.top_p }),
+    ...(ic.stop_sequences === undefined ? {} : { stopSequences: ic.stop_sequences }),
+  }
+}
+
+function buildFinishReasons(c: RawClientConfig): FinishReasonPolicy {
+  const lower = (reasons: readonly string[]) => new Set(reasons.map((r) => r.toLowerCase()))
+  if (c.finish_reason_allow_list !== undefined) return { kind: 'allow', reasons: lower(c.finish_reason_allow_list) }
+  if (c.finish_reason_deny_list !== undefined) return { kind: 'deny', reasons: lower(c.finish_reason_deny_list) }
+  return { kind: 'any' }
+}
+
+// Unset limits never exceed the total, so setting only total_ms low stays valid.
+function buildTimeouts(t: NonNullable<RawClientConfig['timeouts']>): Timeouts {
+  const d = DEFAULTS.client.timeouts
+  const totalMs = t.total_ms ?? d.total_ms
+  return {
+    connectMs: t.connect_ms ?? Math.min(d.connect_ms, totalMs),
+    firstTokenMs: t.first_token_ms ?? Math.min(d.first_token_ms, totalMs),
+    idleMs: t.idle_ms ?? Math.min(d.idle_ms, totalMs),
+    totalMs,
+  }
+}

@@ -1,0 +1,45 @@
+// `check-config`: validates a config file without starting anything, for CI and for editing sessions.
+import { configPathFrom } from './args.js'
+import { ConfigError, formatIssue } from './errors.js'
+import { loadConfig } from './load.js'
+import type { Env } from './primitives.js'
+
+/** Where the command writes; lines come without a trailing newline. */
+export interface CheckOutput {
+  stdout(line: string): void
+  stderr(line: string): void
+}
+
+export const CHECK_CONFIG_USAGE = 'usage: check-config [--config] FILE   (or set GATEWAY_CONFIG)'
+
+/**
+ * Checks the config file named in `argv` (or `env.GATEWAY_CONFIG`).
+ * @returns the exit status: 0 valid, 1 invalid or unreadable, 2 bad usage.
+ */
+export async function runCheckConfig(argv: readonly string[], env: Env, out: CheckOutput): Promise<number> {
+  const args = configPathFrom(argv, env)
+  if (args.kind === 'help') {
+    out.stdout(CHECK_CONFIG_USAGE)
+    return 0
+  }
+  if (args.kind === 'usage-error') {
+    out.stderr(`check-config: ${args.message}`)
+    out.stderr(CHECK_CONFIG_USAGE)
+    return 2
+  }
+  try {
+    const config = await loadConfig(args.path, env)
+    let clients = 0
+    for (const tenant of config.tenants.values()) clients += tenant.clients.size
+    out.stdout(`${args.path}: ok (${count(config.tenants.size, 'tenant')}, ${count(clients, 'client')})`)
+    return 0
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    for (const issue of err.issues) out.stderr(formatIssue(issue))
+    return 1
+  }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`
+}

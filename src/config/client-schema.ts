@@ -1,0 +1,151 @@
+// Schema of one client as written in the file: model, location, credentials, and the policy applied to its calls.
+import { z } from 'zod'
+import { DEFAULTS } from './defaults.js'
+import { envString, isRecord, literal, type Env } from './primitives.js'
+import { GUARDRAIL_STREAM_MODES, GUARDRAIL_TRACE, OVERRIDABLE_FIELDS, ROLES } from './types.js'
+import { strict } from './unknown-keys.js'
+
+type Fields = Readonly<Record<string, unknown>>
+
+// Cross-field rules look at which keys are present (and read values defensively), so they run next to type errors.
+const whenObject = { when: (payload: { value: unknown }) => isRecord(payload.value) }
+
+const guardrail = strict({
+  // https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_GuardrailConfiguration.html
+  id: z
+    .string()
+    .regex(/^([a-z0-9]+|arn:aws[a-z-]*:bedrock:[a-z0-9-]{1,20}:\d{12}:guardrail\/[a-z0-9]+)$/, 'must be a guardrail id or ARN'),
+  version: z
+    .union([z.string(), z.number()], { error: 'must be a version number or "DRAFT"' })
+    .transform(String)
+    .pipe(z.string().regex(/^([1-9]\d{0,7}|DRAFT)$/, 'must be a version number or "DRAFT"'))
+    .optional(),
+  trace: z.enum(GUARDRAIL_TRACE).optional(),
+  stream_processing_mode: z.enum(GUARDRAIL_STREAM_MODES).optional(),
+}).superRefine((g: Fields, ctx) => {
+  // No default version: silently running the DRAFT of a guardrail in production is the mistake this prevents.
+  if (g.id !== undefined && g.version === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'version is required when id is set (use "DRAFT" only if you mean it)' })
+  }
+}, whenObject)
+
+const probability = z.number().min(0).max(1)
+
+const inferenceConfig = strict({
+  max_tokens: z.int().min(1),
+  temperature: probability,
+  top_p: probability,
+  stop_sequences: z.array(z.string().min(1)),
+}).partial()
+
+const milliseconds = z.int().min(1).max(86_400_000)
+
+const timeouts = strict({
+  connect_ms: milliseconds,
+  first_token_ms: milliseconds,
+  idle_ms: milliseconds,
+  total_ms: milliseconds,
+})
+  .partial()
+  .superRefine((t, ctx) => {
+    const total = t.total_ms ?? DEFAULTS.client.timeouts.total_ms
+    for (const key of ['connect_ms', 'first_token_ms', 'idle_ms'] as const) {
+      const value = t[key]
+      if (value !== undefined && value > total) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `must not exceed total_ms (${total}): it could never fire` })
+      }
+    }
+  })
+
+const finishReasons = z.array(z.string().min(1)).min(1, 'must list at least one finish reason')
+
+/** Schema of one client; `env` resolves its `env.NAME` references. */
+export function clientSchema(env: Env) {
+  return strict({
+    model: envString(env, literal.model).optional(),
+    model_id: envString(env, literal.model).optional(),
+    region: regionSchema(env),
+    endpoint: envString(env, literal.endpoint).optional(),
+    access_key_id: envString(env, literal.accessKeyId).optional(),
+    secret_access_key: envString(env, literal.secret, 'secret').optional(),
+    session_token: envString(env, literal.secret, 'secret').optional(),
+    profile: envString(env, literal.profile).optional(),
+    role_arn: envString(env, literal.roleArn).optional(),
+    external_id: envString(env, literal.externalId).optional(),
+    role_session_name: literal.roleSessionName.optional(),
+    guardrail: guardrail.optional(),
+    inference_config: inferenceConfig.optional(),
+    additional_model_request_fields: z.record(z.string(), z.json()).optional(),
+    allowed_roles: z.array(z.enum(ROLES)).min(1, 'must list at least one role').refine(unique, 'must not repeat a role').optional(),
+    default_role: z.enum(ROLES).optional(),
+    allowed_role_metadata: z.array(z.string().min(1)).refine(unique, 'must not repeat a key').optional(),
+    finish_reason_allow_list: finishReasons.optional(),
+    finish_reason_deny_list: finishReasons.optional(),
+    supports_streaming: z.boolean().optional(),
+    max_retries: z.int().min(0).max(10).optional(),
+    timeouts: timeouts.optional(),
+    overridable: z.array(z.enum(OVERRIDABLE_FIELDS)).refine(unique, 'must not repeat a field').optional(),
+  }).superRefine((c: Fields, ctx) => {
+    const report = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path })
+    modelRules(c, report)
+    credentialRules(c, report)
+    roleRules(c, report)
+    if (c.finish_reason_allow_list !== undefined && c.finish_reason_deny_list !== undefined) {
+      report('set finish_reason_allow_list or finish_reason_deny_list, not both')
+    }
+  }, whenObject)
+}
+
+// BAML's rule: the region defaults to AWS_REGION, read here once rather than by the SDK at call time.
+function regionSchema(env: Env) {
+  const region = envString(env, literal.region)
+  return z
+    .string()
+    .optional()
+    .transform((written, ctx) => {
+      if (written === undefined && env.AWS_REGION === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'is required: set region here or AWS_REGION in the environment' })
+        return z.NEVER
+      }
+      const parsed = region.safeParse(written ?? 'env.AWS_REGION')
+      if (parsed.success) return parsed.data
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message })
+      return z.NEVER
+    })
+}
+
+type Report = (message: string, path?: string[]) => void
+
+function modelRules(c: Fields, report: Report): void {
+  if (c.model !== undefined && c.model_id !== undefined) report('set model or model_id, not both (model_id is an alias of model)')
+  if (c.model === undefined && c.model_id === undefined) report('model is required (model_id is accepted as an alias)')
+}
+
+// BAML's credential rules: explicit keys are all or nothing, a session token needs both keys, a profile excludes keys.
+function credentialRules(c: Fields, report: Report): void {
+  const keyId = c.access_key_id !== undefined
+  const secret = c.secret_access_key !== undefined
+  const token = c.session_token !== undefined
+  if (keyId && !secret) report('secret_access_key is required when access_key_id is set (explicit credentials are all or nothing)')
+  if (secret && !keyId) report('access_key_id is required when secret_access_key is set (explicit credentials are all or nothing)')
+  if (token && !keyId && !secret) report('session_token needs access_key_id and secret_access_key as well')
+  if (c.profile !== undefined && (keyId || secret || token)) {
+    report('profile cannot be combined with access_key_id, secret_access_key or session_token: choose one credential source')
+  }
+  for (const key of ['external_id', 'role_session_name']) {
+    if (c[key] !== undefined && c.role_arn === undefined) report(`${key} only applies with role_arn, which is not set`)
+  }
+}
+
+function roleRules(c: Fields, report: Report): void {
+  const allowed: readonly unknown[] = Array.isArray(c.allowed_roles) ? c.allowed_roles : DEFAULTS.client.allowed_roles
+  // A misspelt allowed role is reported on its own; comparing against it would only add noise.
+  const valid = allowed.every((role) => (ROLES as readonly unknown[]).includes(role))
+  if (valid && typeof c.default_role === 'string' && !allowed.includes(c.default_role)) {
+    report(`must be one of allowed_roles (${allowed.map(String).join(', ')}): it replaces roles that are not allowed`, ['default_role'])
+  }
+}
+
+function unique(items: readonly unknown[]): boolean {
+  return new Set(items).size === items.length
+}

@@ -1,0 +1,39 @@
+// Values used when the config file leaves an option out, in one place so code, tests and the example agree.
+import type { OverridableField, Role } from './types.js'
+
+/** Defaults of every optional config key, in the file's snake_case. */
+export const DEFAULTS = {
+  server: {
+    // Loopback unless the operator opts in to listening on other interfaces.
+    host: '127.0.0.1',
+    port: 8080,
+    body_limit_bytes: 1_048_576,
+    heartbeat_interval_ms: 15_000,
+    trust_proxy: false,
+    // Longer than the 60 s idle timeout of AWS load balancers, so the balancer closes first.
+    keep_alive_timeout_ms: 72_000,
+  },
+  client: {
+    // Sent as inferenceConfig.maxTokens when inference_config is omitted (Burr's rule).
+    max_tokens: 4096,
+    allowed_roles: ['system', 'user', 'assistant'] satisfies readonly Role[],
+    allowed_role_metadata: [] satisfies readonly string[],
+    supports_streaming: true,
+    max_retries: 3,
+    timeouts: {
+      connect_ms: 5_000,
+      first_token_ms: 60_000,
+      idle_ms: 30_000,
+      total_ms: 600_000,
+    },
+    // Sampling knobs only: tools and system prompts change what a client is, so operators opt in.
+    overridable: ['temperature', 'top_p', 'max_tokens', 'stop_sequences'] satisfies readonly OverridableField[],
+  },
+  guardrail: {
+    trace: 'disabled',
+    stream_processing_mode: 'sync',
+  },
+  tenant: {
+    log_prompts: false,
+  },
+} as const

@@ -1,0 +1,44 @@
+// Entry points: a config file's text (or path) in, a checked and resolved GatewayConfig out, or a ConfigError listing every issue.
+import { readFile } from 'node:fs/promises'
+import { buildGatewayConfig } from './build.js'
+import { ConfigError } from './errors.js'
+import { gatewaySchema, type Env } from './schema.js'
+import type { GatewayConfig } from './types.js'
+import { parseYaml } from './yaml.js'
+import { toConfigIssues, yamlErrorMap } from './zod-issues.js'
+
+export { ConfigError, formatIssue, type ConfigIssue } from './errors.js'
+export { hashApiKey } from './api-key.js'
+export type { Env } from './schema.js'
+export type * from './types.js'
+
+/**
+ * Parses a config file's text. Pure: `env.NAME` references are read from `env`, never from `process.env`.
+ * @param file named in every issue; not read.
+ * @throws ConfigError listing every issue found.
+ */
+export function parseConfig(text: string, file: string, env: Env): GatewayConfig {
+  const { data, locate } = parseYaml(text, file)
+  if (data === null || data === undefined) {
+    throw new ConfigError([{ file, path: '', message: 'the file is empty: expected a mapping with at least `tenants`' }])
+  }
+  const parsed = gatewaySchema(env).safeParse(data, { error: yamlErrorMap })
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error, file, locate))
+  return buildGatewayConfig(parsed.data, file)
+}
+
+/**
+ * Reads and parses a config file.
+ * @param env where `env.NAME` references are read; the process environment unless given.
+ * @throws ConfigError when the file cannot be read or is invalid.
+ */
+export async function loadConfig(path: string, env: Env = process.env): Promise<GatewayConfig> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'read error'
+    throw new ConfigError([{ file: path, path: '', message: `cannot read the file (${reason})` }])
+  }
+  return parseConfig(text, path, env)
+}

@@ -1,0 +1,78 @@
+// Schema of the gateway config file as users write it (snake_case), with `env.NAME` references resolved from `env`.
+import { z } from 'zod'
+import { clientSchema } from './client-schema.js'
+import { apiKey, identifier, isRecord, type Env } from './primitives.js'
+import { strict } from './unknown-keys.js'
+
+export { clientSchema } from './client-schema.js'
+export type { Env } from './primitives.js'
+
+const serverSchema = strict({
+  host: z.string().min(1),
+  port: z.int().min(0).max(65_535),
+  body_limit_bytes: z.int().min(1024),
+  heartbeat_interval_ms: z.int().min(1000),
+  trust_proxy: z.union([z.boolean(), z.int().min(1), z.array(z.string().min(1)).min(1)], {
+    error: 'must be true, false, a number of proxy hops, or a list of trusted addresses/CIDRs',
+  }),
+  keep_alive_timeout_ms: z.int().min(1),
+}).partial()
+
+function tenantSchema(env: Env) {
+  return strict({
+    api_keys: z.array(apiKey(env)).min(1, 'must list at least one key'),
+    clients: z.record(identifier, clientSchema(env)).refine(notEmpty, 'must define at least one client'),
+    default_client: identifier.optional(),
+    log_prompts: z.boolean().optional(),
+  }).superRefine((tenant: Readonly<Record<string, unknown>>, ctx) => {
+    const names = isRecord(tenant.clients) ? Object.keys(tenant.clients) : []
+    const chosen = tenant.default_client
+    if (typeof chosen === 'string' && names.length > 0 && !names.includes(chosen)) {
+      ctx.addIssue({ code: 'custom', path: ['default_client'], message: `names no client of this tenant (clients: ${names.join(', ')})` })
+    }
+    if (chosen === undefined && names.length > 1) {
+      ctx.addIssue({ code: 'custom', message: 'default_client is required when a tenant has more than one client' })
+    }
+  }, { when: (payload) => isRecord(payload.value) })
+}
+
+/**
+ * Schema of a whole config file. Parsing with it validates every key and resolves `env.NAME` from `env`;
+ * its output still uses the file's names and leaves defaults to `buildGatewayConfig`.
+ */
+export function gatewaySchema(env: Env) {
+  return strict({
+    server: serverSchema.optional(),
+    tenants: z.record(identifier, tenantSchema(env)).refine(notEmpty, 'must define at least one tenant'),
+  }).superRefine((config, ctx) => {
+    // A key shared by two tenants would let either reach the other's clients, whichever the lookup found first.
+    const seen = new Map<string, string>()
+    for (const [tenantId, tenant] of Object.entries(config.tenants)) {
+      tenant.api_keys.forEach((digest, i) => {
+        const here = `tenants.${tenantId}.api_keys[${i}]`
+        const first = seen.get(digest.toString('hex'))
+        if (first === undefined) {
+          seen.set(digest.toString('hex'), here)
+          return
+        }
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tenants', tenantId, 'api_keys', i],
+          message: first.startsWith(`tenants.${tenantId}.`)
+            ? `repeats ${first}`
+            : `is the same key as ${first}: an API key must identify exactly one tenant`,
+        })
+      })
+    }
+  })
+}
+
+/** The config file after `gatewaySchema`: checked, env references resolved, defaults not yet applied. */
+export type RawGatewayConfig = z.output<ReturnType<typeof gatewaySchema>>
+export type RawTenantConfig = RawGatewayConfig['tenants'][string]
+export type RawClientConfig = RawTenantConfig['clients'][string]
+export type RawServerConfig = NonNullable<RawGatewayConfig['server']>
+
+function notEmpty(record: Readonly<Record<string, unknown>>): boolean {
+  return Object.keys(record).length > 0
+}

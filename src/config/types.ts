@@ -1,0 +1,158 @@
+// The resolved gateway configuration the app runs on: camelCase, defaults applied, secrets read from the environment.
+
+/** Message roles a client may forward; `system` becomes Bedrock's top-level `system` blocks. */
+export const ROLES = ['system', 'user', 'assistant'] as const
+export type Role = (typeof ROLES)[number]
+
+/**
+ * Request fields a caller may set for a client. Anything else the client configures is fixed by the
+ * operator; a request that tries to set a field not listed in the client's `overridable` is refused.
+ */
+export const OVERRIDABLE_FIELDS = [
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'stop_sequences',
+  'system',
+  'tools',
+  'tool_choice',
+] as const
+export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number]
+
+/** Bedrock `GuardrailConfiguration.trace` values. */
+export const GUARDRAIL_TRACE = ['enabled', 'disabled', 'enabled_full'] as const
+export type GuardrailTrace = (typeof GUARDRAIL_TRACE)[number]
+
+/** Bedrock `GuardrailStreamConfiguration.streamProcessingMode` values. */
+export const GUARDRAIL_STREAM_MODES = ['sync', 'async'] as const
+export type GuardrailStreamProcessingMode = (typeof GUARDRAIL_STREAM_MODES)[number]
+
+/** Any value YAML's core schema can produce; passed to Bedrock untouched. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** Explicit keys, used as given: they win over `AWS_ACCESS_KEY_ID` & co. in the gateway's environment. */
+export interface StaticCredentials {
+  readonly kind: 'static'
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+  readonly sessionToken?: string
+}
+
+/** A named profile from the shared AWS config files; a missing profile is an error, never a fallback. */
+export interface ProfileCredentials {
+  readonly kind: 'profile'
+  readonly profile: string
+}
+
+/** The SDK's default provider chain (env, shared files, container/instance role): only when nothing was configured. */
+export interface DefaultChainCredentials {
+  readonly kind: 'default-chain'
+}
+
+/** STS AssumeRole, called with credentials from `source`. */
+export interface AssumeRoleCredentials {
+  readonly kind: 'assume-role'
+  readonly roleArn: string
+  readonly externalId?: string
+  /** Shows up in CloudTrail; defaults to `bedrock-gateway-<tenant>-<client>`. */
+  readonly roleSessionName: string
+  readonly source: StaticCredentials | ProfileCredentials | DefaultChainCredentials
+}
+
+/** Where a client's AWS credentials come from. Each kind but `default-chain` is a configured source that must work on its own. */
+export type CredentialSource =
+  | StaticCredentials
+  | ProfileCredentials
+  | AssumeRoleCredentials
+  | DefaultChainCredentials
+
+/** Bedrock guardrail applied to every request of a client. */
+export interface GuardrailConfig {
+  readonly id: string
+  /** A numbered version or `DRAFT`, always spelled out in the file. */
+  readonly version: string
+  readonly trace: GuardrailTrace
+  /** Only sent on ConverseStream. */
+  readonly streamProcessingMode: GuardrailStreamProcessingMode
+}
+
+/** Bedrock's `inferenceConfig`, ready to send. Empty only when the file says `inference_config: {}`. */
+export interface InferenceConfig {
+  readonly maxTokens?: number
+  readonly temperature?: number
+  readonly topP?: number
+  readonly stopSequences?: readonly string[]
+}
+
+/** Which Bedrock stop reasons count as success; reasons are lower-cased, compare lower-cased. */
+export type FinishReasonPolicy =
+  | { readonly kind: 'any' }
+  | { readonly kind: 'allow'; readonly reasons: ReadonlySet<string> }
+  | { readonly kind: 'deny'; readonly reasons: ReadonlySet<string> }
+
+/** Upstream time limits, in milliseconds. */
+export interface Timeouts {
+  /** TCP + TLS connect to the Bedrock endpoint. */
+  readonly connectMs: number
+  /** From sending the request to the first content event. */
+  readonly firstTokenMs: number
+  /** Longest silence allowed between two stream events. */
+  readonly idleMs: number
+  /** Whole call, including retries. */
+  readonly totalMs: number
+}
+
+/** A named Bedrock client of a tenant: which model, where, as whom, and under which policy. */
+export interface ClientConfig {
+  readonly name: string
+  /** Model id, inference-profile id or ARN; sent to Bedrock unchanged. */
+  readonly model: string
+  readonly region: string
+  /** Custom endpoint URL (VPC endpoint, emulator); the SDK's regional endpoint when absent. */
+  readonly endpoint?: string
+  readonly credentials: CredentialSource
+  readonly guardrail?: GuardrailConfig
+  readonly inferenceConfig: InferenceConfig
+  readonly additionalModelRequestFields?: Readonly<Record<string, JsonValue>>
+  readonly allowedRoles: readonly Role[]
+  /** What a message with a role outside `allowedRoles` is sent as; always one of `allowedRoles`. */
+  readonly defaultRole: Role
+  readonly allowedRoleMetadata: readonly string[]
+  readonly finishReasons: FinishReasonPolicy
+  readonly supportsStreaming: boolean
+  readonly maxRetries: number
+  readonly timeouts: Timeouts
+  readonly overridable: ReadonlySet<OverridableField>
+}
+
+/** One customer of the gateway: its API keys and the clients those keys can reach. */
+export interface TenantConfig {
+  readonly id: string
+  /** sha256 digests (32 bytes each) for `crypto.timingSafeEqual` against `hashApiKey(presentedKey)`. */
+  readonly apiKeys: readonly Buffer[]
+  readonly clients: ReadonlyMap<string, ClientConfig>
+  /** The client used when a request names none; the same object as in `clients`. */
+  readonly defaultClient: ClientConfig
+  /** Whether prompt and completion text may appear in logs. */
+  readonly logPrompts: boolean
+}
+
+/** How the HTTP server listens. */
+export interface ServerConfig {
+  readonly host: string
+  readonly port: number
+  readonly bodyLimitBytes: number
+  /** Interval of SSE comment lines that keep idle proxies from closing a quiet stream. */
+  readonly heartbeatIntervalMs: number
+  /** Fastify's `trustProxy`: off, a hop count, or trusted addresses/CIDRs. */
+  readonly trustProxy: boolean | number | readonly string[]
+  readonly keepAliveTimeoutMs: number
+}
+
+/** Everything the gateway needs from its config file, checked and resolved once at boot. */
+export interface GatewayConfig {
+  /** The file it came from, for log lines and error messages. */
+  readonly file: string
+  readonly server: ServerConfig
+  readonly tenants: ReadonlyMap<string, TenantConfig>
+}

@@ -1,0 +1,51 @@
+// check-config: exit status and output for a valid file, an invalid one and bad usage.
+import { join } from 'node:path'
+import t from 'tap'
+import { runCheckConfig } from '../../src/config/check.js'
+import { EXAMPLE, EXAMPLE_ENV, withClient } from './helpers.js'
+
+async function run(argv: string[], env: Record<string, string> = EXAMPLE_ENV) {
+  const stdout: string[] = []
+  const stderr: string[] = []
+  const status = await runCheckConfig(argv, env, { stdout: (l) => stdout.push(l), stderr: (l) => stderr.push(l) })
+  return { status, stdout, stderr }
+}
+
+t.test('exits 0 on the example config', async (t) => {
+  t.same(await run([EXAMPLE]), { status: 0, stdout: [`${EXAMPLE}: ok (2 tenants, 3 clients)`], stderr: [] })
+  t.equal((await run(['--config', EXAMPLE])).status, 0)
+  t.equal((await run([`--config=${EXAMPLE}`])).status, 0)
+})
+
+t.test('GATEWAY_CONFIG names the file when no argument does', async (t) => {
+  t.equal((await run([], { ...EXAMPLE_ENV, GATEWAY_CONFIG: EXAMPLE })).status, 0)
+})
+
+t.test('exits 1 and prints every issue of an invalid file', async (t) => {
+  const dir = t.testdir({ 'bad.yaml': withClient('guardrail: { id: abc }\nmax_retries: -1') })
+  const file = join(dir, 'bad.yaml')
+  const result = await run([file])
+  t.equal(result.status, 1)
+  t.same(result.stdout, [])
+  t.same(result.stderr.sort(), [
+    `${file}: tenants.acme.clients.fast.guardrail: version is required when id is set (use "DRAFT" only if you mean it) (line 9)`,
+    `${file}: tenants.acme.clients.fast.max_retries: must be at least 0 (line 10)`,
+  ])
+})
+
+t.test('exits 1 on an unreadable file', async (t) => {
+  const result = await run(['no/such/file.yaml'])
+  t.equal(result.status, 1)
+  t.same(result.stderr, ['no/such/file.yaml: cannot read the file (ENOENT)'])
+})
+
+t.test('exits 2 on bad usage', async (t) => {
+  t.equal((await run([])).status, 2, 'no file')
+  t.equal((await run(['a.yaml', 'b.yaml'])).status, 2, 'two files')
+  t.equal((await run(['--colour'])).status, 2, 'unknown flag')
+  t.match((await run([])).stderr, [/no config file: pass FILE or --config FILE, or set GATEWAY_CONFIG/, /usage/])
+})
+
+t.test('--help prints usage and exits 0', async (t) => {
+  t.match(await run(['--help']), { status: 0, stdout: [/^usage: check-config/] })
+})
