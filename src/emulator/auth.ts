@@ -24,6 +24,7 @@ export const EXAMPLE_CREDENTIALS: EmulatorCredentials = {
 
 const AUTH_RE =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/
+const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/
 const sha256 = Hash.bind(null, 'sha256')
 
 export class Authenticator {
@@ -116,7 +117,7 @@ function header1(value: string | string[] | undefined): string | undefined {
 }
 
 function parseAmzDate(value: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value)
+  const m = AMZ_DATE_RE.exec(value)
   if (m === null) return undefined
-  return new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}Z`)
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])))
 }

@@ -92,7 +92,7 @@ for (const kind of HANDLER_KINDS) {
     t.equal(emulator.recorder.requests.length, STREAM_EXCEPTIONS.length, 'mid-stream errors are not retried')
     const out = await client.send(new ConverseStreamCommand({ modelId: MODEL, ...userSays('[emulator:stream-model-error] a b') }))
     const error = await (async () => {
-      for await (const _ of out.stream ?? []);
+      for await (const _event of out.stream ?? []);
     })().catch((e: unknown) => e)
     t.match(error, { originalStatusCode: 400, originalMessage: 'Emulated model failure.' })
   })
@@ -103,7 +103,7 @@ for (const kind of HANDLER_KINDS) {
     const drain = async (text: string): Promise<unknown> => {
       const out = await client.send(new ConverseStreamCommand({ modelId: MODEL, ...userSays(text) }))
       return (async () => {
-        for await (const _ of out.stream ?? []);
+        for await (const _event of out.stream ?? []);
       })().catch((e: unknown) => e)
     }
     t.match(await drain('[emulator:stream-unknown-exception] x y'), { name: 'emulatedUnknownException' })

@@ -15,7 +15,7 @@ interface RecordedEvent {
 
 /** The SDK's event as plain JSON: blobs back to base64, as they were on the wire. */
 function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)) ?? 'null')
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)))
 }
 
 t.ok(stems.length >= 13, 'every recorded stream is in test/fixtures')

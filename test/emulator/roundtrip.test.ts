@@ -99,11 +99,11 @@ for (const kind of HANDLER_KINDS) {
   t.test(`${kind}: a guardrail intervenes on the trigger word, with a trace when enabled`, async (t) => {
     const emulator = await emulatorFor(t)
     const client = sdkClient(t, emulator.url, kind)
-    const guardrailConfig = { guardrailIdentifier: 'gr-123', guardrailVersion: 'DRAFT', trace: 'enabled' as const }
+    const guardrailConfig = { guardrailIdentifier: 'gr123abc', guardrailVersion: 'DRAFT', trace: 'enabled' as const }
     const out = await client.send(new ConverseCommand({ modelId: MODEL, ...userSays('tell me about blocked-topic'), guardrailConfig }))
     t.equal(out.stopReason, 'guardrail_intervened')
     t.same(out.output?.message?.content, [{ text: 'Sorry, the model cannot answer this question.' }])
-    t.match(out.trace?.guardrail?.inputAssessment?.['gr-123'], { wordPolicy: { customWords: [{ action: 'BLOCKED', detected: true }] } })
+    t.match(out.trace?.guardrail?.inputAssessment?.['gr123abc'], { wordPolicy: { customWords: [{ action: 'BLOCKED', detected: true }] } })
     const quiet = await client.send(new ConverseCommand({ modelId: MODEL, ...userSays('tell me about blocked-topic'), guardrailConfig: { ...guardrailConfig, trace: 'disabled' } }))
     t.equal(quiet.trace, undefined, 'no trace unless enabled')
     const fine = await client.send(new ConverseCommand({ modelId: MODEL, ...userSays('tell me about cats'), guardrailConfig }))
