@@ -14,6 +14,8 @@ export default tseslint.config(
       'no-console': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/no-confusing-void-expression': 'off',
+      // Fastify hooks, handlers and plugins are async by convention, awaited or not.
+      '@typescript-eslint/require-await': 'off',
       // `_name` marks a binding that is deliberately unused (draining an iterator, a skipped tuple slot).
       '@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_' }],
     },

@@ -7,7 +7,8 @@ export const DEFAULTS = {
     // Loopback unless the operator opts in to listening on other interfaces.
     host: '127.0.0.1',
     port: 8080,
-    body_limit_bytes: 1_048_576,
+    // Converse bodies carry base64 images (up to 3.75 MB each) and documents (4.5 MB each).
+    body_limit_bytes: 33_554_432,
     heartbeat_interval_ms: 15_000,
     trust_proxy: false,
     // Longer than the 60 s idle timeout of AWS load balancers, so the balancer closes first.

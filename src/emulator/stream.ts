@@ -71,8 +71,10 @@ export async function writeStream(res: EmulatorResponse, turn: ModelTurn, scenar
   let tokensSent = 0
 
   if (pacing.timeToFirstTokenMs > 0) await sleep(pacing.timeToFirstTokenMs)
-  for (const planned of frames) {
+  for (const [i, planned] of frames.entries()) {
     if (isClosed()) return
+    // `after=0` breaks before the very first frame, so the SDK's send() itself sees the fault.
+    if (fault !== undefined && faultAfter === 0 && i === 0) return breakStream(res, fault, planned.frame, isClosed)
     if (planned.token) {
       if (fault !== undefined && tokensSent === faultAfter) return breakStream(res, fault, planned.frame, isClosed)
       if (tokensSent > 0 && pacing.interTokenDelayMs > 0) await sleep(pacing.interTokenDelayMs)

@@ -50,7 +50,7 @@ t.test('defaults', (t) => {
   t.same(config.server, {
     host: '127.0.0.1',
     port: 8080,
-    bodyLimitBytes: 1_048_576,
+    bodyLimitBytes: 33_554_432,
     heartbeatIntervalMs: 15_000,
     trustProxy: false,
     keepAliveTimeoutMs: 72_000,

@@ -1,0 +1,86 @@
+// POST /v1/converse: one chat call. A JSON answer, or (`"stream": true`, or
+// `Accept: text/event-stream`) server-sent events that mirror ConverseStream's, ending with
+// exactly one terminal event: `done`, or `error`.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { converse, converseStream, type Call, type Emit } from '../src/gateway/converse.js'
+import { Deadline } from '../src/gateway/deadline.js'
+import { errorBody, GatewayError } from '../src/gateway/errors.js'
+import { outcomeOf, toGatewayError } from '../src/gateway/http-errors.js'
+import { toConverseInput } from '../src/gateway/mapping.js'
+import { chatRequestSchema, formatRequestIssues } from '../src/gateway/request.js'
+import { UsageRecord } from '../src/gateway/usage.js'
+import { authenticate } from './auth.js'
+
+/** Starts the usage record before anything can fail, and writes it when the response closes. */
+async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const usage = new UsageRecord(request.id)
+  request.usage = usage
+  reply.raw.once('close', () => usage.write(request.log, reply.raw.statusCode, !reply.raw.writableFinished))
+}
+
+export default async function converseRoutes(app: FastifyInstance): Promise<void> {
+  app.post('/v1/converse', { sse: 'manual', onRequest: [startUsage, authenticate] }, async (request, reply) => {
+    const { tenant, usage } = request
+    if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
+    const parsed = chatRequestSchema.safeParse(request.body)
+    if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
+    const body = parsed.data
+    // Another tenant's client name answers exactly like a name that does not exist.
+    const client = body.client === undefined ? tenant.defaultClient : tenant.clients.get(body.client)
+    if (client === undefined) throw new GatewayError('not_found', `Unknown client "${body.client ?? ''}".`)
+    usage.client = client.name
+    usage.model = client.model
+    const stream = body.stream ?? acceptsEventStream(request.headers.accept)
+    usage.stream = stream
+    if (tenant.logPrompts) usage.prompt = { system: body.system, messages: body.messages }
+
+    const streamUpstream = stream && client.supportsStreaming
+    const input = toConverseInput(client, body, streamUpstream)
+    // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
+    const deadline = new Deadline(client.timeouts, streamUpstream)
+    const call: Call = { client, upstream: app.gateway.upstreams.clientFor(client), input, usage, deadline, keepText: tenant.logPrompts }
+    // The caller went away: stop paying for the upstream call.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) deadline.abort({ kind: 'client' })
+    })
+    try {
+      return stream ? await relay(call, request, reply) : await converse(call)
+    } finally {
+      deadline.clear()
+    }
+  })
+}
+
+/**
+ * Streams the call as SSE. Headers are committed with the first event, so an upstream failure
+ * before it (throttling, validation) still gets its HTTP status and JSON error; if the model is
+ * slow to start, they are committed after one heartbeat interval so heartbeats keep proxies from
+ * closing the quiet connection, and any later failure becomes the terminal `error` event.
+ */
+async function relay(call: Call, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const sse = reply.sse
+  const commitEarly = setTimeout(() => {
+    if (!reply.raw.headersSent && sse.isConnected) {
+      sse.sendHeaders()
+      reply.raw.write(': waiting for the model\n\n')
+    }
+  }, request.server.gateway.config.server.heartbeatIntervalMs)
+  const emit: Emit = (event, data) => sse.send({ event, data })
+  try {
+    const summary = await converseStream(call, emit)
+    await sse.send({ event: 'done', data: summary })
+  } catch (error) {
+    const failure = toGatewayError(error)
+    if (!reply.raw.headersSent) throw failure
+    call.usage.outcome = outcomeOf(failure)
+    call.usage.errorType = failure.type
+    if (failure.type === 'internal_error') request.log.error({ err: error }, 'unhandled error in stream')
+    if (sse.isConnected) await sse.send({ event: 'error', data: errorBody(failure, request.id) })
+  } finally {
+    clearTimeout(commitEarly)
+  }
+}
+
+function acceptsEventStream(accept: string | undefined): boolean {
+  return accept?.includes('text/event-stream') ?? false
+}

@@ -1,0 +1,115 @@
+// buildApp(): the gateway as a Fastify instance that never listens by itself (server.ts does).
+// Everything that talks to the world is passed in, so tests run the real app on loopback.
+import { randomUUID } from 'node:crypto'
+import { fastifySSE } from '@fastify/sse'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { GatewayConfig, TenantConfig } from './config/types.js'
+import { errorBody } from './gateway/errors.js'
+import { outcomeOf, toGatewayError } from './gateway/http-errors.js'
+import { TenantDirectory } from './gateway/tenants.js'
+import { THROTTLE_RETRY_AFTER_S } from './gateway/upstream-errors.js'
+import { UpstreamPool } from './gateway/upstream.js'
+import type { UsageRecord } from './gateway/usage.js'
+import clientsRoutes from '../routes/clients.js'
+import converseRoutes from '../routes/converse.js'
+import healthRoutes from '../routes/health.js'
+
+/** What the routes share: the config they serve, who the tenants are, the upstream clients. */
+export interface Gateway {
+  readonly config: GatewayConfig
+  readonly tenants: TenantDirectory
+  readonly upstreams: UpstreamPool
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gateway: Gateway
+  }
+  interface FastifyRequest {
+    /** Set by the authentication hook on /v1 routes. */
+    tenant?: TenantConfig
+    /** Set on /v1/converse: the request's usage record. */
+    usage?: UsageRecord
+  }
+}
+
+export interface AppOptions {
+  readonly config: GatewayConfig
+  /** A pino logger; by default one on stdout at LOG_LEVEL (info) with secrets redacted. */
+  readonly logger?: FastifyBaseLogger
+  /** The upstream SDK clients; by default a new pool, destroyed when the app closes. */
+  readonly upstreams?: UpstreamPool
+}
+
+/** Log paths that may hold a secret, in case a request or a config object is ever logged. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  '*.secretAccessKey',
+  '*.sessionToken',
+  '*.credentials',
+]
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options
+  const app = Fastify({
+    ...(options.logger === undefined
+      ? { logger: { level: process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } } }
+      : { loggerInstance: options.logger }),
+    bodyLimit: config.server.bodyLimitBytes,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    // Fastify takes a hop count here too; its types only list the other forms.
+    trustProxy: config.server.trustProxy as boolean | string[],
+    // The usage record is the access log: one line per request, not three.
+    disableRequestLogging: true,
+    // A caller's well-formed x-request-id is kept so a call can be followed across systems.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
+    },
+  })
+  const upstreams = options.upstreams ?? new UpstreamPool()
+  if (options.upstreams === undefined) app.addHook('onClose', () => upstreams.destroy())
+  app.decorate('gateway', { config, tenants: new TenantDirectory(config), upstreams })
+  // Fastify also parses text/plain by default; this API speaks JSON only (anything else is 415).
+  app.removeContentTypeParser('text/plain')
+
+  await app.register(fastifySSE, { heartbeatInterval: config.server.heartbeatIntervalMs })
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const failure = toGatewayError(error)
+    if (failure.type === 'internal_error') request.log.error({ err: error }, 'unhandled error')
+    else if (failure.status >= 500 || failure.type.startsWith('upstream_')) request.log.warn({ errorType: failure.type, upstream: upstreamSummary(failure.cause) }, failure.message)
+    if (request.usage !== undefined) {
+      request.usage.outcome = outcomeOf(failure)
+      request.usage.errorType = failure.type
+    }
+    if (failure.type === 'upstream_throttled') void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
+    return reply.code(failure.status).send(errorBody(failure, request.id))
+  })
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send({ error: { type: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`, request_id: request.id } }),
+  )
+
+  await app.register(healthRoutes)
+  await app.register(clientsRoutes)
+  await app.register(converseRoutes)
+  return app
+}
+
+/** What an upstream failure may say in a log line: its name, status and request id, no payload. */
+function upstreamSummary(cause: unknown): Record<string, unknown> | undefined {
+  if (cause === null || typeof cause !== 'object') return undefined
+  const e = cause as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } }
+  return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
+}

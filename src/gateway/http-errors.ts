@@ -1,0 +1,43 @@
+// Turns anything thrown while serving a request into a catalogue error: our own GatewayErrors
+// pass through, Fastify's body-parsing errors get their catalogue type, and anything else is a
+// bug answered as `internal_error` without a word about its internals.
+import { GatewayError } from './errors.js'
+import type { Outcome } from './usage.js'
+
+export function toGatewayError(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error
+  const e = (error ?? {}) as { statusCode?: unknown; code?: unknown; message?: unknown }
+  const code = typeof e.code === 'string' ? e.code : ''
+  switch (e.statusCode) {
+    case 413:
+      return new GatewayError('payload_too_large', 'The request body is larger than this gateway accepts.')
+    case 415:
+      return new GatewayError('unsupported_media_type', 'Send the request body as JSON with `content-type: application/json`.')
+  }
+  if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new GatewayError('invalid_request', 'The request body is empty; send a JSON object.')
+  if (code.startsWith('FST_ERR_CTP') || error instanceof SyntaxError) {
+    return new GatewayError('invalid_request', `The request body is not valid JSON: ${typeof e.message === 'string' ? e.message : 'parse error'}.`)
+  }
+  return new GatewayError('internal_error', 'The gateway failed to handle this request.', {}, { cause: error })
+}
+
+/** The usage-record outcome of a failure. */
+export function outcomeOf(error: GatewayError): Outcome {
+  switch (error.type) {
+    case 'upstream_timeout':
+      return 'timeout'
+    case 'finish_reason_rejected':
+      return 'finish_reason_rejected'
+    case 'shutting_down':
+      return 'shutting_down'
+    case 'upstream_validation':
+    case 'upstream_throttled':
+    case 'upstream_unavailable':
+    case 'upstream_auth':
+    case 'upstream_error':
+    case 'internal_error':
+      return 'upstream_error'
+    default:
+      return 'rejected'
+  }
+}

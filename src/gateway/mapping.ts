@@ -1,0 +1,249 @@
+// A checked `POST /v1/converse` body plus its client's policy in, the SDK's Converse(Stream) input out; and SDK output back to JSON.
+import type {
+  ContentBlock as SdkContentBlock,
+  ConverseStreamCommandInput,
+  InferenceConfiguration as SdkInferenceConfiguration,
+  Message as SdkMessage,
+  SystemContentBlock as SdkSystemContentBlock,
+  ToolResultContentBlock as SdkToolResultContentBlock,
+} from '@aws-sdk/client-bedrock-runtime'
+import type {
+  ContentBlock,
+  DocumentBlock,
+  GuardrailConverseContentBlock,
+  ReasoningContentBlock,
+  S3Location,
+  SystemContentBlock,
+  ToolResultBlock,
+  ToolResultContentBlock,
+} from '../bedrock/converse-schema.js'
+import { OVERRIDABLE_FIELDS, type ClientConfig, type Role } from '../config/types.js'
+import { GatewayError } from './errors.js'
+import type { ChatMessage, ChatRequest } from './request.js'
+
+/** The role metadata key that becomes a Converse cache point (BAML's Anthropic-style marker). */
+export const CACHE_CONTROL = 'cache_control'
+
+/**
+ * The Converse input for one request. The same shape serves ConverseCommand when `stream` is false
+ * (then no guardrail `streamProcessingMode`, which Converse does not know).
+ * @throws GatewayError `invalid_request` for a field the client does not let callers set, or content Bedrock could never take.
+ */
+export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean): ConverseStreamCommandInput {
+  checkOverrides(client, request)
+  const system = request.system === undefined ? [] : toSystemBlocks(request.system, 'system')
+  const messages: SdkMessage[] = []
+  const cacheControlAllowed = client.allowedRoleMetadata.includes(CACHE_CONTROL)
+  for (const [i, message] of request.messages.entries()) {
+    const role = isAllowed(client.allowedRoles, message.role) ? message.role : client.defaultRole
+    // Other allowed metadata keys have no Converse equivalent: they are accepted and not sent.
+    const cachePoint = cacheControlAllowed ? cachePointOf(message, i) : undefined
+    if (role === 'system') {
+      system.push(...toSystemBlocks(message.content, `messages[${i}].content`))
+      if (cachePoint !== undefined) system.push({ cachePoint })
+      continue
+    }
+    // Bedrock wants user and assistant turns to alternate: a run of one role is one turn.
+    const last = messages.at(-1)
+    const content = last?.role === role && last.content !== undefined ? last.content : []
+    appendContent(content, message.content, i)
+    if (cachePoint !== undefined) content.push({ cachePoint })
+    if (content !== last?.content) messages.push({ role, content })
+  }
+
+  const input: ConverseStreamCommandInput = {
+    modelId: client.model,
+    messages,
+    // Always sent, even empty: Burr's rule, an explicit `inference_config: {}` sends `{}`.
+    inferenceConfig: inferenceConfigOf(client, request),
+  }
+  if (system.length > 0) input.system = system
+  if (request.tools !== undefined) {
+    input.toolConfig = request.tool_choice === undefined ? { tools: request.tools } : { tools: request.tools, toolChoice: request.tool_choice }
+  }
+  const { guardrail } = client
+  if (guardrail !== undefined) {
+    input.guardrailConfig = { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version, trace: guardrail.trace }
+    if (stream) input.guardrailConfig.streamProcessingMode = guardrail.streamProcessingMode
+  }
+  if (client.additionalModelRequestFields !== undefined) input.additionalModelRequestFields = client.additionalModelRequestFields
+  return input
+}
+
+function checkOverrides(client: ClientConfig, request: ChatRequest): void {
+  const refused = OVERRIDABLE_FIELDS.filter((field) => request[field] !== undefined && !client.overridable.has(field))
+  if (refused.length > 0) {
+    throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set ${refused.map((f) => `"${f}"`).join(', ')}`)
+  }
+  const limit = client.inferenceConfig.maxTokens
+  if (request.max_tokens !== undefined && limit !== undefined && request.max_tokens > limit) {
+    throw new GatewayError('invalid_request', `max_tokens ${request.max_tokens} is above the limit of client "${client.name}" (${limit})`)
+  }
+  if (request.tool_choice !== undefined && request.tools === undefined) throw new GatewayError('invalid_request', 'tool_choice needs tools')
+}
+
+function inferenceConfigOf(client: ClientConfig, request: ChatRequest): SdkInferenceConfiguration {
+  const base = client.inferenceConfig
+  const config: SdkInferenceConfiguration = {}
+  const maxTokens = request.max_tokens ?? base.maxTokens
+  const temperature = request.temperature ?? base.temperature
+  const topP = request.top_p ?? base.topP
+  // Copied: the client's list is shared by every request and the SDK types it as mutable.
+  const stopSequences = request.stop_sequences ?? (base.stopSequences === undefined ? undefined : [...base.stopSequences])
+  if (maxTokens !== undefined) config.maxTokens = maxTokens
+  if (temperature !== undefined) config.temperature = temperature
+  if (topP !== undefined) config.topP = topP
+  if (stopSequences !== undefined) config.stopSequences = stopSequences
+  return config
+}
+
+function isAllowed(roles: readonly Role[], role: string): role is Role {
+  return (roles as readonly string[]).includes(role)
+}
+
+// BAML/Anthropic `cache_control: {type: "ephemeral", ttl?}` → Converse's cache point after the message's content.
+function cachePointOf(message: ChatMessage, index: number): { type: 'default'; ttl?: '5m' | '1h' } | undefined {
+  const marker = message.metadata?.[CACHE_CONTROL]
+  if (marker === undefined) return undefined
+  if (typeof marker === 'object' && marker !== null && 'type' in marker && marker.type === 'ephemeral') {
+    const ttl = 'ttl' in marker ? marker.ttl : undefined
+    if (ttl === undefined) return { type: 'default' }
+    if (ttl === '5m' || ttl === '1h') return { type: 'default', ttl }
+  }
+  throw new GatewayError(
+    'invalid_request',
+    `messages[${index}].metadata.${CACHE_CONTROL}: must be {"type": "ephemeral"}, optionally with "ttl": "5m" or "1h"`,
+  )
+}
+
+function appendContent(target: SdkContentBlock[], content: ChatMessage['content'], index: number): void {
+  if (typeof content === 'string') {
+    target.push({ text: content })
+    return
+  }
+  for (const [j, block] of content.entries()) {
+    try {
+      target.push(withBytes(block))
+    } catch (error) {
+      throw located(error, () => `messages[${index}].content[${j}]`)
+    }
+  }
+}
+
+function toSystemBlocks(content: string | readonly (ContentBlock | SystemContentBlock)[], where: string): SdkSystemContentBlock[] {
+  if (typeof content === 'string') return [{ text: content }]
+  return content.map((block, j) => {
+    if (block.text !== undefined) return { text: block.text }
+    if (block.cachePoint !== undefined) return { cachePoint: block.cachePoint }
+    if (block.guardContent !== undefined) {
+      try {
+        return { guardContent: guardContent(block.guardContent) }
+      } catch (error) {
+        throw located(error, () => `${where}[${j}]`)
+      }
+    }
+    throw new GatewayError('invalid_request', `${where}[${j}]: a system message holds only text, guardContent and cachePoint blocks`)
+  })
+}
+
+/** Base64 text that does not decode; `member` is its path inside the block, completed as the error rises. */
+class InvalidBase64 extends Error {
+  constructor(readonly member: string) {
+    super(`${member}: not valid base64`)
+  }
+}
+
+// Paths are only built on the way out of a failure, so the happy path allocates no strings for them.
+function located(error: unknown, where: () => string): unknown {
+  return error instanceof InvalidBase64 ? new GatewayError('invalid_request', `${where()}.${error.member}: not valid base64`) : error
+}
+
+// Base64 text becomes bytes; blocks that cannot hold a blob are passed on as they are.
+function withBytes(block: ContentBlock): SdkContentBlock {
+  if (block.image !== undefined) return { image: { ...block.image, source: mediaSource(block.image.source, 'image.source.bytes') } }
+  if (block.document !== undefined) return { document: documentBlock(block.document, 'document.source.bytes') }
+  if (block.video !== undefined) return { video: { ...block.video, source: mediaSource(block.video.source, 'video.source.bytes') } }
+  if (block.audio !== undefined) return { audio: { ...block.audio, source: mediaSource(block.audio.source, 'audio.source.bytes') } }
+  if (block.guardContent !== undefined) return { guardContent: guardContent(block.guardContent) }
+  if (block.toolResult !== undefined) return { toolResult: toolResult(block.toolResult) }
+  if (block.reasoningContent !== undefined) return { reasoningContent: reasoning(block.reasoningContent) }
+  return block
+}
+
+type MediaSource = { bytes: string; s3Location?: never } | { bytes?: never; s3Location: S3Location }
+
+function mediaSource(source: MediaSource, member: string) {
+  return source.bytes === undefined ? source : { bytes: decode(source.bytes, member) }
+}
+
+function documentBlock(block: DocumentBlock, member: string) {
+  const { source } = block
+  return source.bytes === undefined ? { ...block, source } : { ...block, source: { bytes: decode(source.bytes, member) } }
+}
+
+function guardContent(block: GuardrailConverseContentBlock) {
+  if (block.image === undefined) return block
+  return { image: { format: block.image.format, source: { bytes: decode(block.image.source.bytes, 'guardContent.image.source.bytes') } } }
+}
+
+function reasoning(block: ReasoningContentBlock) {
+  return block.redactedContent === undefined ? block : { redactedContent: decode(block.redactedContent, 'reasoningContent.redactedContent') }
+}
+
+function toolResult(block: ToolResultBlock) {
+  const content = block.content.map((item, k): SdkToolResultContentBlock => {
+    try {
+      if (item.image !== undefined) return { image: { ...item.image, source: mediaSource(item.image.source, 'image.source.bytes') } }
+      if (item.document !== undefined) return { document: documentBlock(item.document, 'document.source.bytes') }
+      if (item.video !== undefined) return { video: { ...item.video, source: mediaSource(item.video.source, 'video.source.bytes') } }
+      return item satisfies ToolResultContentBlock
+    } catch (error) {
+      throw error instanceof InvalidBase64 ? new InvalidBase64(`toolResult.content[${k}].${error.member}`) : error
+    }
+  })
+  return { ...block, content }
+}
+
+/**
+ * Base64 text as bytes, refusing text that is not base64: Buffer.from skips characters outside the
+ * alphabet, so a shorter result than the text's length promises means it held some.
+ */
+function decode(text: string, member: string): Uint8Array {
+  const bytes = Buffer.from(text, 'base64')
+  let end = text.length
+  while (end > 0 && end > text.length - 2 && text.charCodeAt(end - 1) === EQUALS) end -= 1
+  if (end % 4 !== 1 && bytes.length === Math.floor((end * 3) / 4)) return bytes
+  throw new InvalidBase64(member)
+}
+
+const EQUALS = 0x3d
+
+/**
+ * A JSON-ready view of SDK output: every Uint8Array becomes base64 text. Copy-on-write: only the
+ * objects and arrays on the way to a Uint8Array are copied, so output without blobs (nearly all of
+ * it) is returned as is, without allocating.
+ */
+export function toWireJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i]
+      const wired = toWireJson(item)
+      if (wired !== item) (copy ??= value.slice())[i] = wired
+    }
+    return copy ?? value
+  }
+  if (typeof value === 'object' && value !== null) {
+    let copy: Record<string, unknown> | undefined
+    const record = value as Record<string, unknown>
+    // for-in rather than Object.entries: no array per object. SDK output is plain objects.
+    for (const key in record) {
+      const item = record[key]
+      const wired = toWireJson(item)
+      if (wired !== item) (copy ??= { ...record })[key] = wired
+    }
+    return copy ?? value
+  }
+  return value
+}

@@ -1,0 +1,95 @@
+// The body of `POST /v1/converse`: Bedrock's own content, system, tool and inference shapes under the gateway's field names.
+import { z } from 'zod'
+import { boolean, list, NOT_NULL, string } from '../bedrock/constraints.js'
+import {
+  contentBlockSchema,
+  inferenceConfigurationSchema,
+  systemContentBlockSchema,
+  toolChoiceSchema,
+  toolConfigurationSchema,
+} from '../bedrock/converse-schema.js'
+import { formatPath } from '../config/errors.js'
+
+// Our own objects are strict: a typo (`max_token`, `metdata`) must fail, not be dropped. Bedrock's
+// blocks inside them keep their own rule (unknown members dropped, as Bedrock does).
+const strictObject = <S extends z.ZodRawShape>(shape: S, typeMessage: string, nullMessage = NOT_NULL) =>
+  z.strictObject(shape, {
+    error: (issue) => (issue.code === 'invalid_type' ? (issue.input == null ? nullMessage : typeMessage) : undefined),
+  })
+
+/** One message: any role, text or Bedrock content blocks, and BAML-style role metadata. */
+export const chatMessageSchema = strictObject(
+  {
+    // Any role: the client's role policy maps the ones it does not allow onto its default role.
+    role: string({ min: 1, max: 64 }),
+    // "String or list" unions are unpicked by formatRequestIssues: a list with a bad block reports that block.
+    content: z.union([string(), list(contentBlockSchema)], { error: 'Member must be a string or a list of content blocks' }),
+    metadata: z.record(z.string(), z.unknown(), { error: 'Member must be of type map' }).optional(),
+  },
+  'Member must be of type structure',
+)
+
+const inference = inferenceConfigurationSchema.shape
+
+/** The request body of `POST /v1/converse`. */
+export const chatRequestSchema = strictObject(
+  {
+    client: string({ min: 1 }).optional(),
+    messages: list(chatMessageSchema, { min: 1 }),
+    system: z.union([string({ min: 1 }), list(systemContentBlockSchema)], {
+      error: 'Member must be a string or a list of system content blocks',
+    }).optional(),
+    stream: boolean().optional(),
+    temperature: inference.temperature,
+    top_p: inference.topP,
+    max_tokens: inference.maxTokens,
+    stop_sequences: inference.stopSequences,
+    tools: toolConfigurationSchema.shape.tools.optional(),
+    tool_choice: toolChoiceSchema.optional(),
+  },
+  'the request body must be a JSON object',
+  'the request body must be a JSON object',
+)
+
+export type ChatRequest = z.output<typeof chatRequestSchema>
+export type ChatMessage = z.output<typeof chatMessageSchema>
+
+// A body with every message wrong would otherwise answer with a message as long as the body.
+const MAX_ISSUES = 10
+
+/**
+ * One line per broken rule, `path: message`, joined with `; `: `messages[0].content[1].image.format:
+ * Member must satisfy enum value set: [png, jpeg, gif, webp]`, `max_token: unknown field`.
+ */
+export function formatRequestIssues(error: z.ZodError): string {
+  const lines: string[] = []
+  collect(error.issues, [], lines)
+  if (lines.length <= MAX_ISSUES) return lines.join('; ')
+  return `${lines.slice(0, MAX_ISSUES).join('; ')}; and ${lines.length - MAX_ISSUES} more`
+}
+
+function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[], lines: string[]): void {
+  for (const issue of issues) {
+    const path = prefix.length === 0 ? issue.path : [...prefix, ...issue.path]
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) lines.push(line([...path, key], 'unknown field'))
+    } else if (issue.code === 'invalid_union') {
+      // Report the branch the value was meant for (a list for a list), unless its type fits none.
+      const meant = issue.errors.filter((branch) => !isTypeMismatch(branch))
+      const [only] = meant
+      if (meant.length === 1 && only !== undefined) collect(only, path, lines)
+      else lines.push(line(path, issue.message))
+    } else {
+      lines.push(line(path, issue.message))
+    }
+  }
+}
+
+function isTypeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
+  const [first] = branch
+  return branch.length === 1 && first?.code === 'invalid_type' && first.path.length === 0
+}
+
+function line(path: readonly PropertyKey[], message: string): string {
+  return path.length === 0 ? message : `${formatPath(path)}: ${message}`
+}

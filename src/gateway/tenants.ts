@@ -1,0 +1,34 @@
+// Who is calling: the tenant an API key belongs to. Keys are held as sha256 digests only; the
+// presented key is hashed, looked up, and the digests compared with timingSafeEqual. A lookup by
+// digest reveals nothing usable about a key (finding a key from digest bits is a preimage attack).
+import { timingSafeEqual } from 'node:crypto'
+import { hashApiKey } from '../config/api-key.js'
+import type { GatewayConfig, TenantConfig } from '../config/types.js'
+
+export class TenantDirectory {
+  readonly #byDigest = new Map<string, { digest: Buffer; tenant: TenantConfig }>()
+
+  constructor(config: GatewayConfig) {
+    for (const tenant of config.tenants.values()) {
+      for (const digest of tenant.apiKeys) this.#byDigest.set(digest.toString('hex'), { digest, tenant })
+    }
+  }
+
+  /** The tenant whose key this is, or undefined. */
+  resolve(key: string): TenantConfig | undefined {
+    const presented = hashApiKey(key)
+    const entry = this.#byDigest.get(presented.toString('hex'))
+    return entry !== undefined && timingSafeEqual(entry.digest, presented) ? entry.tenant : undefined
+  }
+}
+
+/** The key from `Authorization: Bearer KEY` or `x-api-key: KEY`, if any. */
+export function presentedKey(headers: NodeJS.Dict<string | string[]>): string | undefined {
+  const authorization = headers.authorization
+  if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
+    const key = authorization.slice(7).trim()
+    if (key !== '') return key
+  }
+  const apiKey = headers['x-api-key']
+  return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined
+}

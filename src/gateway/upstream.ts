@@ -1,0 +1,173 @@
+// One reused Bedrock Runtime SDK client per distinct upstream, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials.
+import { createHash } from 'node:crypto'
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
+import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types'
+import type { AssumeRoleCredentials, ClientConfig, CredentialSource } from '../config/types.js'
+
+export interface UpstreamPoolOptions {
+  /**
+   * Builds each SDK client's retry strategy from its max attempts (`max_retries + 1`). Meant for
+   * tests that want short backoff; by default the SDK's standard strategy decides what is retried
+   * (throttling, transient and 5xx errors, not validation) and how long to wait.
+   */
+  readonly retryStrategy?: (maxAttempts: number) => RetryStrategyV2
+  /** STS endpoint for `assume-role` sources; by default the SDK's regional STS endpoint. Tests point it at loopback. */
+  readonly stsEndpoint?: string
+  /** Socket cap per upstream host; default 1024. HTTP/1.1 needs one socket per concurrent call (a stream holds it for its whole life). */
+  readonly maxSockets?: number
+}
+
+const DEFAULT_MAX_SOCKETS = 1024
+
+/**
+ * Hands out the SDK client for a ClientConfig. Clients that share region, endpoint, credential
+ * source, max retries and connect timeout share one SDK client (and so its credential cache and
+ * retry quota); everything else in a ClientConfig is per request. The pool owns its clients:
+ * callers must not `destroy()` one, since that would close the sockets every client shares.
+ */
+export class UpstreamPool {
+  readonly #options: UpstreamPoolOptions
+  readonly #httpAgent: HttpAgent
+  readonly #httpsAgent: HttpsAgent
+  /** Hot path: a ClientConfig seen before costs one WeakMap lookup. */
+  readonly #byConfig = new WeakMap<ClientConfig, BedrockRuntimeClient>()
+  readonly #byUpstream = new Map<string, BedrockRuntimeClient>()
+  #destroyed = false
+
+  constructor(options: UpstreamPoolOptions = {}) {
+    this.#options = options
+    // LIFO reuses the most recently used socket, so idle ones age out at the server instead of
+    // being picked up just as the server closes them.
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS, scheduling: 'lifo' as const }
+    this.#httpAgent = new HttpAgent(agentOptions)
+    this.#httpsAgent = new HttpsAgent(agentOptions)
+  }
+
+  /** The SDK client for this client's upstream, created on first use. */
+  clientFor(client: ClientConfig): BedrockRuntimeClient {
+    if (this.#destroyed) throw new Error('UpstreamPool was destroyed; no new upstream calls can start.')
+    const known = this.#byConfig.get(client)
+    if (known !== undefined) return known
+    const key = upstreamKey(client)
+    let sdk = this.#byUpstream.get(key)
+    if (sdk === undefined) {
+      sdk = this.#create(client)
+      this.#byUpstream.set(key, sdk)
+    }
+    this.#byConfig.set(client, sdk)
+    return sdk
+  }
+
+  /** Destroys every SDK client and closes the shared sockets. */
+  destroy(): void {
+    this.#destroyed = true
+    for (const sdk of this.#byUpstream.values()) sdk.destroy()
+    this.#byUpstream.clear()
+    this.#httpAgent.destroy()
+    this.#httpsAgent.destroy()
+  }
+
+  #create(client: ClientConfig): BedrockRuntimeClient {
+    const maxAttempts = client.maxRetries + 1
+    const config: BedrockRuntimeClientConfig = {
+      region: client.region,
+      credentials: this.#credentials(client.credentials, client.region),
+      // The SDK's default is an h2 handler that opens a session per call (bedrock-wire.md §1.3).
+      requestHandler: new NodeHttpHandler({ httpAgent: this.#httpAgent, httpsAgent: this.#httpsAgent, connectionTimeout: client.timeouts.connectMs }),
+      maxAttempts,
+      // Pinned, so that AWS_RETRY_MODE=adaptive in the environment cannot change it behind the config.
+      ...(this.#options.retryStrategy === undefined ? { retryMode: 'standard' } : { retryStrategy: this.#options.retryStrategy(maxAttempts) }),
+    }
+    if (client.endpoint !== undefined) config.endpoint = client.endpoint
+    return new BedrockRuntimeClient(config)
+  }
+
+  /**
+   * The SDK credentials for a source. The SDK client memoizes whatever this returns (@smithy/core
+   * `memoizeIdentityProvider`): identities without `expiration` are kept for the client's life;
+   * those with one (assumed roles, one hour by default) are fetched again by any call that starts
+   * less than five minutes before they expire, concurrent calls sharing the pending fetch. A failed
+   * fetch fails that call and the next call tries again.
+   */
+  #credentials(source: CredentialSource, region: string): AwsCredentialIdentity | AwsCredentialIdentityProvider {
+    switch (source.kind) {
+      case 'static':
+        // Keys given in the config win over AWS_ACCESS_KEY_ID & co.: the environment is never read.
+        return source.sessionToken === undefined
+          ? { accessKeyId: source.accessKeyId, secretAccessKey: source.secretAccessKey }
+          : { accessKeyId: source.accessKeyId, secretAccessKey: source.secretAccessKey, sessionToken: source.sessionToken }
+      case 'profile':
+        // fromIni alone, not the provider chain: a missing profile fails the call instead of falling back.
+        return fromIni({ profile: source.profile })
+      case 'default-chain':
+        return fromNodeProviderChain()
+      case 'assume-role':
+        return this.#assumeRole(source, region)
+    }
+  }
+
+  #assumeRole(source: AssumeRoleCredentials, region: string): AwsCredentialIdentityProvider {
+    const params = { RoleArn: source.roleArn, RoleSessionName: source.roleSessionName }
+    const stsEndpoint = this.#options.stsEndpoint
+    return fromTemporaryCredentials({
+      params: source.externalId === undefined ? params : { ...params, ExternalId: source.externalId },
+      masterCredentials: this.#credentials(source.source, region),
+      clientConfig: stsEndpoint === undefined ? { region } : { region, endpoint: stsEndpoint },
+    })
+  }
+}
+
+/** What makes two ClientConfigs need different SDK clients; secrets enter only as digests. */
+function upstreamKey(client: ClientConfig): string {
+  return JSON.stringify([client.region, client.endpoint ?? null, credentialKey(client.credentials), client.maxRetries, client.timeouts.connectMs])
+}
+
+function credentialKey(source: CredentialSource): unknown[] {
+  switch (source.kind) {
+    case 'static':
+      return ['static', source.accessKeyId, digest(source.secretAccessKey), source.sessionToken === undefined ? null : digest(source.sessionToken)]
+    case 'profile':
+      return ['profile', source.profile]
+    case 'default-chain':
+      return ['default-chain']
+    case 'assume-role':
+      return ['assume-role', source.roleArn, source.roleSessionName, source.externalId ?? null, credentialKey(source.source)]
+  }
+}
+
+function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64')
+}
+
+/** A secret-free one-line description of a client's upstream for log lines, e.g. `us-east-1 http://127.0.0.1:4010 static:AKID…`. */
+export function describeUpstream(client: ClientConfig): string {
+  return `${client.region} ${client.endpoint === undefined ? 'default-endpoint' : safeEndpoint(client.endpoint)} ${describeCredentials(client.credentials)}`
+}
+
+/** A credential source without its secrets: access keys show their first 4 characters, external ids nothing. */
+export function describeCredentials(source: CredentialSource): string {
+  switch (source.kind) {
+    case 'static':
+      return `static:${source.accessKeyId.slice(0, 4)}…${source.sessionToken === undefined ? '' : '+session'}`
+    case 'profile':
+      return `profile:${source.profile}`
+    case 'default-chain':
+      return 'default-chain'
+    case 'assume-role':
+      return `assume-role:${source.roleArn}(${describeCredentials(source.source)})`
+  }
+}
+
+/** The endpoint without any user:password part or query a URL might carry. */
+function safeEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint)
+    return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`
+  } catch {
+    return 'invalid-endpoint'
+  }
+}

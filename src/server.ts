@@ -1,0 +1,65 @@
+// The gateway process: loads the config named by --config or GATEWAY_CONFIG, or, with none,
+// starts the Bedrock emulator in-process and serves the demo tenant (API key `demo`). PORT and
+// HOST override where it listens. Stops cleanly on SIGTERM and SIGINT.
+import { readFile } from 'node:fs/promises'
+import { buildApp } from './app.js'
+import { configPathFrom } from './config/args.js'
+import { ConfigError, loadConfig, parseConfig } from './config/load.js'
+import type { GatewayConfig } from './config/types.js'
+import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
+
+const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/src/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
+
+interface Loaded {
+  config: GatewayConfig
+  emulator?: Emulator
+}
+
+async function load(): Promise<Loaded> {
+  const args = configPathFrom(process.argv.slice(2), process.env)
+  if (args.kind === 'path') return { config: await loadConfig(args.path) }
+  if (args.kind === 'help') {
+    process.stdout.write('usage: npm start [-- --config FILE]   (or GATEWAY_CONFIG=FILE); no config: the embedded demo\n')
+    process.exit(0)
+  }
+  const emulator = await startEmulator({ port: 0 })
+  const env = { EMULATOR_URL: emulator.url, EMULATOR_ACCESS_KEY_ID: EXAMPLE_CREDENTIALS.accessKeyId, EMULATOR_SECRET_ACCESS_KEY: EXAMPLE_CREDENTIALS.secretAccessKey }
+  return { config: parseConfig(await readFile(DEMO_CONFIG, 'utf8'), 'config/demo.yaml (embedded default)', env), emulator }
+}
+
+function withListenOverrides(config: GatewayConfig): GatewayConfig {
+  const port = process.env.PORT
+  const host = process.env.HOST
+  if (port === undefined && host === undefined) return config
+  return { ...config, server: { ...config.server, ...(port === undefined ? {} : { port: Number(port) }), ...(host === undefined ? {} : { host }) } }
+}
+
+let loaded: Loaded
+try {
+  loaded = await load()
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`)
+  process.exit(1)
+}
+const config = withListenOverrides(loaded.config)
+const app = await buildApp({ config })
+const address = await app.listen({ host: config.server.host, port: config.server.port })
+if (loaded.emulator !== undefined) {
+  app.log.info({ emulator: loaded.emulator.url }, 'no config given: serving the demo tenant on the embedded Bedrock emulator')
+  process.stdout.write(
+    `\nGateway ready on ${address} (demo tenant, API key "demo", embedded emulator at ${loaded.emulator.url}).\nTry a streamed call:\n\n` +
+      `  curl -N ${address}/v1/converse -H 'Authorization: Bearer demo' -H 'content-type: application/json' \\\n` +
+      `    -d '{"stream": true, "messages": [{"role": "user", "content": "Hello from the gateway"}]}'\n\n`,
+  )
+}
+
+let stopping = false
+async function stop(): Promise<void> {
+  if (stopping) return
+  stopping = true
+  await app.close()
+  await loaded.emulator?.close()
+  process.exit(0)
+}
+process.once('SIGTERM', () => void stop())
+process.once('SIGINT', () => void stop())
