@@ -29,6 +29,10 @@ function buildServer(s: RawServerConfig): ServerConfig {
     heartbeatIntervalMs: s.heartbeat_interval_ms ?? d.heartbeat_interval_ms,
     trustProxy: s.trust_proxy ?? d.trust_proxy,
     keepAliveTimeoutMs: s.keep_alive_timeout_ms ?? d.keep_alive_timeout_ms,
+    headersTimeoutMs: s.headers_timeout_ms ?? d.headers_timeout_ms,
+    shutdownDelayMs: s.shutdown_delay_ms ?? d.shutdown_delay_ms,
+    drainTimeoutMs: s.drain_timeout_ms ?? d.drain_timeout_ms,
+    docs: s.docs ?? d.docs,
   }
 }
 

@@ -13,6 +13,15 @@ export const DEFAULTS = {
     trust_proxy: false,
     // Longer than the 60 s idle timeout of AWS load balancers, so the balancer closes first.
     keep_alive_timeout_ms: 72_000,
+    // Node requires headersTimeout > keepAliveTimeout; both above common load-balancer idle timeouts.
+    headers_timeout_ms: 75_000,
+    // After SIGTERM, /readyz answers 503 this long before the listener closes, so load balancers
+    // see the instance leave before it stops taking connections.
+    shutdown_delay_ms: 5_000,
+    // How long in-flight requests and streams may run after the listener closed.
+    drain_timeout_ms: 30_000,
+    // Serve openapi.yaml/json and the interactive docs without auth.
+    docs: true,
   },
   client: {
     // Sent as inferenceConfig.maxTokens when inference_config is omitted (Burr's rule).

@@ -17,7 +17,17 @@ const serverSchema = strict({
     error: 'must be true, false, a number of proxy hops, or a list of trusted addresses/CIDRs',
   }),
   keep_alive_timeout_ms: z.int().min(1),
-}).partial()
+  headers_timeout_ms: z.int().min(1),
+  shutdown_delay_ms: z.int().min(0),
+  drain_timeout_ms: z.int().min(0),
+  docs: z.boolean(),
+}).partial().superRefine((server, ctx) => {
+  // Node closes a keep-alive socket whose next request's headers take longer than headersTimeout.
+  const keepAlive = server.keep_alive_timeout_ms ?? 72_000
+  if (server.headers_timeout_ms !== undefined && server.headers_timeout_ms <= keepAlive) {
+    ctx.addIssue({ code: 'custom', path: ['headers_timeout_ms'], message: `must be greater than keep_alive_timeout_ms (${keepAlive})` })
+  }
+})
 
 function tenantSchema(env: Env) {
   return strict({

@@ -147,6 +147,14 @@ export interface ServerConfig {
   /** Fastify's `trustProxy`: off, a hop count, or trusted addresses/CIDRs. */
   readonly trustProxy: boolean | number | readonly string[]
   readonly keepAliveTimeoutMs: number
+  /** Node's headersTimeout: must exceed keepAliveTimeoutMs. */
+  readonly headersTimeoutMs: number
+  /** After SIGTERM: how long /readyz answers 503 before the listener closes. */
+  readonly shutdownDelayMs: number
+  /** After the listener closed: how long in-flight requests and streams may still run. */
+  readonly drainTimeoutMs: number
+  /** Serve the OpenAPI document and interactive docs (no auth). */
+  readonly docs: boolean
 }
 
 /** Everything the gateway needs from its config file, checked and resolved once at boot. */

@@ -54,6 +54,10 @@ t.test('defaults', (t) => {
     heartbeatIntervalMs: 15_000,
     trustProxy: false,
     keepAliveTimeoutMs: 72_000,
+    headersTimeoutMs: 75_000,
+    shutdownDelayMs: 5_000,
+    drainTimeoutMs: 30_000,
+    docs: true,
   })
   const tenant = config.tenants.get('acme')
   t.equal(tenant?.logPrompts, false)

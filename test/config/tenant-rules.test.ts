@@ -1,5 +1,6 @@
 // Tenant, API key and gateway-level rules: each broken one is refused with the file, the path and the rule.
 import t from 'tap'
+import { parseConfig } from '../../src/config/load.js'
 import { BASE_CLIENT, DEMO_DIGEST, FILE, issuesOf, rejects, withClient, withTenant } from './helpers.js'
 
 const client = (name: string) => `  ${name}:\n${BASE_CLIENT.split('\n').map((l) => `    ${l}`).join('\n')}`
@@ -89,7 +90,7 @@ t.test('unknown server keys are refused, each at its own path', (t) => {
     issues.map((i) => [i.path, i.message]),
     [
       ['server.prot', 'unknown key (did you mean "port"?)'],
-      ['server.colour', 'unknown key (allowed here: host, port, body_limit_bytes, heartbeat_interval_ms, trust_proxy, keep_alive_timeout_ms)'],
+      ['server.colour', 'unknown key (allowed here: host, port, body_limit_bytes, heartbeat_interval_ms, trust_proxy, keep_alive_timeout_ms, headers_timeout_ms, shutdown_delay_ms, drain_timeout_ms, docs)'],
     ],
   )
   t.end()
@@ -115,5 +116,11 @@ t.test('every issue is reported at once, one per line', (t) => {
     'tenants.acme.clients.fast.max_retries',
   ])
   t.ok(issues.every((i) => i.file === FILE))
+  t.end()
+})
+
+t.test('server.headers_timeout_ms must exceed keep_alive_timeout_ms', (t) => {
+  const yaml = 'server:\n  keep_alive_timeout_ms: 60000\n  headers_timeout_ms: 60000\ntenants:\n  acme:\n    api_keys: [2a97516c354b68848cdbd8f54a226a0a55b21ed138e207ad6c5cbb9c00aa5aea]\n    clients:\n      fast:\n        model: m\n        region: us-east-1\n'
+  t.throws(() => parseConfig(yaml, 'gw.yaml', {}), { message: /gw\.yaml: server\.headers_timeout_ms: must be greater than keep_alive_timeout_ms \(60000\)/ })
   t.end()
 })
