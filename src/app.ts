@@ -12,6 +12,7 @@ import { UpstreamPool } from './gateway/upstream.js'
 import type { UsageRecord } from './gateway/usage.js'
 import clientsRoutes from '../routes/clients.js'
 import converseRoutes from '../routes/converse.js'
+import docsRoutes from '../routes/docs.js'
 import healthRoutes from '../routes/health.js'
 
 /** What the routes share: the config they serve, who the tenants are, the upstream clients. */
@@ -104,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(clientsRoutes)
   await app.register(converseRoutes)
+  if (config.server.docs) await app.register(docsRoutes)
   return app
 }
 
