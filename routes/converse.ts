@@ -14,6 +14,7 @@ import { authenticate } from './auth.js'
 /** Starts the usage record before anything can fail, and writes it when the response closes. */
 async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const usage = new UsageRecord(request.id)
+  usage.remoteAddress = request.ip
   request.usage = usage
   reply.raw.once('close', () => usage.write(request.log, reply.raw.statusCode, !reply.raw.writableFinished))
 }
@@ -43,10 +44,13 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) deadline.abort({ kind: 'client' })
     })
+    const { inflight } = app.gateway
+    inflight.add(deadline)
     try {
       return stream ? await relay(call, request, reply) : await converse(call)
     } finally {
       deadline.clear()
+      inflight.delete(deadline)
     }
   })
 }

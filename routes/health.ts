@@ -1,6 +1,11 @@
-// GET /healthz: the process is alive and serving (no auth, no upstream call).
+// GET /healthz: the process is alive. GET /readyz: it takes traffic (503 while starting and from
+// the moment it starts draining, so load balancers stop sending before the listener closes).
 import type { FastifyInstance } from 'fastify'
 
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }))
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = app.gateway.readiness
+    return readiness === 'ready' ? { status: 'ready' } : reply.code(503).send({ status: readiness })
+  })
 }

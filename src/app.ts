@@ -2,11 +2,11 @@
 // Everything that talks to the world is passed in, so tests run the real app on loopback.
 import { randomUUID } from 'node:crypto'
 import { fastifySSE } from '@fastify/sse'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
 import { errorBody } from './gateway/errors.js'
 import { outcomeOf, toGatewayError } from './gateway/http-errors.js'
-import { TenantDirectory } from './gateway/tenants.js'
+import { GatewayState } from './gateway/state.js'
 import { THROTTLE_RETRY_AFTER_S } from './gateway/upstream-errors.js'
 import { UpstreamPool } from './gateway/upstream.js'
 import type { UsageRecord } from './gateway/usage.js'
@@ -15,16 +15,10 @@ import converseRoutes from '../routes/converse.js'
 import docsRoutes from '../routes/docs.js'
 import healthRoutes from '../routes/health.js'
 
-/** What the routes share: the config they serve, who the tenants are, the upstream clients. */
-export interface Gateway {
-  readonly config: GatewayConfig
-  readonly tenants: TenantDirectory
-  readonly upstreams: UpstreamPool
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
-    gateway: Gateway
+    /** What the routes share: the config they serve, readiness, calls in flight, upstream clients. */
+    gateway: GatewayState
   }
   interface FastifyRequest {
     /** Set by the authentication hook on /v1 routes. */
@@ -66,7 +60,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify takes a hop count here too; its types only list the other forms.
     trustProxy: config.server.trustProxy as boolean | string[],
     // The usage record is the access log: one line per request, not three.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // A caller's well-formed x-request-id is kept so a call can be followed across systems.
     requestIdHeader: false,
     genReqId: (req) => {
@@ -76,7 +70,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   const upstreams = options.upstreams ?? new UpstreamPool()
   if (options.upstreams === undefined) app.addHook('onClose', () => upstreams.destroy())
-  app.decorate('gateway', { config, tenants: new TenantDirectory(config), upstreams })
+  app.decorate('gateway', new GatewayState(config, upstreams))
+  // Node's headersTimeout must exceed keepAliveTimeout; long streams need no request timeout.
+  app.server.headersTimeout = config.server.headersTimeoutMs
+  app.server.requestTimeout = 0
   // Fastify also parses text/plain by default; this API speaks JSON only (anything else is 415).
   app.removeContentTypeParser('text/plain')
 

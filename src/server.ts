@@ -1,23 +1,26 @@
 // The gateway process: loads the config named by --config or GATEWAY_CONFIG, or, with none,
 // starts the Bedrock emulator in-process and serves the demo tenant (API key `demo`). PORT and
-// HOST override where it listens. Stops cleanly on SIGTERM and SIGINT.
+// HOST override where it listens. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config.
 import { readFile } from 'node:fs/promises'
 import { buildApp } from './app.js'
 import { configPathFrom } from './config/args.js'
 import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
+import { drain, reload } from './lifecycle.js'
 
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/src/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
 
 interface Loaded {
   config: GatewayConfig
+  /** The config file, for SIGHUP; none for the embedded default. */
+  path?: string
   emulator?: Emulator
 }
 
 async function load(): Promise<Loaded> {
   const args = configPathFrom(process.argv.slice(2), process.env)
-  if (args.kind === 'path') return { config: await loadConfig(args.path) }
+  if (args.kind === 'path') return { config: await loadConfig(args.path), path: args.path }
   if (args.kind === 'help') {
     process.stdout.write('usage: npm start [-- --config FILE]   (or GATEWAY_CONFIG=FILE); no config: the embedded demo\n')
     process.exit(0)
@@ -44,8 +47,9 @@ try {
 const config = withListenOverrides(loaded.config)
 const app = await buildApp({ config })
 const address = await app.listen({ host: config.server.host, port: config.server.port })
+app.gateway.readiness = 'ready'
+app.log.info({ address, config: loaded.path ?? 'embedded default' }, 'ready')
 if (loaded.emulator !== undefined) {
-  app.log.info({ emulator: loaded.emulator.url }, 'no config given: serving the demo tenant on the embedded Bedrock emulator')
   process.stdout.write(
     `\nGateway ready on ${address} (demo tenant, API key "demo", embedded emulator at ${loaded.emulator.url}).\nTry a streamed call:\n\n` +
       `  curl -N ${address}/v1/converse -H 'Authorization: Bearer demo' -H 'content-type: application/json' \\\n` +
@@ -54,12 +58,17 @@ if (loaded.emulator !== undefined) {
 }
 
 let stopping = false
-async function stop(): Promise<void> {
+async function stop(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
-  await app.close()
+  app.log.info({ signal }, 'stopping')
+  await drain(app)
   await loaded.emulator?.close()
   process.exit(0)
 }
-process.once('SIGTERM', () => void stop())
-process.once('SIGINT', () => void stop())
+process.once('SIGTERM', () => void stop('SIGTERM'))
+process.once('SIGINT', () => void stop('SIGINT'))
+process.on('SIGHUP', () => {
+  if (loaded.path === undefined) app.log.warn('SIGHUP: no config file to reload (embedded default)')
+  else if (!stopping) void reload(app, loaded.path)
+})

@@ -22,6 +22,8 @@ export interface TokenCounts {
 
 export class UsageRecord {
   tenant: string | null = null
+  /** The caller's address: from X-Forwarded-For only when `server.trust_proxy` says so. */
+  remoteAddress: string | null = null
   client: string | null = null
   model: string | null = null
   stream = false
@@ -59,6 +61,7 @@ export class UsageRecord {
         record: 'usage',
         requestId: this.requestId,
         tenant: this.tenant,
+        remoteAddress: this.remoteAddress,
         client: this.client,
         model: this.model,
         stream: this.stream,

@@ -9,7 +9,7 @@ t.test('the example parses and points at the emulator', async (t) => {
   t.same([...config.tenants.keys()], ['demo', 'acme'])
   for (const tenant of config.tenants.values()) {
     for (const client of tenant.clients.values()) {
-      t.equal(client.endpoint, 'http://127.0.0.1:4010', `${tenant.id}.${client.name} endpoint`)
+      t.equal(client.endpoint, 'http://127.0.0.1:4010', `${tenant.id}.${client.name} endpoint (from EMULATOR_URL)`)
       t.equal(client.region, 'us-east-1', `${tenant.id}.${client.name} region`)
     }
   }

@@ -6,6 +6,7 @@ export const FILE = 'gateway.yaml'
 export const EXAMPLE = 'config/gateway.example.yaml'
 /** The variables the example config references. */
 export const EXAMPLE_ENV = {
+  EMULATOR_URL: 'http://127.0.0.1:4010',
   EMULATOR_ACCESS_KEY_ID: 'AKIAEMULATOR',
   EMULATOR_SECRET_ACCESS_KEY: 'emulator-secret',
   ACME_API_KEY: 'acme-demo-key',

@@ -1,0 +1,49 @@
+// The gateway's live state: the config it serves (replaced whole by a reload; a request keeps
+// the snapshot it started with), whether it is ready for traffic, and the upstream calls in
+// flight, so a drain deadline can end them.
+import type { GatewayConfig, ServerConfig } from '../config/types.js'
+import type { Deadline } from './deadline.js'
+import { TenantDirectory } from './tenants.js'
+import type { UpstreamPool } from './upstream.js'
+
+/** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
+export type Readiness = 'starting' | 'ready' | 'draining'
+
+/** Server settings a reload cannot change: they are fixed when the listener starts. */
+const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'docs']
+
+export class GatewayState {
+  #config: GatewayConfig
+  #tenants: TenantDirectory
+  readiness: Readiness = 'starting'
+  /** Deadlines of the upstream calls in flight; the drain deadline aborts them. */
+  readonly inflight = new Set<Deadline>()
+
+  constructor(
+    config: GatewayConfig,
+    readonly upstreams: UpstreamPool,
+  ) {
+    this.#config = config
+    this.#tenants = new TenantDirectory(config)
+  }
+
+  get config(): GatewayConfig {
+    return this.#config
+  }
+
+  get tenants(): TenantDirectory {
+    return this.#tenants
+  }
+
+  /**
+   * Serves `next` to new requests from now on; requests in flight finish on the old config.
+   * Upstream SDK clients are shared: an unchanged upstream keeps its warm connections.
+   * @returns the server settings that differ but only take effect after a restart.
+   */
+  reload(next: GatewayConfig): (keyof ServerConfig)[] {
+    const ignored = FIXED_AT_START.filter((key) => JSON.stringify(next.server[key]) !== JSON.stringify(this.#config.server[key]))
+    this.#tenants = new TenantDirectory(next)
+    this.#config = next
+    return ignored
+  }
+}
