@@ -17,11 +17,15 @@ export interface UpstreamPoolOptions {
   readonly retryStrategy?: (maxAttempts: number) => RetryStrategyV2
   /** STS endpoint for `assume-role` sources; by default the SDK's regional STS endpoint. Tests point it at loopback. */
   readonly stsEndpoint?: string
-  /** Socket cap per upstream host; default 1024. HTTP/1.1 needs one socket per concurrent call (a stream holds it for its whole life). */
+  /** Socket cap per upstream host; default none. HTTP/1.1 needs one socket per concurrent call (a stream holds it for its whole life). */
   readonly maxSockets?: number
 }
 
-const DEFAULT_MAX_SOCKETS = 1024
+// Over HTTP/1.1 every open ConverseStream holds its own connection, so a cap on sockets would
+// queue stream N+1 behind the open ones until its first-token limit ran out. No cap: the
+// process's open-file limit is the bound. Idle sockets kept for reuse are capped instead.
+const DEFAULT_MAX_SOCKETS = Infinity
+const MAX_FREE_SOCKETS = 256
 
 /**
  * Hands out the SDK client for a ClientConfig. Clients that share region, endpoint, credential
@@ -42,7 +46,7 @@ export class UpstreamPool {
     this.#options = options
     // LIFO reuses the most recently used socket, so idle ones age out at the server instead of
     // being picked up just as the server closes them.
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS, scheduling: 'lifo' as const }
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo' as const }
     this.#httpAgent = new HttpAgent(agentOptions)
     this.#httpsAgent = new HttpsAgent(agentOptions)
   }
