@@ -23,6 +23,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/routes ./dist/routes
 COPY config ./config
+# The API contract, served at /openapi.yaml, /openapi.json and /docs.
+COPY openapi.yaml ./
 # Recorded Bedrock streams for the emulator's `replay` scenario (data, a few hundred KB).
 COPY test/fixtures/bedrock/stream ./test/fixtures/bedrock/stream
 USER node

@@ -26,6 +26,16 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // The client examples are plain JavaScript for users to copy: checked without type information.
+    files: ['examples/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['examples/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', fetch: 'readonly', process: 'readonly', TextDecoderStream: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-floating-promises': 'off',

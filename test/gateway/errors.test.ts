@@ -1,6 +1,7 @@
 // Every way a request can fail answers with the documented status and JSON error (or, once a
 // stream has begun, one terminal SSE `error` event), and the gateway keeps serving.
 import t from 'tap'
+import { contractJson } from '../helpers/contract.js'
 import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
 
 const timeouts = 'timeouts:\n  first_token_ms: 400\n  idle_ms: 400\n  total_ms: 3000'
@@ -41,7 +42,7 @@ t.test('bad bodies: malformed JSON 400, wrong content type 415, oversize 413, sc
   t.match(malformed.json, { error: { type: 'invalid_request', message: /not valid JSON/ } })
   const text = await fetch(`${gw.url}/v1/converse`, { method: 'POST', headers: { authorization: 'Bearer acme-key', 'content-type': 'text/plain' }, body: 'hello' })
   t.equal(text.status, 415)
-  t.match(await text.json(), { error: { type: 'unsupported_media_type' } })
+  t.match(await contractJson(text, 'POST'), { error: { type: 'unsupported_media_type' } })
   const big = await post(gw.url, say('x'.repeat(5000)), { key: 'acme-key' })
   t.equal(big.status, 413)
   t.match(big.json, { error: { type: 'payload_too_large' } })
@@ -51,7 +52,7 @@ t.test('bad bodies: malformed JSON 400, wrong content type 415, oversize 413, sc
   t.match(schema.json, { error: { message: /max_token/ } })
   const route = await fetch(`${gw.url}/v1/nothing`)
   t.equal(route.status, 404)
-  t.match(await route.json(), { error: { type: 'not_found' } })
+  t.match(await contractJson(route), { error: { type: 'not_found' } })
   t.equal(gw.emulator.recorder.requests.length, 0, 'nothing went upstream')
   t.equal((await post(gw.url, say('still serving'), { key: 'acme-key' })).status, 200)
 })

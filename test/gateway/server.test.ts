@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
+import { checkSseText, contractJson } from '../helpers/contract.js'
 
 const server = new URL('../../dist/src/server.js', import.meta.url).pathname
 const run = promisify(execFile)
@@ -25,10 +26,11 @@ t.test('the embedded default: demo tenant on the emulator, the printed curl stre
   t.match(sse, /event: messageStart\ndata: \{"role":"assistant"\}/)
   t.match(sse, /event: contentBlockDelta\ndata: \{[^\n]*"text":"Hello"/)
   t.match(sse, /event: done\n/)
+  t.ok(checkSseText(sse).length > 0, 'the stream holds to openapi.yaml')
 
   const clients = await fetch(url.replace('/v1/converse', '/v1/clients'), { headers: { authorization: 'Bearer demo' } })
-  t.match(await clients.json(), { clients: [{ name: 'claude', streaming: true, default: true }, { name: 'nova-no-stream', streaming: false }] })
-  t.same(await (await fetch(url.replace('/v1/converse', '/healthz'))).json(), { status: 'ok' })
+  t.match(await contractJson(clients), { clients: [{ name: 'claude', streaming: true, default: true }, { name: 'nova-no-stream', streaming: false }] })
+  t.same(await contractJson(await fetch(url.replace('/v1/converse', '/healthz'))), { status: 'ok' })
 
   child.kill('SIGTERM')
   const [code] = (await once(child, 'exit')) as [number | null]

@@ -1,5 +1,6 @@
 // Test helpers: the real gateway (buildApp, listening on a loopback port) in front of the real
-// emulator, with its pino output captured line by line, and an SSE reader using a real parser.
+// emulator, with its pino output captured line by line, and an SSE reader using a real parser
+// that holds every answer and event to openapi.yaml (see ./contract.ts).
 import { Writable } from 'node:stream'
 import { createParser } from 'eventsource-parser'
 import type { FastifyInstance } from 'fastify'
@@ -8,6 +9,7 @@ import { buildApp, REDACT_PATHS } from '../../src/app.js'
 import { parseConfig } from '../../src/config/load.js'
 import type { Emulator, EmulatorOptions } from '../../src/emulator/index.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
+import { checkEvent, checkResponse, checkStreamEnd } from './contract.js'
 import { emulatorFor } from './emulator.js'
 
 interface Teardown {
@@ -106,7 +108,10 @@ export interface SseResult {
   json?: unknown
 }
 
-/** POSTs to /v1/converse and reads the answer: SSE parsed event by event, or JSON. */
+/**
+ * POSTs to /v1/converse and reads the answer: SSE parsed event by event, or JSON. Every answer,
+ * every event and the end of every finished stream are held to openapi.yaml; a breach throws.
+ */
 export async function post(url: string, body: unknown, init: { key?: string; headers?: Record<string, string>; signal?: AbortSignal; onEvent?: (e: SseEvent) => void } = {}): Promise<SseResult> {
   const response = await fetch(`${url}/v1/converse`, {
     method: 'POST',
@@ -115,13 +120,17 @@ export async function post(url: string, body: unknown, init: { key?: string; hea
     ...(init.signal === undefined ? {} : { signal: init.signal }),
   })
   const result: SseResult = { status: response.status, headers: response.headers, events: [], comments: [] }
+  const exchange = { method: 'POST', url: response.url, status: response.status, headers: response.headers }
   if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
     result.json = await response.json()
+    checkResponse({ ...exchange, body: result.json })
     return result
   }
+  checkResponse(exchange)
   const parser = createParser({
     onEvent: (message) => {
       const event = { event: message.event ?? 'message', data: JSON.parse(message.data) as unknown }
+      checkEvent(event)
       result.events.push(event)
       init.onEvent?.(event)
     },
@@ -129,5 +138,7 @@ export async function post(url: string, body: unknown, init: { key?: string; hea
   })
   const decoder = new TextDecoder()
   for await (const chunk of response.body ?? []) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))
+  // Reached only when the server ended the stream; a caller that aborts leaves the loop by throwing.
+  checkStreamEnd(result.events)
   return result
 }

@@ -109,7 +109,7 @@ t.test('the image, rebuilt from the Dockerfile, serves health, readiness and a s
   t.ok(streamed.ok, `a streamed call on the embedded emulator: ${streamed.detail}`)
   if (runtime.healthcheck !== undefined) {
     const [hc = 'node', ...hcArgs] = runtime.healthcheck
-    const probe = await run(hc, hcArgs, { cwd: runtime.dir, env }).then(() => 0, (e: { code?: number }) => e.code ?? 1)
+    const probe = await run(hc, hcArgs, { cwd: runtime.dir, env }).then(() => 0, (e: unknown) => (e as { code?: number }).code ?? 1)
     t.equal(probe, 0, 'the HEALTHCHECK command passes without curl')
   }
   child.kill('SIGTERM')

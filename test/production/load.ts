@@ -22,7 +22,11 @@ export async function call(url: string, key: string, id: string, stream: boolean
       return { id, stream, ok: response.status === 200 && typeof body.text === 'string', detail: `${response.status} ${JSON.stringify(body).slice(0, 200)}` }
     }
     const terminal: string[] = []
-    const parser = createParser({ onEvent: (e) => void ((e.event === 'done' || e.event === 'error') && terminal.push(`${e.event} ${e.data.slice(0, 200)}`)) })
+    const parser = createParser({
+      onEvent: (e) => {
+        if (e.event === 'done' || e.event === 'error') terminal.push(`${e.event} ${e.data.slice(0, 200)}`)
+      },
+    })
     const decoder = new TextDecoder()
     for await (const chunk of response.body ?? []) parser.feed(decoder.decode(chunk as Uint8Array, { stream: true }))
     return { id, stream, ok: response.status === 200 && terminal.length === 1 && terminal[0]?.startsWith('done') === true, detail: `${response.status} ${terminal.join(' | ')}` }

@@ -1,0 +1,80 @@
+// The client examples under examples/ run green against the gateway's embedded default (the
+// compiled server, as `npm start` runs it), what they print holds to openapi.yaml, and the README
+// shows each of them as it is.
+import { execFile, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { assertValid, checkSseText, contractJson, schemaValidator } from '../helpers/contract.js'
+
+const run = promisify(execFile)
+const root = new URL('../../', import.meta.url)
+const server = fileURLToPath(new URL('dist/src/server.js', root))
+const example = (name: string): string => fileURLToPath(new URL(`examples/${name}`, root))
+const EXAMPLES = { curl: 'curl.sh', python: 'python_client.py', node: 'node_client.mjs' } as const
+const runners: Record<keyof typeof EXAMPLES, string> = { curl: 'bash', python: 'python3', node: process.execPath }
+
+/** Starts `node dist/src/server.js` with no config on a free port; resolves to its base URL. */
+async function embeddedDefault(t: { teardown(fn: () => unknown): void }): Promise<string> {
+  const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', GATEWAY_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => child.kill('SIGKILL'))
+  let stdout = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`the gateway exited before it was ready:\n${stdout}`)
+  })
+  while (!/ready on http:\/\/\S+/.test(stdout)) await Promise.race([once(child.stdout, 'data'), exited])
+  return /ready on (http:\/\/[^\s/]+)/.exec(stdout)?.[1] ?? ''
+}
+
+t.test('the three clients, against the embedded default', async (t) => {
+  const url = await embeddedDefault(t)
+  const env = { ...process.env, GATEWAY_URL: url, GATEWAY_KEY: 'demo' }
+  const ready = await fetch(`${url}/readyz`)
+  t.same(await contractJson(ready), { status: 'ready' }, 'the served gateway is ready')
+
+  t.test('curl: a JSON answer, then a stream, both as documented', async (t) => {
+    const { stdout, stderr } = await run(runners.curl, [example(EXAMPLES.curl)], { env })
+    t.match(stderr, /--- plain call\n--- streamed call/)
+    const newline = stdout.indexOf('\n')
+    const answer = JSON.parse(stdout.slice(0, newline)) as unknown
+    assertValid(schemaValidator('ConverseAnswer'), answer, 'curl.sh plain answer')
+    t.match(answer, { text: 'Hello from curl', stopReason: 'end_turn' })
+    const events = checkSseText(stdout.slice(newline + 1))
+    t.same(events.filter((e) => e.event === 'contentBlockDelta').map((e) => (e.data as { delta: { text: string } }).delta.text).join(''), 'Hello from curl, streamed')
+    t.equal(events.at(-1)?.event, 'done')
+  })
+
+  t.test('python (standard library only)', async (t) => {
+    const { stdout } = await run(runners.python, [example(EXAMPLES.python)], { env })
+    t.match(stdout, /^plain: Hello from Python \(end_turn, \d+ tokens\)\nstreamed: Hello from Python, streamed \(end_turn, \d+ tokens\)\n$/)
+  })
+
+  t.test('node (fetch and eventsource-parser)', async (t) => {
+    const { stdout } = await run(runners.node, [example(EXAMPLES.node)], { env })
+    t.match(stdout, /^plain: Hello from Node \(end_turn, \d+ tokens\)\nstreamed: Hello from Node, streamed \(end_turn, \d+ tokens\)\n$/)
+  })
+
+  t.test('with a wrong key, each fails loudly with the gateway error', async (t) => {
+    for (const [name, file] of Object.entries(EXAMPLES) as [keyof typeof EXAMPLES, string][]) {
+      const failure = await run(runners[name], [example(file)], { env: { ...env, GATEWAY_KEY: 'wrong' } }).then(
+        () => undefined,
+        (error: unknown) => error as { code: number; stdout: string; stderr: string },
+      )
+      t.not(failure?.code ?? 0, 0, `${name} exits non-zero`)
+      t.match(`${failure?.stdout ?? ''}${failure?.stderr ?? ''}`, /authentication_error|401/, `${name} says why`)
+    }
+  })
+})
+
+t.test('the README shows each example as it is', async (t) => {
+  const readme = await readFile(new URL('README.md', root), 'utf8')
+  const start = readme.indexOf('## Clients in three languages')
+  t.not(start, -1, 'the README has the section')
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
+  for (const [fence, file] of [['sh', EXAMPLES.curl], ['python', EXAMPLES.python], ['js', EXAMPLES.node]] as const) {
+    t.ok(section.includes(`\`\`\`${fence}\n${await readFile(example(file), 'utf8')}\`\`\``), `${file} is shown verbatim`)
+  }
+})
