@@ -38,6 +38,9 @@ export interface ConverseAnswer {
   usage: unknown
   metrics: { latencyMs: number | undefined }
   trace?: unknown
+  additionalModelResponseFields?: unknown
+  performanceConfig?: unknown
+  serviceTier?: unknown
 }
 
 /** Writes one event to the caller; resolves when it may write the next (backpressure). */
@@ -68,7 +71,11 @@ export async function converse(call: Call): Promise<ConverseAnswer> {
     usage: output.usage,
     metrics: { latencyMs: output.metrics?.latencyMs },
   }
+  // The members a stream relays in messageStop and metadata, so both answers carry the same facts.
   if (output.trace !== undefined) answer.trace = toWireJson(output.trace)
+  if (output.additionalModelResponseFields !== undefined) answer.additionalModelResponseFields = output.additionalModelResponseFields
+  if (output.performanceConfig !== undefined) answer.performanceConfig = output.performanceConfig
+  if (output.serviceTier !== undefined) answer.serviceTier = output.serviceTier
   return answer
 }
 

@@ -235,8 +235,14 @@ export function toWireJson(value: unknown): unknown {
     return copy ?? value
   }
   if (typeof value === 'object' && value !== null) {
-    let copy: Record<string, unknown> | undefined
     const record = value as Record<string, unknown>
+    // The SDK turns a union member newer than itself into {$unknown: [name, value]}: put the
+    // member back as Bedrock sent it, so callers see Bedrock's shape, never the SDK's marker.
+    const unknownMember = record.$unknown
+    if (Array.isArray(unknownMember) && unknownMember.length === 2 && typeof unknownMember[0] === 'string') {
+      return { [unknownMember[0]]: toWireJson(unknownMember[1]) }
+    }
+    let copy: Record<string, unknown> | undefined
     // for-in rather than Object.entries: no array per object. SDK output is plain objects.
     for (const key in record) {
       const item = record[key]

@@ -373,3 +373,9 @@ t.test('toWireJson turns bytes into base64 and copies only what leads to them', 
   t.strictSame(toWireJson([new Uint8Array(0)]), [''])
   t.end()
 })
+
+t.test('toWireJson puts a union member the SDK did not know back in Bedrock\'s shape', (t) => {
+  const sdkOutput = { role: 'assistant', content: [{ text: 'hi' }, { $unknown: ['newBlock', { bytes: new Uint8Array([1, 2, 3]) }] }] }
+  t.same(toWireJson(sdkOutput), { role: 'assistant', content: [{ text: 'hi' }, { newBlock: { bytes: 'AQID' } }] })
+  t.end()
+})
