@@ -1,8 +1,8 @@
 // Load generation for benchmarks: wrk (C, light on its core) when installed, else autocannon.
 // Both send one fixed request over N keep-alive connections for a fixed time.
 import { execFile } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import autocannon from 'autocannon'
@@ -14,13 +14,15 @@ export interface LoadSpec {
   readonly body?: string
   readonly connections: number
   readonly seconds: number
-  /** CPU to pin the generator to (wrk only: autocannon runs in this process). */
-  readonly cpu?: number
+  /** CPU to pin the generator to; undefined: every CPU (wrk only: autocannon runs in this process). */
+  readonly cpu?: number | undefined
 }
 
 export interface LoadResult {
   readonly tool: 'wrk' | 'autocannon'
   readonly rps: number
+  /** Requests completed in the run. */
+  readonly requests: number
   readonly p50Ms: number
   readonly p99Ms: number
   readonly failures: number
@@ -39,6 +41,24 @@ export async function hasWrk(): Promise<boolean> {
   }
 }
 
+/** Makes sure wrk is there: installs it with apt-get when running as root; false means autocannon will be used. */
+export async function ensureWrk(): Promise<boolean> {
+  if (await hasWrk()) return true
+  if (process.getuid?.() !== 0) return false
+  console.log('wrk is missing: apt-get install -y wrk')
+  try {
+    await run('apt-get', ['install', '-y', 'wrk'], { timeout: 180_000 })
+  } catch {
+    try {
+      await run('apt-get', ['update'], { timeout: 180_000 })
+      await run('apt-get', ['install', '-y', 'wrk'], { timeout: 180_000 })
+    } catch {
+      return false
+    }
+  }
+  return hasWrk()
+}
+
 export async function generateLoad(spec: LoadSpec): Promise<LoadResult> {
   return (await hasWrk()) ? wrk(spec) : viaAutocannon(spec)
 }
@@ -53,14 +73,21 @@ async function wrk(spec: LoadSpec): Promise<LoadResult> {
     '  io.write(string.format("RESULT %d %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))',
     'end',
   )
-  const script = join(await mkdtemp(join(tmpdir(), 'bench-')), 'load.lua')
+  const dir = await mkdtemp(join(tmpdir(), 'bench-'))
+  const script = join(dir, 'load.lua')
   await writeFile(script, lines.join('\n'))
-  const args = ['-t1', `-c${spec.connections}`, `-d${spec.seconds}s`, '--latency', '-s', script, `${url.protocol}//${url.host}`]
-  const { stdout } = spec.cpu === undefined ? await run('wrk', args) : await run('taskset', ['-c', String(spec.cpu), 'wrk', ...args])
+  const args = ['-t1', `-c${spec.connections}`, `-d${Math.max(1, Math.round(spec.seconds))}s`, '--latency', '-s', script, `${url.protocol}//${url.host}`]
+  let stdout: string
+  try {
+    // Always through taskset: a caller pinned to one CPU would otherwise hand its mask to wrk.
+    ;({ stdout } = await run('taskset', ['-c', spec.cpu === undefined ? `0-${Math.max(0, cpus().length - 1)}` : String(spec.cpu), 'wrk', ...args]))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
   const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout)
   if (m === null) throw new Error(`unexpected wrk output: ${stdout}`)
   const [requests, durationUs, p50Us, p99Us, status, socket] = m.slice(1).map(Number) as [number, number, number, number, number, number]
-  return { tool: 'wrk', rps: requests / (durationUs / 1e6), p50Ms: p50Us / 1000, p99Ms: p99Us / 1000, failures: status + socket }
+  return { tool: 'wrk', rps: requests / (durationUs / 1e6), requests, p50Ms: p50Us / 1000, p99Ms: p99Us / 1000, failures: status + socket }
 }
 
 async function viaAutocannon(spec: LoadSpec): Promise<LoadResult> {
@@ -72,5 +99,5 @@ async function viaAutocannon(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     duration: spec.seconds,
   })
-  return { tool: 'autocannon', rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, failures: result.non2xx + result.errors }
+  return { tool: 'autocannon', rps: result.requests.average, requests: result.requests.total, p50Ms: result.latency.p50, p99Ms: result.latency.p99, failures: result.non2xx + result.errors }
 }
