@@ -80,7 +80,13 @@ async function wrk(spec: LoadSpec): Promise<LoadResult> {
   let stdout: string
   try {
     // Always through taskset: a caller pinned to one CPU would otherwise hand its mask to wrk.
-    ;({ stdout } = await run('taskset', ['-c', spec.cpu === undefined ? `0-${Math.max(0, cpus().length - 1)}` : String(spec.cpu), 'wrk', ...args]))
+    const mask = spec.cpu === undefined ? `0-${Math.max(0, cpus().length - 1)}` : String(spec.cpu)
+    try {
+      ;({ stdout } = await run('taskset', ['-c', mask, 'wrk', ...args]))
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error
+      ;({ stdout } = await run('wrk', args))
+    }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
