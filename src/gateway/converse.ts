@@ -1,26 +1,18 @@
 // Calls Bedrock for one request: Converse for a JSON answer; ConverseStream relayed event by
 // event; or, for a client without streaming, Converse replayed as a stream of the same shape.
 // Framework-free: the route decides how answers and events reach the caller.
-import {
-  ConverseCommand,
-  ConverseStreamCommand,
-  type BedrockRuntimeClient,
-  type ContentBlock,
-  type ConverseStreamCommandInput,
-  type ConverseStreamOutput,
-  type TokenUsage,
-} from '@aws-sdk/client-bedrock-runtime'
 import type { ClientConfig } from '../config/types.js'
+import type { Answer, BedrockClient } from './bedrock-client.js'
 import type { Deadline } from './deadline.js'
 import { rejectFinishReason } from './finish-reason.js'
-import { toWireJson } from './mapping.js'
+import type { ConverseInput } from './mapping.js'
 import { fromUpstream } from './upstream-errors.js'
-import type { UsageRecord } from './usage.js'
+import type { TokenCounts, UsageRecord } from './usage.js'
 
 export interface Call {
   readonly client: ClientConfig
-  readonly upstream: BedrockRuntimeClient
-  readonly input: ConverseStreamCommandInput
+  readonly upstream: BedrockClient
+  readonly input: ConverseInput
   readonly usage: UsageRecord
   readonly deadline: Deadline
   /** Keep the completion text for the usage record (tenant's `log_prompts`). */
@@ -55,7 +47,7 @@ export interface StreamSummary {
 }
 
 export async function converse(call: Call): Promise<ConverseAnswer> {
-  const output = await send(call, () => call.upstream.send(new ConverseCommand(call.input), { abortSignal: call.deadline.signal }))
+  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal))
   const content = output.output?.message?.content ?? []
   const text = textOf(content)
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
@@ -65,14 +57,14 @@ export async function converse(call: Call): Promise<ConverseAnswer> {
     request_id: call.usage.requestId,
     client: call.client.name,
     model: call.client.model,
-    message: toWireJson(output.output?.message),
+    message: output.output?.message,
     text,
     stopReason: output.stopReason,
     usage: output.usage,
     metrics: { latencyMs: output.metrics?.latencyMs },
   }
   // The members a stream relays in messageStop and metadata, so both answers carry the same facts.
-  if (output.trace !== undefined) answer.trace = toWireJson(output.trace)
+  if (output.trace !== undefined) answer.trace = output.trace
   if (output.additionalModelResponseFields !== undefined) answer.additionalModelResponseFields = output.additionalModelResponseFields
   if (output.performanceConfig !== undefined) answer.performanceConfig = output.performanceConfig
   if (output.serviceTier !== undefined) answer.serviceTier = output.serviceTier
@@ -86,27 +78,28 @@ export async function converse(call: Call): Promise<ConverseAnswer> {
  */
 export async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   if (!call.client.supportsStreaming) return replayAsStream(call, emit)
-  const output = await send(call, () => call.upstream.send(new ConverseStreamCommand(call.input), { abortSignal: call.deadline.signal }))
+  const events = await send(call, () => call.upstream.converseStream(call.input.modelId, call.input.body, call.deadline.signal))
   let stopReason: string | undefined
-  let usage: TokenUsage | undefined
+  let usage: unknown
   let latencyMs: number | undefined
   let text = ''
   const started = performance.now()
   try {
-    for await (const event of output.stream ?? []) {
+    for await (const { name, data } of events) {
       call.deadline.onEvent()
-      const name = eventName(event)
-      if (name === undefined) continue
-      if (event.contentBlockDelta !== undefined) {
+      if (name === 'contentBlockDelta') {
         call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
-        if (call.keepText && event.contentBlockDelta.delta?.text !== undefined) text += event.contentBlockDelta.delta.text
-      } else if (event.messageStop !== undefined) {
-        stopReason = event.messageStop.stopReason
-      } else if (event.metadata !== undefined) {
-        usage = event.metadata.usage
-        latencyMs = event.metadata.metrics?.latencyMs
+        if (call.keepText) {
+          const delta = data.delta as { text?: unknown } | undefined
+          if (typeof delta?.text === 'string') text += delta.text
+        }
+      } else if (name === 'messageStop') {
+        stopReason = data.stopReason as string | undefined
+      } else if (name === 'metadata') {
+        usage = data.usage
+        latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
       }
-      await emit(name, toWireJson((event as unknown as Record<string, unknown>)[name]))
+      await emit(name, data)
     }
   } catch (error) {
     throw fromUpstream(error, call.client.name, call.deadline.reason)
@@ -121,25 +114,26 @@ export async function converseStream(call: Call, emit: Emit): Promise<StreamSumm
 
 /** A client without streaming answers a stream request from Converse, as events of the same shape. */
 async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
-  const output = await send(call, () => call.upstream.send(new ConverseCommand(call.input), { abortSignal: call.deadline.signal }))
+  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal))
   const message = output.output?.message
   await emit('messageStart', { role: message?.role ?? 'assistant' })
   for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {
-    if (block.toolUse !== undefined) {
-      const { toolUseId, name, input } = block.toolUse
+    const { toolUse, text, reasoningContent } = block as { toolUse?: { toolUseId: string; name: string; input: unknown }; text?: string; reasoningContent?: { reasoningText?: unknown } }
+    if (toolUse !== undefined) {
+      const { toolUseId, name, input } = toolUse
       await emit('contentBlockStart', { contentBlockIndex, start: { toolUse: { toolUseId, name } } })
       await emit('contentBlockDelta', { contentBlockIndex, delta: { toolUse: { input: JSON.stringify(input) } } })
-    } else if (block.text !== undefined) {
+    } else if (text !== undefined) {
       call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
-      await emit('contentBlockDelta', { contentBlockIndex, delta: { text: block.text } })
-    } else if (block.reasoningContent !== undefined) {
-      await emit('contentBlockDelta', { contentBlockIndex, delta: { reasoningContent: toWireJson(block.reasoningContent.reasoningText ?? block.reasoningContent) } })
+      await emit('contentBlockDelta', { contentBlockIndex, delta: { text } })
+    } else if (reasoningContent !== undefined) {
+      await emit('contentBlockDelta', { contentBlockIndex, delta: { reasoningContent: reasoningContent.reasoningText ?? reasoningContent } })
     }
     await emit('contentBlockStop', { contentBlockIndex })
   }
   await emit('messageStop', { stopReason: output.stopReason })
   const metadata: Record<string, unknown> = { usage: output.usage, metrics: output.metrics }
-  if (output.trace !== undefined) metadata.trace = toWireJson(output.trace)
+  if (output.trace !== undefined) metadata.trace = output.trace
   await emit('metadata', metadata)
   const text = textOf(message?.content ?? [])
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
@@ -148,13 +142,13 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
   return { request_id: call.usage.requestId, stopReason: output.stopReason, usage: output.usage, metrics: { latencyMs: output.metrics?.latencyMs } }
 }
 
-/** Sends one command, timing it and mapping its failure; the SDK's retries happen inside. */
-async function send<T extends { $metadata: { requestId?: string } }>(call: Call, sendCommand: () => Promise<T>): Promise<T> {
+/** Makes one upstream call, timing it and mapping its failure; retries happen inside. */
+async function send<T>(call: Call, sendCall: () => Promise<Answer<T>>): Promise<T> {
   const started = performance.now()
   try {
-    const output = await sendCommand()
-    call.usage.upstreamRequestId = output.$metadata.requestId ?? null
-    return output
+    const answer = await sendCall()
+    call.usage.upstreamRequestId = answer.requestId ?? null
+    return answer.output
   } catch (error) {
     const metadata = (error as { $metadata?: { requestId?: string } } | null)?.$metadata
     call.usage.upstreamRequestId = metadata?.requestId ?? null
@@ -164,20 +158,30 @@ async function send<T extends { $metadata: { requestId?: string } }>(call: Call,
   }
 }
 
-function settle(call: Call, stopReason: string | undefined, usage: TokenUsage | undefined, latencyMs: number | undefined, text: string): void {
+function settle(call: Call, stopReason: string | undefined, usage: unknown, latencyMs: number | undefined, text: string): void {
   call.usage.stopReason = stopReason ?? null
-  if (usage !== undefined) call.usage.tokens = usage
+  if (typeof usage === 'object' && usage !== null) call.usage.tokens = tokenCounts(usage as Record<string, unknown>)
   call.usage.upstreamLatencyMs = latencyMs ?? null
   if (call.keepText) call.usage.completion = text
 }
 
-function eventName(event: ConverseStreamOutput): string | undefined {
-  for (const key in event) if ((event as unknown as Record<string, unknown>)[key] !== undefined && key !== '$unknown') return key
-  return undefined
+/** The counts the usage record keeps; anything that is not a number is not a count. */
+function tokenCounts(usage: Record<string, unknown>): TokenCounts {
+  return {
+    inputTokens: count(usage.inputTokens),
+    outputTokens: count(usage.outputTokens),
+    totalTokens: count(usage.totalTokens),
+    cacheReadInputTokens: count(usage.cacheReadInputTokens),
+    cacheWriteInputTokens: count(usage.cacheWriteInputTokens),
+  }
 }
 
-function textOf(content: readonly ContentBlock[]): string {
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
+}
+
+function textOf(content: readonly Record<string, unknown>[]): string {
   let text = ''
-  for (const block of content) if (block.text !== undefined) text += block.text
+  for (const block of content) if (typeof block.text === 'string') text += block.text
   return text
 }

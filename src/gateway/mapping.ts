@@ -1,16 +1,12 @@
-// A checked `POST /v1/converse` body plus its client's policy in, the SDK's Converse(Stream) input out; and SDK output back to JSON.
-import type {
-  ContentBlock as SdkContentBlock,
-  ConverseStreamCommandInput,
-  InferenceConfiguration as SdkInferenceConfiguration,
-  Message as SdkMessage,
-  SystemContentBlock as SdkSystemContentBlock,
-  ToolResultContentBlock as SdkToolResultContentBlock,
-} from '@aws-sdk/client-bedrock-runtime'
+// A checked `POST /v1/converse` body plus its client's policy in, the body of Bedrock's
+// Converse(Stream) out, in wire form: blobs stay base64 text, as Bedrock reads them.
 import type {
   ContentBlock,
+  ConverseStreamRequestBody,
   DocumentBlock,
   GuardrailConverseContentBlock,
+  InferenceConfiguration,
+  Message,
   ReasoningContentBlock,
   S3Location,
   SystemContentBlock,
@@ -21,6 +17,12 @@ import { OVERRIDABLE_FIELDS, type ClientConfig, type Role } from '../config/type
 import { GatewayError } from './errors.js'
 import type { ChatMessage, ChatRequest } from './request.js'
 
+/** One Converse(Stream) call: the model (it goes in the path) and the JSON body. */
+export interface ConverseInput {
+  readonly modelId: string
+  readonly body: ConverseStreamRequestBody
+}
+
 /** The role metadata key that becomes a Converse cache point (BAML's Anthropic-style marker). */
 export const CACHE_CONTROL = 'cache_control'
 
@@ -29,10 +31,10 @@ export const CACHE_CONTROL = 'cache_control'
  * (then no guardrail `streamProcessingMode`, which Converse does not know).
  * @throws GatewayError `invalid_request` for a field the client does not let callers set, or content Bedrock could never take.
  */
-export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean): ConverseStreamCommandInput {
+export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean): ConverseInput {
   checkOverrides(client, request)
   const system = request.system === undefined ? [] : toSystemBlocks(request.system, 'system')
-  const messages: SdkMessage[] = []
+  const messages: Message[] = []
   const cacheControlAllowed = client.allowedRoleMetadata.includes(CACHE_CONTROL)
   for (const [i, message] of request.messages.entries()) {
     const role = isAllowed(client.allowedRoles, message.role) ? message.role : client.defaultRole
@@ -45,29 +47,29 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
     }
     // Bedrock wants user and assistant turns to alternate: a run of one role is one turn.
     const last = messages.at(-1)
-    const content = last?.role === role && last.content !== undefined ? last.content : []
+    const content = last?.role === role ? last.content : []
     appendContent(content, message.content, i)
     if (cachePoint !== undefined) content.push({ cachePoint })
     if (content !== last?.content) messages.push({ role, content })
   }
 
-  const input: ConverseStreamCommandInput = {
-    modelId: client.model,
+  const body: ConverseStreamRequestBody = {
     messages,
     // Always sent, even empty: Burr's rule, an explicit `inference_config: {}` sends `{}`.
     inferenceConfig: inferenceConfigOf(client, request),
   }
-  if (system.length > 0) input.system = system
+  if (system.length > 0) body.system = system
   if (request.tools !== undefined) {
-    input.toolConfig = request.tool_choice === undefined ? { tools: request.tools } : { tools: request.tools, toolChoice: request.tool_choice }
+    body.toolConfig = request.tool_choice === undefined ? { tools: request.tools } : { tools: request.tools, toolChoice: request.tool_choice }
   }
   const { guardrail } = client
   if (guardrail !== undefined) {
-    input.guardrailConfig = { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version, trace: guardrail.trace }
-    if (stream) input.guardrailConfig.streamProcessingMode = guardrail.streamProcessingMode
+    body.guardrailConfig = stream
+      ? { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version, trace: guardrail.trace, streamProcessingMode: guardrail.streamProcessingMode }
+      : { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version, trace: guardrail.trace }
   }
-  if (client.additionalModelRequestFields !== undefined) input.additionalModelRequestFields = client.additionalModelRequestFields
-  return input
+  if (client.additionalModelRequestFields !== undefined) body.additionalModelRequestFields = client.additionalModelRequestFields
+  return { modelId: client.model, body }
 }
 
 function checkOverrides(client: ClientConfig, request: ChatRequest): void {
@@ -82,9 +84,9 @@ function checkOverrides(client: ClientConfig, request: ChatRequest): void {
   if (request.tool_choice !== undefined && request.tools === undefined) throw new GatewayError('invalid_request', 'tool_choice needs tools')
 }
 
-function inferenceConfigOf(client: ClientConfig, request: ChatRequest): SdkInferenceConfiguration {
+function inferenceConfigOf(client: ClientConfig, request: ChatRequest): InferenceConfiguration {
   const base = client.inferenceConfig
-  const config: SdkInferenceConfiguration = {}
+  const config: InferenceConfiguration = {}
   const maxTokens = request.max_tokens ?? base.maxTokens
   const temperature = request.temperature ?? base.temperature
   const topP = request.top_p ?? base.topP
@@ -116,21 +118,21 @@ function cachePointOf(message: ChatMessage, index: number): { type: 'default'; t
   )
 }
 
-function appendContent(target: SdkContentBlock[], content: ChatMessage['content'], index: number): void {
+function appendContent(target: ContentBlock[], content: ChatMessage['content'], index: number): void {
   if (typeof content === 'string') {
     target.push({ text: content })
     return
   }
   for (const [j, block] of content.entries()) {
     try {
-      target.push(withBytes(block))
+      target.push(canonicalBlobs(block))
     } catch (error) {
       throw located(error, () => `messages[${index}].content[${j}]`)
     }
   }
 }
 
-function toSystemBlocks(content: string | readonly (ContentBlock | SystemContentBlock)[], where: string): SdkSystemContentBlock[] {
+function toSystemBlocks(content: string | readonly (ContentBlock | SystemContentBlock)[], where: string): SystemContentBlock[] {
   if (typeof content === 'string') return [{ text: content }]
   return content.map((block, j) => {
     if (block.text !== undefined) return { text: block.text }
@@ -158,8 +160,8 @@ function located(error: unknown, where: () => string): unknown {
   return error instanceof InvalidBase64 ? new GatewayError('invalid_request', `${where()}.${error.member}: not valid base64`) : error
 }
 
-// Base64 text becomes bytes; blocks that cannot hold a blob are passed on as they are.
-function withBytes(block: ContentBlock): SdkContentBlock {
+// Blobs are checked and sent as canonical base64; blocks that cannot hold one are passed on as they are.
+function canonicalBlobs(block: ContentBlock): ContentBlock {
   if (block.image !== undefined) return { image: { ...block.image, source: mediaSource(block.image.source, 'image.source.bytes') } }
   if (block.document !== undefined) return { document: documentBlock(block.document, 'document.source.bytes') }
   if (block.video !== undefined) return { video: { ...block.video, source: mediaSource(block.video.source, 'video.source.bytes') } }
@@ -191,12 +193,12 @@ function reasoning(block: ReasoningContentBlock) {
 }
 
 function toolResult(block: ToolResultBlock) {
-  const content = block.content.map((item, k): SdkToolResultContentBlock => {
+  const content = block.content.map((item, k): ToolResultContentBlock => {
     try {
       if (item.image !== undefined) return { image: { ...item.image, source: mediaSource(item.image.source, 'image.source.bytes') } }
       if (item.document !== undefined) return { document: documentBlock(item.document, 'document.source.bytes') }
       if (item.video !== undefined) return { video: { ...item.video, source: mediaSource(item.video.source, 'video.source.bytes') } }
-      return item satisfies ToolResultContentBlock
+      return item
     } catch (error) {
       throw error instanceof InvalidBase64 ? new InvalidBase64(`toolResult.content[${k}].${error.member}`) : error
     }
@@ -204,52 +206,22 @@ function toolResult(block: ToolResultBlock) {
   return { ...block, content }
 }
 
+// Padded, standard-alphabet base64: what Bedrock's JSON parser reads and what the SDK would send.
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
 /**
- * Base64 text as bytes, refusing text that is not base64: Buffer.from skips characters outside the
- * alphabet, so a shorter result than the text's length promises means it held some.
+ * Base64 text as Bedrock should get it, refusing text that is not base64. Canonical text (nearly
+ * all of it) is sent as it came; unpadded or URL-safe text is re-encoded. Buffer.from skips
+ * characters outside the alphabet, so a shorter result than the text's length promises means it
+ * held some.
  */
-function decode(text: string, member: string): Uint8Array {
+function decode(text: string, member: string): string {
+  if (CANONICAL_BASE64.test(text)) return text
   const bytes = Buffer.from(text, 'base64')
   let end = text.length
   while (end > 0 && end > text.length - 2 && text.charCodeAt(end - 1) === EQUALS) end -= 1
-  if (end % 4 !== 1 && bytes.length === Math.floor((end * 3) / 4)) return bytes
+  if (end % 4 !== 1 && bytes.length === Math.floor((end * 3) / 4)) return bytes.toString('base64')
   throw new InvalidBase64(member)
 }
 
 const EQUALS = 0x3d
-
-/**
- * A JSON-ready view of SDK output: every Uint8Array becomes base64 text. Copy-on-write: only the
- * objects and arrays on the way to a Uint8Array are copied, so output without blobs (nearly all of
- * it) is returned as is, without allocating.
- */
-export function toWireJson(value: unknown): unknown {
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')
-  if (Array.isArray(value)) {
-    let copy: unknown[] | undefined
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i]
-      const wired = toWireJson(item)
-      if (wired !== item) (copy ??= value.slice())[i] = wired
-    }
-    return copy ?? value
-  }
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>
-    // The SDK turns a union member newer than itself into {$unknown: [name, value]}: put the
-    // member back as Bedrock sent it, so callers see Bedrock's shape, never the SDK's marker.
-    const unknownMember = record.$unknown
-    if (Array.isArray(unknownMember) && unknownMember.length === 2 && typeof unknownMember[0] === 'string') {
-      return { [unknownMember[0]]: toWireJson(unknownMember[1]) }
-    }
-    let copy: Record<string, unknown> | undefined
-    // for-in rather than Object.entries: no array per object. SDK output is plain objects.
-    for (const key in record) {
-      const item = record[key]
-      const wired = toWireJson(item)
-      if (wired !== item) (copy ??= { ...record })[key] = wired
-    }
-    return copy ?? value
-  }
-  return value
-}

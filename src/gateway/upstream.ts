@@ -1,16 +1,19 @@
-// One reused Bedrock Runtime SDK client per distinct upstream, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials.
+// One reused Bedrock client per distinct upstream, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials.
 import { createHash } from 'node:crypto'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
-import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
+import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime'
 import { fromIni, fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core'
+import { getEndpointFromInstructions } from '@smithy/core/endpoints'
+import { StandardRetryStrategy } from '@smithy/core/retry'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types'
 import type { AssumeRoleCredentials, ClientConfig, CredentialSource } from '../config/types.js'
+import { BedrockClient } from './bedrock-client.js'
 
 export interface UpstreamPoolOptions {
   /**
-   * Builds each SDK client's retry strategy from its max attempts (`max_retries + 1`). Meant for
+   * Builds each client's retry strategy from its max attempts (`max_retries + 1`). Meant for
    * tests that want short backoff; by default the SDK's standard strategy decides what is retried
    * (throttling, transient and 5xx errors, not validation) and how long to wait.
    */
@@ -28,18 +31,17 @@ const DEFAULT_MAX_SOCKETS = Infinity
 const MAX_FREE_SOCKETS = 256
 
 /**
- * Hands out the SDK client for a ClientConfig. Clients that share region, endpoint, credential
- * source, max retries and connect timeout share one SDK client (and so its credential cache and
- * retry quota); everything else in a ClientConfig is per request. The pool owns its clients:
- * callers must not `destroy()` one, since that would close the sockets every client shares.
+ * Hands out the Bedrock client for a ClientConfig. Clients that share region, endpoint, credential
+ * source, max retries and connect timeout share one Bedrock client (and so its credential cache
+ * and retry quota); everything else in a ClientConfig is per request. The pool owns the sockets.
  */
 export class UpstreamPool {
   readonly #options: UpstreamPoolOptions
   readonly #httpAgent: HttpAgent
   readonly #httpsAgent: HttpsAgent
   /** Hot path: a ClientConfig seen before costs one WeakMap lookup. */
-  readonly #byConfig = new WeakMap<ClientConfig, BedrockRuntimeClient>()
-  readonly #byUpstream = new Map<string, BedrockRuntimeClient>()
+  readonly #byConfig = new WeakMap<ClientConfig, BedrockClient>()
+  readonly #byUpstream = new Map<string, BedrockClient>()
   #destroyed = false
 
   constructor(options: UpstreamPoolOptions = {}) {
@@ -51,8 +53,8 @@ export class UpstreamPool {
     this.#httpsAgent = new HttpsAgent(agentOptions)
   }
 
-  /** The SDK client for this client's upstream, created on first use. */
-  clientFor(client: ClientConfig): BedrockRuntimeClient {
+  /** The Bedrock client for this client's upstream, created on first use. */
+  clientFor(client: ClientConfig): BedrockClient {
     if (this.#destroyed) throw new Error('UpstreamPool was destroyed; no new upstream calls can start.')
     const known = this.#byConfig.get(client)
     if (known !== undefined) return known
@@ -66,32 +68,33 @@ export class UpstreamPool {
     return sdk
   }
 
-  /** Destroys every SDK client and closes the shared sockets. */
+  /** Closes the shared sockets; no new call can start. */
   destroy(): void {
     this.#destroyed = true
-    for (const sdk of this.#byUpstream.values()) sdk.destroy()
     this.#byUpstream.clear()
     this.#httpAgent.destroy()
     this.#httpsAgent.destroy()
   }
 
-  #create(client: ClientConfig): BedrockRuntimeClient {
+  #create(client: ClientConfig): BedrockClient {
     const maxAttempts = client.maxRetries + 1
-    const config: BedrockRuntimeClientConfig = {
+    const credentials = memoizeIdentityProvider(this.#credentials(client.credentials, client.region), isIdentityExpired, doesIdentityRequireRefresh)
+    if (credentials === undefined) throw new Error(`client "${client.name}" has no credentials`)
+    return new BedrockClient({
       region: client.region,
-      credentials: this.#credentials(client.credentials, client.region),
-      // The SDK's default is an h2 handler that opens a session per call (bedrock-wire.md §1.3).
-      requestHandler: new NodeHttpHandler({ httpAgent: this.#httpAgent, httpsAgent: this.#httpsAgent, connectionTimeout: client.timeouts.connectMs }),
+      endpoint: () => endpointOf(client),
+      credentials: () => credentials(),
+      httpAgent: this.#httpAgent,
+      httpsAgent: this.#httpsAgent,
+      connectTimeoutMs: client.timeouts.connectMs,
       maxAttempts,
-      // Pinned, so that AWS_RETRY_MODE=adaptive in the environment cannot change it behind the config.
-      ...(this.#options.retryStrategy === undefined ? { retryMode: 'standard' } : { retryStrategy: this.#options.retryStrategy(maxAttempts) }),
-    }
-    if (client.endpoint !== undefined) config.endpoint = client.endpoint
-    return new BedrockRuntimeClient(config)
+      // The SDK's standard mode, whatever AWS_RETRY_MODE says: the config decides.
+      retryStrategy: this.#options.retryStrategy?.(maxAttempts) ?? new StandardRetryStrategy(maxAttempts),
+    })
   }
 
   /**
-   * The SDK credentials for a source. The SDK client memoizes whatever this returns (@smithy/core
+   * The SDK credentials for a source, memoized as the SDK memoizes them (@smithy/core
    * `memoizeIdentityProvider`): identities without `expiration` are kept for the client's life;
    * those with one (assumed roles, one hour by default) are fetched again by any call that starts
    * less than five minutes before they expire, concurrent calls sharing the pending fetch. A failed
@@ -125,7 +128,23 @@ export class UpstreamPool {
   }
 }
 
-/** What makes two ClientConfigs need different SDK clients; secrets enter only as digests. */
+/**
+ * The endpoint calls go to: the configured one, else what the SDK's endpoint rules give for the
+ * region (partitions, FIPS and dual-stack settings, AWS_ENDPOINT_URL_BEDROCK_RUNTIME), resolved
+ * once through a client that never sends anything.
+ */
+export async function endpointOf(client: ClientConfig): Promise<URL> {
+  if (client.endpoint !== undefined) return new URL(client.endpoint)
+  const sdk = new BedrockRuntimeClient({ region: client.region })
+  try {
+    const endpoint = await getEndpointFromInstructions({ modelId: client.model }, ConverseCommand, sdk.config)
+    return new URL(endpoint.url.href)
+  } finally {
+    sdk.destroy()
+  }
+}
+
+/** What makes two ClientConfigs need different Bedrock clients; secrets enter only as digests. */
 function upstreamKey(client: ClientConfig): string {
   return JSON.stringify([client.region, client.endpoint ?? null, credentialKey(client.credentials), client.maxRetries, client.timeouts.connectMs])
 }

@@ -1,16 +1,16 @@
-// UpstreamPool through the real SDK against the emulator (and a loopback STS stand-in): reuse, keep-alive, credentials, retries.
+// UpstreamPool against the emulator (and a loopback STS stand-in): reuse, keep-alive, endpoints, credentials, retries.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ConverseCommand, ConverseStreamCommand, type BedrockRuntimeClient, type ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime'
+import { ServiceUnavailableException, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
 import t, { type Test } from 'tap'
 import type { ClientConfig, CredentialSource, StaticCredentials } from '../../src/config/types.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
-import { describeUpstream, UpstreamPool, type UpstreamPoolOptions } from '../../src/gateway/upstream.js'
+import type { Answer, BedrockClient, ConverseOutput } from '../../src/gateway/bedrock-client.js'
+import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/gateway/upstream.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
@@ -76,12 +76,13 @@ function poolFor(t: Test, options: UpstreamPoolOptions = {}): UpstreamPool {
   return pool
 }
 
-async function converse(sdk: BedrockRuntimeClient, text = 'hi'): Promise<ConverseCommandOutput> {
-  return sdk.send(new ConverseCommand({ modelId: MODEL, ...userSays(text) }))
+async function converse(upstream: BedrockClient, text = 'hi'): Promise<Answer<ConverseOutput>> {
+  return upstream.converse(MODEL, userSays(text), new AbortController().signal)
 }
 
-function replyText(output: ConverseCommandOutput): string {
-  return output.output?.message?.content?.[0]?.text ?? ''
+function replyText(answer: Answer<ConverseOutput>): string {
+  const text = answer.output.output?.message?.content?.[0]?.text
+  return typeof text === 'string' ? text : ''
 }
 
 async function closed(server: Server): Promise<void> {
@@ -95,11 +96,11 @@ async function listening(server: Server): Promise<string> {
 
 setEnv(t, ISOLATION)
 
-t.test('one SDK client per distinct upstream', async (t) => {
+t.test('one Bedrock client per distinct upstream', async (t) => {
   const pool = poolFor(t)
   const url = 'http://127.0.0.1:4010'
   const base = pool.clientFor(clientConfig(url))
-  t.equal(pool.clientFor(clientConfig(url)), base, 'an equal ClientConfig object gets the same SDK client')
+  t.equal(pool.clientFor(clientConfig(url)), base, 'an equal ClientConfig object gets the same client')
   t.equal(pool.clientFor(clientConfig(url, { name: 'other', model: 'anthropic.claude-3-haiku-20240307-v1:0', supportsStreaming: false })), base, 'model, name and policy are per request')
   t.equal(pool.clientFor(clientConfig(url, { timeouts: { connectMs: 1000, firstTokenMs: 1, idleMs: 1, totalMs: 1 } })), base, 'only the connect timeout belongs to the upstream')
 
@@ -120,13 +121,10 @@ t.test('one SDK client per distinct upstream', async (t) => {
   const seen = new Set([base])
   for (const [what, config] of Object.entries(variants)) {
     const sdk = pool.clientFor(config)
-    t.notOk(seen.has(sdk), `another ${what} gets another SDK client`)
+    t.notOk(seen.has(sdk), `another ${what} gets another client`)
     seen.add(sdk)
     t.equal(pool.clientFor({ ...config }), sdk, `and a copy of that config gets it again (${what})`)
   }
-  t.equal(await base.config.region(), 'us-east-1')
-  t.equal(await pool.clientFor(variants.region!).config.region(), 'eu-west-1')
-  t.equal(await pool.clientFor(variants['max retries']!).config.maxAttempts(), 1, 'max_retries 0 is one attempt')
 
   pool.destroy()
   t.throws(() => pool.clientFor(clientConfig(url)), /destroyed/, 'a destroyed pool hands out nothing')
@@ -137,24 +135,60 @@ t.test('explicit keys sign for the emulator and beat the environment; a wrong se
   setEnv(t, { AWS_ACCESS_KEY_ID: 'AKIDENVIRONMENT', AWS_SECRET_ACCESS_KEY: WRONG_SECRET })
   const pool = poolFor(t)
   t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url)))), /hi/)
-  t.match(emulator.recorder.requests[0]?.headers.authorization, /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//, 'signed with the configured key')
+  t.match(emulator.recorder.requests[0]?.headers.authorization, /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request/, 'signed with the configured key, for the region')
+  t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url, { region: 'eu-west-1' })), 'eu')), /eu/)
+  t.match(emulator.recorder.requests[1]?.headers.authorization, /\/eu-west-1\/bedrock\/aws4_request/, 'another region signs for its own')
 
   const wrong = pool.clientFor(clientConfig(emulator.url, { credentials: { ...EXAMPLE, secretAccessKey: WRONG_SECRET } }))
-  await t.rejects(converse(wrong), { name: 'InvalidSignatureException' })
+  await t.rejects(converse(wrong), { name: 'InvalidSignatureException', $fault: 'client', $metadata: { httpStatusCode: 403, attempts: 1 } })
 })
 
-t.test('sequential calls reuse one HTTP/1.1 connection, across the SDK clients of a pool', async (t) => {
+t.test('the endpoint: the configured one, else the SDK endpoint rules for the region', async (t) => {
+  const { endpoint: _endpoint, ...noEndpoint } = clientConfig('http://unused')
+  t.equal((await endpointOf({ ...noEndpoint, region: 'us-east-1' })).href, 'https://bedrock-runtime.us-east-1.amazonaws.com/')
+  t.equal((await endpointOf({ ...noEndpoint, region: 'cn-north-1' })).href, 'https://bedrock-runtime.cn-north-1.amazonaws.com.cn/', 'another partition')
+  t.equal((await endpointOf(clientConfig('http://127.0.0.1:4010/prefix'))).href, 'http://127.0.0.1:4010/prefix')
+  setEnv(t, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: 'http://127.0.0.1:4999' })
+  t.equal((await endpointOf(noEndpoint)).href, 'http://127.0.0.1:4999/', "the SDK's service endpoint variable is honoured when the config names none")
+  t.equal((await endpointOf(clientConfig('http://127.0.0.1:4010'))).href, 'http://127.0.0.1:4010/', 'the config wins over it')
+})
+
+t.test('an endpoint with a path prefix keeps it', async (t) => {
+  const emulator = await emulatorFor(t)
+  const prefixed = createServer((req, res) => {
+    // A reverse proxy that serves Bedrock under /bedrock.
+    const forward = new URL(req.url ?? '/', emulator.url)
+    if (!forward.pathname.startsWith('/bedrock/')) {
+      res.statusCode = 404
+      res.end()
+      return
+    }
+    res.statusCode = 599
+    res.end(JSON.stringify({ path: forward.pathname }))
+  })
+  const url = await listening(prefixed)
+  t.teardown(() => closed(prefixed))
+  const error = await converse(poolFor(t).clientFor(clientConfig(`${url}/bedrock`, { maxRetries: 0 }))).then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  t.match(error, { $metadata: { httpStatusCode: 599 } }, 'the call reached the prefixed path')
+})
+
+t.test('sequential calls reuse one HTTP/1.1 connection, across the clients of a pool', async (t) => {
   const emulator = await emulatorFor(t)
   const pool = poolFor(t)
   const sdk = pool.clientFor(clientConfig(emulator.url))
   for (let i = 0; i < 4; i++) t.match(replyText(await converse(sdk, `call ${i}`)), new RegExp(`call ${i}`))
   for (let i = 0; i < 2; i++) {
-    const output = await sdk.send(new ConverseStreamCommand({ modelId: MODEL, ...userSays(`stream ${i}`) }))
-    let events = 0
-    for await (const _event of output.stream ?? []) events++
-    t.ok(events > 2, `stream ${i} delivered its events`)
+    const answer = await sdk.converseStream(MODEL, userSays(`stream ${i}`), new AbortController().signal)
+    const names: string[] = []
+    for await (const event of answer.output) names.push(event.name)
+    t.equal(names[0], 'messageStart', `stream ${i} starts with messageStart`)
+    t.equal(names.at(-1), 'metadata', `stream ${i} ends with metadata`)
+    t.ok(names.includes('contentBlockDelta'), `stream ${i} delivered deltas`)
   }
-  // Another upstream on the same host: its own SDK client and connect timeout, the pool's sockets.
+  // Another upstream on the same host: its own client and connect timeout, the pool's sockets.
   const other = pool.clientFor(clientConfig(emulator.url, { timeouts: { connectMs: 1500, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 } }))
   t.not(other, sdk)
   t.match(replyText(await converse(other, 'other')), /other/)
@@ -162,15 +196,7 @@ t.test('sequential calls reuse one HTTP/1.1 connection, across the SDK clients o
   t.ok(emulator.recorder.requests.every((r) => r.httpVersion === '1.1'), 'every call went over HTTP/1.1')
   t.same(emulator.stats, { connections: 1, h1Connections: 1, h2Sessions: 0 }, 'one TCP connection, no h2 session')
 
-  const [mine, theirs] = [sdk, other].map((client) => {
-    const handler = client.config.requestHandler
-    if (!(handler instanceof NodeHttpHandler)) throw new Error('expected a NodeHttpHandler')
-    return handler.httpHandlerConfigs()
-  })
-  t.match(mine, { connectionTimeout: 1000, httpAgent: { keepAlive: true, options: { scheduling: 'lifo' } } })
-  t.equal(theirs?.connectionTimeout, 1500, 'connect timeout from the ClientConfig')
-  t.equal(theirs?.httpAgent, mine?.httpAgent, 'one http agent for the pool')
-  t.equal(theirs?.httpsAgent, mine?.httpsAgent, 'one https agent for the pool')
+  t.ok(emulator.recorder.requests.every((r) => r.attempt === 1), 'amz-sdk-request says attempt 1')
 })
 
 t.test('profile source', async (t) => {
@@ -314,7 +340,13 @@ t.test('retries', async (t) => {
   t.test('max_retries 1 makes exactly 2 attempts on throttling, with the standard strategy', async (t) => {
     emulator.recorder.clear()
     const sdk = poolFor(t).clientFor(clientConfig(emulator.url, { maxRetries: 1 }))
-    await t.rejects(converse(sdk, '[emulator:throttling] hi'), { name: 'ThrottlingException', $metadata: { attempts: 2 } })
+    const error = await converse(sdk, '[emulator:throttling] hi').then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    t.ok(error instanceof ThrottlingException, "the SDK's modeled class")
+    t.match(error, { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 429, attempts: 2 } })
+    t.match((error as ThrottlingException).$metadata.requestId, /./, "Bedrock's request id")
     t.same(
       emulator.recorder.requests.map((r) => r.attempt),
       [1, 2],
@@ -324,7 +356,7 @@ t.test('retries', async (t) => {
   t.test('validation errors are not retried', async (t) => {
     emulator.recorder.clear()
     const sdk = poolFor(t).clientFor(clientConfig(emulator.url, { maxRetries: 3 }))
-    await t.rejects(converse(sdk, '[emulator:validation] hi'), { name: 'ValidationException' })
+    await t.rejects(converse(sdk, '[emulator:validation] hi'), ValidationException)
     t.equal(emulator.recorder.requests.length, 1)
   })
 
@@ -337,7 +369,7 @@ t.test('retries', async (t) => {
       },
     })
     emulator.recorder.clear()
-    await t.rejects(converse(pool.clientFor(clientConfig(emulator.url, { maxRetries: 3 })), '[emulator:service-unavailable] hi'), { name: 'ServiceUnavailableException' })
+    await t.rejects(converse(pool.clientFor(clientConfig(emulator.url, { maxRetries: 3 })), '[emulator:service-unavailable] hi'), ServiceUnavailableException)
     t.equal(emulator.recorder.requests.length, 4, 'transient errors are retried max_retries times')
     emulator.recorder.clear()
     t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url, { maxRetries: 0 })), 'hi')), /hi/)

@@ -1,0 +1,269 @@
+// Converse and ConverseStream over pooled HTTP/1.1 keep-alive sockets, built from the AWS SDK's
+// own parts (SigV4 signer, memoized credential providers, standard retry strategy and error
+// classification, modeled exception classes, event-stream codec) but without its per-call
+// middleware stack, which cost more CPU than everything else in a gateway call together
+// (BENCHMARKS.md). What a call does is what `client.send()` does: resolve credentials once,
+// then per attempt stamp `amz-sdk-request`, sign, send, turn a non-2xx answer into the modeled
+// exception, correct a skewed clock, and ask the retry strategy whether and when to try again.
+import { randomUUID } from 'node:crypto'
+import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { extendedEncodeURIComponent } from '@smithy/core/protocols'
+import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry'
+import { Hash } from '@smithy/hash-node'
+import { SignatureV4 } from '@smithy/signature-v4'
+import type { AwsCredentialIdentity, HttpRequest, Message, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
+import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-errors.js'
+import { eventOf, frames, type StreamEvent } from './event-stream.js'
+
+export interface BedrockClientInit {
+  readonly region: string
+  /** Resolved once, on the first call: the configured endpoint or the region's (SDK endpoint rules). */
+  readonly endpoint: () => Promise<URL>
+  /** Memoized by the caller (the SDK's `memoizeIdentityProvider`): refreshes before expiry. */
+  readonly credentials: () => Promise<AwsCredentialIdentity>
+  readonly httpAgent: HttpAgent
+  readonly httpsAgent: HttpsAgent
+  readonly connectTimeoutMs: number
+  readonly maxAttempts: number
+  readonly retryStrategy: RetryStrategyV2
+}
+
+/** Converse's answer as Bedrock sent it (wire JSON: blobs stay base64). */
+export interface ConverseOutput {
+  readonly output?: { readonly message?: { readonly role?: string; readonly content?: readonly Record<string, unknown>[] } }
+  readonly stopReason?: string
+  readonly usage?: Record<string, unknown>
+  readonly metrics?: { readonly latencyMs?: number }
+  readonly trace?: unknown
+  readonly additionalModelResponseFields?: unknown
+  readonly performanceConfig?: unknown
+  readonly serviceTier?: unknown
+}
+
+export interface Answer<T> {
+  readonly requestId: string | undefined
+  readonly output: T
+}
+
+/** A started ConverseStream: its first event was read (as the SDK reads it), the rest arrive as they come. */
+export type EventStream = AsyncIterable<StreamEvent>
+
+/** What a failed attempt throws: the SDK's error type (an Error, with `$metadata` and `$response` where it has them). */
+type UpstreamError = Parameters<typeof isThrottlingError>[0]
+
+const USER_AGENT = `bedrock-gateway/0.1 lang/js md/nodejs#${process.versions.node} api/bedrock-runtime`
+// A clock this far from Bedrock's gets requests refused as expired: the SDK's threshold.
+const CLOCK_SKEW_MS = 5 * 60_000
+
+export class BedrockClient {
+  readonly #init: BedrockClientInit
+  readonly #signer: SignatureV4
+  #endpoint: Promise<URL> | undefined
+  /** Model id → its encoded path prefix; a gateway has a handful of models. */
+  readonly #paths = new Map<string, string>()
+  /** Bedrock's clock minus ours, learnt from a refused request's `Date` (the SDK's systemClockOffset). */
+  #clockOffsetMs = 0
+
+  constructor(init: BedrockClientInit) {
+    this.#init = init
+    this.#signer = new SignatureV4({ credentials: init.credentials, region: init.region, service: 'bedrock', sha256: Hash.bind(null, 'sha256'), uriEscapePath: true, applyChecksum: true })
+  }
+
+  async converse(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<ConverseOutput>> {
+    return this.#call(modelId, 'converse', body, signal, async (response) => {
+      const text = await readText(response)
+      return JSON.parse(text) as ConverseOutput
+    })
+  }
+
+  async converseStream(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<EventStream>> {
+    return this.#call(modelId, 'converse-stream', body, signal, async (response) => {
+      const source = frames(response)
+      // Read inside the attempt, as the SDK does: an exception in the first frame is retried
+      // like the same error at admission.
+      const first = await nextEvent(source)
+      return withFirst(first, source, response)
+    })
+  }
+
+  async #call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>): Promise<Answer<T>> {
+    signal.throwIfAborted()
+    const endpoint = await (this.#endpoint ??= this.#init.endpoint())
+    const path = this.#pathFor(endpoint, modelId) + operation
+    const payload = Buffer.from(JSON.stringify(body))
+    // Resolved once per call, before the first attempt, as the SDK's auth middleware does.
+    await this.#init.credentials()
+    const { retryStrategy, maxAttempts } = this.#init
+    let token = await retryStrategy.acquireInitialRetryToken('')
+    const headers: Record<string, string> = {
+      host: endpoint.host,
+      'content-type': 'application/json',
+      'content-length': String(payload.length),
+      'user-agent': USER_AGENT,
+      'amz-sdk-invocation-id': randomUUID(),
+      'amz-sdk-request': '',
+    }
+    let attempts = 0
+    let totalRetryDelay = 0
+    for (;;) {
+      headers['amz-sdk-request'] = `attempt=${attempts + 1}; max=${maxAttempts}`
+      let response: IncomingMessage | undefined
+      try {
+        const signed = await this.#sign(endpoint, path, headers, payload)
+        response = await this.#send(endpoint, path, signed, payload, signal)
+        if (response.statusCode !== 200) throw this.#refused(response, await readText(response))
+        const output = await read(response)
+        retryStrategy.recordSuccess(token)
+        return { requestId: requestIdOf(response.headers), output }
+      } catch (error) {
+        response?.destroy()
+        const sdkError = asUpstreamError(error)
+        if (signal.aborted) throw sdkError
+        try {
+          // The strategy may wait out the backoff itself (the SDK's does): an abort must not wait with it.
+          token = await abortable(retryStrategy.refreshRetryTokenForRetry(token, retryErrorInfo(sdkError)), signal)
+        } catch (refusal) {
+          if (isAborted(signal)) throw refusal
+          const metadata = (sdkError.$metadata ??= {})
+          metadata.attempts = attempts + 1
+          metadata.totalRetryDelay = totalRetryDelay
+          throw sdkError
+        }
+        attempts = token.getRetryCount()
+        const delay = token.getRetryDelay()
+        totalRetryDelay += ((token as { $retryLog?: { acquisitionDelay?: number } }).$retryLog?.acquisitionDelay ?? 0) + delay
+        if (delay > 0) await sleep(delay, undefined, { signal })
+      }
+    }
+  }
+
+  #pathFor(endpoint: URL, modelId: string): string {
+    let path = this.#paths.get(modelId)
+    if (path === undefined) {
+      const base = endpoint.pathname.endsWith('/') ? endpoint.pathname.slice(0, -1) : endpoint.pathname
+      path = `${base}/model/${extendedEncodeURIComponent(modelId)}/`
+      this.#paths.set(modelId, path)
+    }
+    return path
+  }
+
+  async #sign(endpoint: URL, path: string, headers: Record<string, string>, payload: Buffer): Promise<HttpRequest['headers']> {
+    const request: HttpRequest = { method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path, query: {}, headers, body: payload }
+    if (endpoint.port !== '') request.port = Number(endpoint.port)
+    const signed = await this.#signer.sign(request, { signingDate: new Date(Date.now() + this.#clockOffsetMs) })
+    return signed.headers
+  }
+
+  #send(endpoint: URL, path: string, headers: OutgoingHttpHeaders, payload: Buffer, signal: AbortSignal): Promise<IncomingMessage> {
+    const https = endpoint.protocol === 'https:'
+    const { connectTimeoutMs } = this.#init
+    return new Promise((resolve, reject) => {
+      const request = (https ? httpsRequest : httpRequest)({
+        agent: https ? this.#init.httpsAgent : this.#init.httpAgent,
+        hostname: endpoint.hostname,
+        port: endpoint.port,
+        path,
+        method: 'POST',
+        headers,
+        signal,
+      })
+      request.once('socket', (socket) => {
+        if (!socket.connecting) return
+        // The same error and message as the SDK's NodeHttpHandler connectionTimeout.
+        const timer = setTimeout(() => {
+          const error = new Error(`Socket timed out without establishing a connection within ${connectTimeoutMs} ms`)
+          error.name = 'TimeoutError'
+          request.destroy(error)
+        }, connectTimeoutMs)
+        socket.once('connect', () => clearTimeout(timer))
+        request.once('close', () => clearTimeout(timer))
+      })
+      request.once('response', resolve)
+      request.once('error', reject)
+      request.end(payload)
+    })
+  }
+
+  /** The modeled exception for a non-200 answer; a `Date` far from ours corrects the clock and makes it retryable. */
+  #refused(response: IncomingMessage, body: string): Error {
+    const error = errorFromResponse(response.statusCode ?? 0, response.headers, body) as UpstreamError
+    const date = response.headers.date
+    if (date !== undefined) {
+      const serverTime = Date.parse(date)
+      if (Number.isFinite(serverTime) && Math.abs(serverTime - (Date.now() + this.#clockOffsetMs)) >= CLOCK_SKEW_MS) {
+        this.#clockOffsetMs = serverTime - Date.now()
+        const metadata: ErrorMetadata = (error.$metadata ??= {})
+        metadata.clockSkewCorrected = true
+      }
+    }
+    return error
+  }
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }))
+    if (signal.aborted) return onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+function readText(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    response.on('data', (chunk: Buffer) => chunks.push(chunk))
+    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    response.once('error', reject)
+  })
+}
+
+async function nextEvent(source: AsyncIterator<Message>): Promise<StreamEvent | undefined> {
+  for (;;) {
+    const next = await source.next()
+    if (next.done === true) return undefined
+    const event = eventOf(next.value)
+    if (event !== undefined) return event
+  }
+}
+
+async function* withFirst(first: StreamEvent | undefined, source: AsyncGenerator<Message>, response: IncomingMessage): EventStream {
+  try {
+    if (first === undefined) return
+    yield first
+    for await (const message of source) {
+      const event = eventOf(message)
+      if (event !== undefined) yield event
+    }
+  } finally {
+    // A caller that stops early must not leave the socket reading a stream nobody wants.
+    if (!response.complete) response.destroy()
+  }
+}
+
+/** The SDK's retry error type for a failure (its retryMiddleware's classification). */
+function retryErrorInfo(error: UpstreamError): RetryErrorInfo {
+  const info: RetryErrorInfo = { error, errorType: errorType(error) }
+  const hint = getRetryAfterHint(error.$response)
+  if (hint !== undefined) info.retryAfterHint = hint
+  return info
+}
+
+function errorType(error: UpstreamError): RetryErrorType {
+  if (isThrottlingError(error)) return 'THROTTLING'
+  if (isTransientError(error)) return 'TRANSIENT'
+  if (isServerError(error)) return 'SERVER_ERROR'
+  return 'CLIENT_ERROR'
+}
+
+function asUpstreamError(error: unknown): UpstreamError {
+  return (error instanceof Error ? error : Object.assign(new Error(String(error)), { $metadata: {} })) as UpstreamError
+}
+
+/** A function, so that the compiler does not keep a check made before an `await` as still true after it. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted
+}

@@ -1,0 +1,155 @@
+// The lean Bedrock client keeps the SDK's behaviour where the emulator cannot provoke it: clock
+// skew correction, error bodies that are not Bedrock's, error types newer than the SDK, an
+// exception in a stream's first frame, aborts during backoff. Loopback stand-ins answer.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { BedrockRuntimeServiceException, ThrottlingException } from '@aws-sdk/client-bedrock-runtime'
+import { ConfiguredRetryStrategy } from '@smithy/core/retry'
+import t, { type Test } from 'tap'
+import type { ClientConfig } from '../../src/config/types.js'
+import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
+import { eventFrame, exceptionFrame } from '../../src/emulator/eventstream.js'
+import type { BedrockClient } from '../../src/gateway/bedrock-client.js'
+import { UpstreamPool } from '../../src/gateway/upstream.js'
+import { userSays } from '../helpers/emulator.js'
+
+const MODEL = 'amazon.nova-micro-v1:0'
+const ANSWER = { output: { message: { role: 'assistant', content: [{ text: 'hello' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 }, metrics: { latencyMs: 5 } }
+
+interface Seen {
+  readonly headers: IncomingMessage['headers']
+  readonly url: string
+}
+
+/** A loopback server that answers the n-th request (0-based) with `answer(n, req, res)`. */
+async function standIn(t: Test, answer: (n: number, req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = []
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      seen.push({ headers: req.headers, url: req.url ?? '' })
+      answer(seen.length - 1, req, res)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  t.teardown(() => server.closeAllConnections())
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+}
+
+/** A client with `maxRetries` and a fixed backoff of `delayMs`. */
+function clientFor(t: Test, endpoint: string, maxRetries = 2, delayMs = 5): BedrockClient {
+  const pool = new UpstreamPool({ retryStrategy: (maxAttempts) => new ConfiguredRetryStrategy(maxAttempts, () => delayMs) })
+  t.teardown(() => pool.destroy())
+  const config: ClientConfig = {
+    name: 'fast',
+    model: MODEL,
+    region: 'us-east-1',
+    endpoint,
+    credentials: { kind: 'static', ...EXAMPLE_CREDENTIALS },
+    inferenceConfig: {},
+    allowedRoles: ['user', 'assistant'],
+    defaultRole: 'user',
+    allowedRoleMetadata: [],
+    finishReasons: { kind: 'any' },
+    supportsStreaming: true,
+    maxRetries,
+    timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
+    overridable: new Set(),
+  }
+  return pool.clientFor(config)
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-requestid': `req-${status}`, ...headers })
+  res.end(JSON.stringify(body))
+}
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+}
+
+const never = new AbortController().signal
+
+t.test('a refused request whose Date shows a skewed clock is signed again with Bedrock\'s time', async (t) => {
+  const serverTime = new Date(Date.now() + 60 * 60_000)
+  const upstream = await standIn(t, (n, _req, res) => {
+    if (n === 0) {
+      json(res, 403, { message: 'Signature expired: 20261129T000000Z is now earlier than 20261129T010000Z (20261129T011500Z - 15 min.)' }, { 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/', date: serverTime.toUTCString() })
+    } else {
+      json(res, 200, ANSWER)
+    }
+  })
+  const answer = await clientFor(t, upstream.url).converse(MODEL, userSays('hi'), never)
+  t.equal(answer.requestId, 'req-200')
+  t.equal(upstream.seen.length, 2, 'retried once')
+  const stamp = (i: number) => {
+    const value = String(upstream.seen[i]?.headers['x-amz-date'])
+    return Date.parse(`${value.slice(0, 4)}-${value.slice(4, 6)}-${value.slice(6, 8)}T${value.slice(9, 11)}:${value.slice(11, 13)}:${value.slice(13, 15)}Z`)
+  }
+  t.ok(Math.abs(stamp(0) - Date.now()) < 60_000, 'the first attempt used our clock')
+  t.ok(Math.abs(stamp(1) - serverTime.getTime()) < 60_000, "the retry used Bedrock's")
+  t.match(upstream.seen[1]?.headers['amz-sdk-request'], 'attempt=2; max=3')
+  t.equal(upstream.seen[0]?.headers['amz-sdk-invocation-id'], upstream.seen[1]?.headers['amz-sdk-invocation-id'], 'one invocation id for the call')
+})
+
+t.test('an error page that is not JSON keeps its status: a 502 is retried like any 5xx', async (t) => {
+  const upstream = await standIn(t, (_n, _req, res) => {
+    res.writeHead(502, { 'content-type': 'text/html' })
+    res.end('<html><body>Bad Gateway</body></html>')
+  })
+  const error = await failure(clientFor(t, upstream.url).converse(MODEL, userSays('hi'), never))
+  t.ok(error instanceof BedrockRuntimeServiceException)
+  t.match(error, { name: 'Unknown', $fault: 'server', $metadata: { httpStatusCode: 502, attempts: 3 } })
+  t.equal(upstream.seen.length, 3)
+})
+
+t.test('an error type newer than the SDK keeps its name; the body code is read when the header is missing', async (t) => {
+  const upstream = await standIn(t, (n, _req, res) => {
+    if (n === 0) json(res, 400, { message: 'brand new' }, { 'x-amzn-errortype': 'BrandNewException:http://internal.amazon.com/coral/com.amazon.bedrock/' })
+    else json(res, 429, { __type: 'com.amazonaws.bedrockruntime#ThrottlingException', Message: 'slow down' })
+  })
+  const client = clientFor(t, upstream.url, 0)
+  t.match(await failure(client.converse(MODEL, userSays('hi'), never)), { name: 'BrandNewException', message: 'brand new', $fault: 'client', $metadata: { httpStatusCode: 400, requestId: 'req-400' } })
+  const throttled = await failure(client.converse(MODEL, userSays('hi'), never))
+  t.ok(throttled instanceof ThrottlingException, '__type names the modeled class')
+  t.match(throttled, { message: 'slow down' })
+})
+
+t.test("an exception in a stream's first frame is retried like the same error at admission; later ones are not", async (t) => {
+  const upstream = await standIn(t, (n, _req, res) => {
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': `stream-${n}` })
+    if (n === 0) {
+      res.end(exceptionFrame('throttlingException', { message: 'Too many requests' }))
+      return
+    }
+    res.write(eventFrame('messageStart', { role: 'assistant' }, 0))
+    res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'hi' } }, 1))
+    res.end(exceptionFrame('modelStreamErrorException', { message: 'model broke', originalStatusCode: 500, originalMessage: 'boom' }))
+  })
+  const answer = await clientFor(t, upstream.url).converseStream(MODEL, userSays('hi'), never)
+  t.equal(answer.requestId, 'stream-1')
+  const names: string[] = []
+  const error = await failure(
+    (async () => {
+      for await (const event of answer.output) names.push(event.name)
+    })(),
+  )
+  t.same(names, ['messageStart', 'contentBlockDelta'], 'events before the exception are delivered, without the padding member')
+  t.match(error, { name: 'ModelStreamErrorException', message: 'model broke', originalStatusCode: 500, originalMessage: 'boom' })
+  t.equal(upstream.seen.length, 2, 'the mid-stream exception was not retried')
+})
+
+t.test('an abort during backoff ends the call at once', async (t) => {
+  const upstream = await standIn(t, (_n, _req, res) => json(res, 429, { message: 'slow' }, { 'x-amzn-errortype': 'ThrottlingException' }))
+  const controller = new AbortController()
+  // The strategy's own backoff timer still runs out (3 s) after the call ended: the SDK's does too.
+  const call = failure(clientFor(t, upstream.url, 5, 3_000).converse(MODEL, userSays('hi'), controller.signal))
+  while (upstream.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  controller.abort()
+  t.match(await call, { name: 'AbortError' })
+  t.equal(upstream.seen.length, 1)
+})
