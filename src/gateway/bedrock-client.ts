@@ -1,8 +1,8 @@
 // Converse and ConverseStream over pooled HTTP/1.1 keep-alive sockets, built from the AWS SDK's
-// own parts (SigV4 signer, memoized credential providers, standard retry strategy and error
-// classification, modeled exception classes, event-stream codec) but without its per-call
+// own parts (memoized credential providers, standard retry strategy and error classification,
+// modeled exception classes, event-stream codec, endpoint rules) but without its per-call
 // middleware stack, which cost more CPU than everything else in a gateway call together
-// (BENCHMARKS.md). What a call does is what `client.send()` does: resolve credentials once,
+// (BENCHMARKS.md); SigV4 is signed by ./sigv4.ts, checked against Smithy's signer. What a call does is what `client.send()` does: resolve credentials once,
 // then per attempt stamp `amz-sdk-request`, sign, send, turn a non-2xx answer into the modeled
 // exception, correct a skewed clock, and ask the retry strategy whether and when to try again.
 import { randomUUID } from 'node:crypto'
@@ -11,17 +11,16 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { extendedEncodeURIComponent } from '@smithy/core/protocols'
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry'
-import { Hash } from '@smithy/hash-node'
-import { SignatureV4 } from '@smithy/signature-v4'
-import type { AwsCredentialIdentity, HttpRequest, Message, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
+import type { AwsCredentialIdentity, Message, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
 import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-errors.js'
 import { eventOf, frames, type StreamEvent } from './event-stream.js'
+import { canonicalPath, SigV4Signer } from './sigv4.js'
 
 export interface BedrockClientInit {
   readonly region: string
   /** Resolved once, on the first call: the configured endpoint or the region's (SDK endpoint rules). */
   readonly endpoint: () => Promise<URL>
-  /** Memoized by the caller (the SDK's `memoizeIdentityProvider`): refreshes before expiry. */
+  /** Memoized by the caller (the SDK's `memoizeIdentityProvider`): refreshes before expiry, and hands out the same object until then. */
   readonly credentials: () => Promise<AwsCredentialIdentity>
   readonly httpAgent: HttpAgent
   readonly httpsAgent: HttpsAgent
@@ -59,16 +58,17 @@ const CLOCK_SKEW_MS = 5 * 60_000
 
 export class BedrockClient {
   readonly #init: BedrockClientInit
-  readonly #signer: SignatureV4
+  readonly #signer: SigV4Signer
   #endpoint: Promise<URL> | undefined
-  /** Model id → its encoded path prefix; a gateway has a handful of models. */
-  readonly #paths = new Map<string, string>()
+  /** `modelId operation` → its encoded path and that path's canonical form; a gateway has a handful of models. */
+  readonly #paths = new Map<string, { readonly path: string; readonly canonical: string }>()
   /** Bedrock's clock minus ours, learnt from a refused request's `Date` (the SDK's systemClockOffset). */
   #clockOffsetMs = 0
 
   constructor(init: BedrockClientInit) {
     this.#init = init
-    this.#signer = new SignatureV4({ credentials: init.credentials, region: init.region, service: 'bedrock', sha256: Hash.bind(null, 'sha256'), uriEscapePath: true, applyChecksum: true })
+    // Bedrock Runtime's signing name is `bedrock` (bedrock-wire.md §6.1).
+    this.#signer = new SigV4Signer(init.region, 'bedrock')
   }
 
   async converse(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<ConverseOutput>> {
@@ -91,17 +91,17 @@ export class BedrockClient {
   async #call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>): Promise<Answer<T>> {
     signal.throwIfAborted()
     const endpoint = await (this.#endpoint ??= this.#init.endpoint())
-    const path = this.#pathFor(endpoint, modelId) + operation
+    const { path, canonical } = this.#pathFor(endpoint, modelId, operation)
     const payload = Buffer.from(JSON.stringify(body))
     // Resolved once per call, before the first attempt, as the SDK's auth middleware does.
-    await this.#init.credentials()
+    const identity = await this.#init.credentials()
     const { retryStrategy, maxAttempts } = this.#init
     let token = await retryStrategy.acquireInitialRetryToken('')
+    // Signed, as the SDK signs them; user-agent is sent unsigned.
     const headers: Record<string, string> = {
       host: endpoint.host,
       'content-type': 'application/json',
       'content-length': String(payload.length),
-      'user-agent': USER_AGENT,
       'amz-sdk-invocation-id': randomUUID(),
       'amz-sdk-request': '',
     }
@@ -111,8 +111,8 @@ export class BedrockClient {
       headers['amz-sdk-request'] = `attempt=${attempts + 1}; max=${maxAttempts}`
       let response: IncomingMessage | undefined
       try {
-        const signed = await this.#sign(endpoint, path, headers, payload)
-        response = await this.#send(endpoint, path, signed, payload, signal)
+        const signed = this.#signer.sign(identity, new Date(Date.now() + this.#clockOffsetMs), canonical, headers, payload)
+        response = await this.#send(endpoint, path, { ...headers, ...signed, 'user-agent': USER_AGENT }, payload, signal)
         if (response.statusCode !== 200) throw this.#refused(response, await readText(response))
         const output = await read(response)
         retryStrategy.recordSuccess(token)
@@ -139,21 +139,16 @@ export class BedrockClient {
     }
   }
 
-  #pathFor(endpoint: URL, modelId: string): string {
-    let path = this.#paths.get(modelId)
-    if (path === undefined) {
+  #pathFor(endpoint: URL, modelId: string, operation: string): { readonly path: string; readonly canonical: string } {
+    const key = `${modelId} ${operation}`
+    let entry = this.#paths.get(key)
+    if (entry === undefined) {
       const base = endpoint.pathname.endsWith('/') ? endpoint.pathname.slice(0, -1) : endpoint.pathname
-      path = `${base}/model/${extendedEncodeURIComponent(modelId)}/`
-      this.#paths.set(modelId, path)
+      const path = `${base}/model/${extendedEncodeURIComponent(modelId)}/${operation}`
+      entry = { path, canonical: canonicalPath(path) }
+      this.#paths.set(key, entry)
     }
-    return path
-  }
-
-  async #sign(endpoint: URL, path: string, headers: Record<string, string>, payload: Buffer): Promise<HttpRequest['headers']> {
-    const request: HttpRequest = { method: 'POST', protocol: endpoint.protocol, hostname: endpoint.hostname, path, query: {}, headers, body: payload }
-    if (endpoint.port !== '') request.port = Number(endpoint.port)
-    const signed = await this.#signer.sign(request, { signingDate: new Date(Date.now() + this.#clockOffsetMs) })
-    return signed.headers
+    return entry
   }
 
   #send(endpoint: URL, path: string, headers: OutgoingHttpHeaders, payload: Buffer, signal: AbortSignal): Promise<IncomingMessage> {
