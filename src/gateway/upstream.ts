@@ -48,7 +48,8 @@ export class UpstreamPool {
     this.#options = options
     // LIFO reuses the most recently used socket, so idle ones age out at the server instead of
     // being picked up just as the server closes them.
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo' as const }
+    // noDelay: a request body written after its headers must not wait for Bedrock's delayed ACK.
+    const agentOptions = { keepAlive: true, noDelay: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS, maxFreeSockets: MAX_FREE_SOCKETS, scheduling: 'lifo' as const }
     this.#httpAgent = new HttpAgent(agentOptions)
     this.#httpsAgent = new HttpsAgent(agentOptions)
   }
