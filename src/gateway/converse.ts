@@ -28,7 +28,8 @@ export interface ConverseAnswer {
   text: string
   stopReason: string | undefined
   usage: unknown
-  metrics: { latencyMs: number | undefined }
+  /** Bedrock's, as it sent them. */
+  metrics: unknown
   trace?: unknown
   additionalModelResponseFields?: unknown
   performanceConfig?: unknown
@@ -61,7 +62,7 @@ export async function converse(call: Call): Promise<ConverseAnswer> {
     text,
     stopReason: output.stopReason,
     usage: output.usage,
-    metrics: { latencyMs: output.metrics?.latencyMs },
+    metrics: output.metrics ?? {},
   }
   // The members a stream relays in messageStop and metadata, so both answers carry the same facts.
   if (output.trace !== undefined) answer.trace = output.trace
