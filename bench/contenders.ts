@@ -10,10 +10,11 @@ import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
 import type { PortkeyInstall } from './portkey.js'
 import { freePort, startChild, waitForHttp, type Child } from './processes.js'
 
-export type ContenderId = 'direct' | 'gateway' | 'gateway-nolog' | 'naive' | 'portkey'
+export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-nolog' | 'naive' | 'portkey'
 
 export const LABELS: Readonly<Record<ContenderId, string>> = {
   direct: 'direct (emulator)',
+  forward: 'bare forwarding proxy (the hop alone)',
   gateway: 'this gateway',
   'gateway-nolog': 'this gateway, LOG_LEVEL=warn (no usage records)',
   naive: 'naive Fastify + SDK',
@@ -120,6 +121,8 @@ export async function startContender(id: ContenderId, ctx: StartContext): Promis
   switch (id) {
     case 'direct':
       return direct(ctx.emulator)
+    case 'forward':
+      return forward(ctx)
     case 'gateway':
     case 'gateway-nolog':
       return gateway(id, ctx)
@@ -206,6 +209,32 @@ async function gateway(id: 'gateway' | 'gateway-nolog', ctx: StartContext): Prom
     logFile,
     unary: async () => ({ url: `${base}/v1/converse`, headers, body: JSON.stringify({ messages: [{ role: 'user', content: UNARY_PROMPT }] }), expect: 'end_turn' }),
     stream: async () => ({ url: `${base}/v1/converse`, headers, body: JSON.stringify({ stream: true, messages: [{ role: 'user', content: STREAM_PROMPT }] }), expect: 'event: done' }),
+  }
+}
+
+/** bench/baselines/forward.ts: the direct contender's signed requests, through one more process. */
+async function forward(ctx: StartContext): Promise<Contender> {
+  const port = await freePort()
+  const child = startChild({
+    name: 'forward',
+    command: process.execPath,
+    args: [join(ctx.root, 'dist/bench/baselines/forward.js')],
+    cpu: ctx.cpu,
+    nofile: ctx.nofile,
+    stderr: join(ctx.workDir, `forward-${port}.err`),
+    env: { ...process.env, PORT: String(port), BEDROCK_ENDPOINT: ctx.emulator.url },
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitForHttp(`${base}/healthz`, child)
+  const straight = direct(ctx.emulator)
+  const through = (target: Target): Target => ({ ...target, url: target.url.replace(ctx.emulator.url, base) })
+  return {
+    id: 'forward',
+    pid: child.pid,
+    child,
+    logFile: undefined,
+    unary: async () => through(await straight.unary()),
+    stream: async () => through(await straight.stream()),
   }
 }
 

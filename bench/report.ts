@@ -177,6 +177,19 @@ function rateTable(results: Results, layout: Layout): string[] {
   return lines
 }
 
+/** What the extra process hop alone costs, from the bare forwarding proxy, against the gateway's added latency. */
+function hopLines(results: Results): string[] {
+  if (runsOf(results.rate, 'forward', 'pinned').length === 0) return []
+  const hop = (f: (r: RateRun) => number) => addedOverDirect(results.rate, 'forward', 'pinned', f).median
+  const gateway = (f: (r: RateRun) => number) => addedOverDirect(results.rate, 'gateway', 'pinned', f).median
+  const p50 = (r: RateRun) => r.result.latencyMs.p50
+  const p99 = (r: RateRun) => r.result.latencyMs.p99
+  return [
+    `- The bare forwarding proxy (\`bench/baselines/forward.ts\`: node:http piping each request to the emulator, no other work) adds ${signed(hop(p50), 3)} ms at p50 and ${signed(hop(p99), 3)} ms at p99: ` +
+      `what one more process on the path costs on this machine before any gateway work. Over that floor the gateway adds ${signed(gateway(p50) - hop(p50), 3)} ms at p50 and ${signed(gateway(p99) - hop(p99), 3)} ms at p99.`,
+  ]
+}
+
 function streamTable(results: Results): string[] {
   const lines = [
     '| contender | TTFB p50 ms | TTFB p99 ms | TTLB p50 ms | TTLB p99 ms | added TTFB p50 ms | added TTLB p50 ms | added TTLB p99 ms | CPU ms/stream | failures |',
@@ -374,7 +387,7 @@ export function markdown(results: Results): string {
     )
   }
   if (results.usageRecords !== null) out.push(`- Usage records written by the gateway during this phase: ${int(results.usageRecords.written)} for ${int(results.usageRecords.served)} requests completed (wrk does not count the requests in flight when it stops).`)
-  out.push('', `## Latency at a fixed ${s.rate} req/s (pinned)`, '', ...rateTable(results, 'pinned'), '')
+  out.push('', `## Latency at a fixed ${s.rate} req/s (pinned)`, '', ...rateTable(results, 'pinned'), '', ...hopLines(results), '')
   if (results.saturation.some((r) => r.layout === 'unpinned')) {
     out.push(`## Unpinned (every process may use both CPUs; ${s.unpinnedRounds} round${s.unpinnedRounds === 1 ? '' : 's'})`, '', ...saturationTable(results, 'unpinned'), '', ...ratioLines(results, 'unpinned'), '')
     if (results.rate.some((r) => r.layout === 'unpinned')) out.push(...rateTable(results, 'unpinned'), '')

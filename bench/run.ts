@@ -283,7 +283,8 @@ try {
     }
   }
   const peers: ContenderId[] = ['naive', ...(portkey === undefined ? [] : ['portkey' as const])]
-  const pinnedIds: ContenderId[] = ['direct', 'gateway', ...(settings.withNolog ? ['gateway-nolog' as const] : []), ...peers]
+  // `forward` (a bare forwarding proxy) measures what the extra process hop alone costs.
+  const pinnedIds: ContenderId[] = ['direct', 'forward', 'gateway', ...(settings.withNolog ? ['gateway-nolog' as const] : []), ...peers]
   const contenderIds: ContenderId[] = pinnedIds
   log(`${settings.mode} run: ${settings.rounds} rounds of ${pinnedIds.join(', ')}; machine ${JSON.stringify(describeMachine())}`)
 
