@@ -175,21 +175,21 @@ function canonicalBlobs(block: ContentBlock): ContentBlock {
 type MediaSource = { bytes: string; s3Location?: never } | { bytes?: never; s3Location: S3Location }
 
 function mediaSource(source: MediaSource, member: string) {
-  return source.bytes === undefined ? source : { bytes: decode(source.bytes, member) }
+  return source.bytes === undefined ? source : { bytes: wireBase64(source.bytes, member) }
 }
 
 function documentBlock(block: DocumentBlock, member: string) {
   const { source } = block
-  return source.bytes === undefined ? { ...block, source } : { ...block, source: { bytes: decode(source.bytes, member) } }
+  return source.bytes === undefined ? { ...block, source } : { ...block, source: { bytes: wireBase64(source.bytes, member) } }
 }
 
 function guardContent(block: GuardrailConverseContentBlock) {
   if (block.image === undefined) return block
-  return { image: { format: block.image.format, source: { bytes: decode(block.image.source.bytes, 'guardContent.image.source.bytes') } } }
+  return { image: { format: block.image.format, source: { bytes: wireBase64(block.image.source.bytes, 'guardContent.image.source.bytes') } } }
 }
 
 function reasoning(block: ReasoningContentBlock) {
-  return block.redactedContent === undefined ? block : { redactedContent: decode(block.redactedContent, 'reasoningContent.redactedContent') }
+  return block.redactedContent === undefined ? block : { redactedContent: wireBase64(block.redactedContent, 'reasoningContent.redactedContent') }
 }
 
 function toolResult(block: ToolResultBlock) {
@@ -215,7 +215,7 @@ const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9
  * characters outside the alphabet, so a shorter result than the text's length promises means it
  * held some.
  */
-function decode(text: string, member: string): string {
+function wireBase64(text: string, member: string): string {
   if (CANONICAL_BASE64.test(text)) return text
   const bytes = Buffer.from(text, 'base64')
   let end = text.length
