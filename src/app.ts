@@ -124,9 +124,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   return app
 }
 
-/** What an upstream failure may say in a log line: its name, status and request id, no payload. */
+/**
+ * What an upstream failure may say in a log line: its name, status and request id, no payload.
+ * The message is cut where AWS starts quoting the request: a signature mismatch spells out the
+ * canonical request, every signed header with it, the session token among them.
+ */
 function upstreamSummary(cause: unknown): Record<string, unknown> | undefined {
   if (cause === null || typeof cause !== 'object') return undefined
   const e = cause as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } }
-  return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
+  const message = typeof e.message === 'string' ? e.message.split(QUOTED_REQUEST)[0] : e.message
+  return { name: e.name, message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
 }
+
+/** Where AWS's signature errors begin to quote the request they received. */
+const QUOTED_REQUEST = /\s*(?:The Canonical String for this request should have been|The String-to-Sign should have been)/

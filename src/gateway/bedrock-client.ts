@@ -90,11 +90,12 @@ export class BedrockClient {
 
   async #call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>): Promise<Answer<T>> {
     signal.throwIfAborted()
-    const endpoint = await (this.#endpoint ??= this.#init.endpoint())
+    const endpoint = await abortable(this.#resolveEndpoint(), signal)
     const { path, canonical } = this.#pathFor(endpoint, modelId, operation)
     const payload = Buffer.from(JSON.stringify(body))
-    // Resolved once per call, before the first attempt, as the SDK's auth middleware does.
-    const identity = await this.#init.credentials()
+    // Resolved once per call, before the first attempt, as the SDK's auth middleware does; a hung
+    // STS or metadata service must not outlive the call's deadline.
+    const identity = await abortable(this.#init.credentials(), signal)
     const { retryStrategy, maxAttempts } = this.#init
     let token = await retryStrategy.acquireInitialRetryToken('')
     // Signed, as the SDK signs them; user-agent is sent unsigned.
@@ -139,6 +140,15 @@ export class BedrockClient {
     }
   }
 
+  /** The endpoint, resolved on first use; a failed resolution is tried again by the next call. */
+  #resolveEndpoint(): Promise<URL> {
+    this.#endpoint ??= this.#init.endpoint().catch((error: unknown) => {
+      this.#endpoint = undefined
+      throw error
+    })
+    return this.#endpoint
+  }
+
   #pathFor(endpoint: URL, modelId: string, operation: string): { readonly path: string; readonly canonical: string } {
     const key = `${modelId} ${operation}`
     let entry = this.#paths.get(key)
@@ -157,7 +167,8 @@ export class BedrockClient {
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)({
         agent: https ? this.#init.httpsAgent : this.#init.httpAgent,
-        hostname: endpoint.hostname,
+        // An IPv6 literal comes bracketed in a URL and must be bare for a socket.
+        hostname: endpoint.hostname.startsWith('[') ? endpoint.hostname.slice(1, -1) : endpoint.hostname,
         port: endpoint.port,
         path,
         method: 'POST',
@@ -234,8 +245,9 @@ async function* withFirst(first: StreamEvent | undefined, source: AsyncGenerator
       if (event !== undefined) yield event
     }
   } finally {
-    // A caller that stops early must not leave the socket reading a stream nobody wants.
-    if (!response.complete) response.destroy()
+    // A stream not read to its end (the caller stopped, or an exception frame ended it) must not
+    // keep its socket: even a body that has fully arrived holds it until it is read out.
+    if (!response.readableEnded) response.destroy()
   }
 }
 

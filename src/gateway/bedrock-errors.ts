@@ -62,8 +62,8 @@ export function requestIdOf(headers: IncomingHttpHeaders): string | undefined {
 
 /**
  * The SDK's error for a non-2xx response (`loadRestJsonErrorCode`): the type from
- * `x-amzn-errortype`, else the body's `code` or `__type`, cleaned of any `:…` suffix and `…#`
- * prefix; the message from `message` or `Message`. A body that is not JSON (a proxy's HTML page)
+ * `x-amzn-errortype`, else the body's `code` or `__type`, cleaned of any `,…` or `:…` suffix and
+ * `…#` prefix; the message from `message` or `Message`. A body that is not JSON (a proxy's HTML page)
  * still yields an error with the response's status, so 5xx pages are retried like any 5xx.
  */
 export function errorFromResponse(statusCode: number, headers: IncomingHttpHeaders, body: string): Error {
@@ -132,8 +132,11 @@ function exception(type: string, message: string, body: Record<string, unknown>,
   return new Exception(options)
 }
 
+/** The SDK's `sanitizeErrorCode`: the first of a comma-separated list, without `:…` or `…#`. */
 function cleanErrorType(value: string): string {
   let type = value
+  const comma = type.indexOf(',')
+  if (comma >= 0) type = type.slice(0, comma)
   const colon = type.indexOf(':')
   if (colon >= 0) type = type.slice(0, colon)
   const hash = type.indexOf('#')

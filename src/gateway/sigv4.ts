@@ -37,7 +37,7 @@ export class SigV4Signer {
     const shortDate = longDate.slice(0, 8)
     const payloadHash = createHash('sha256').update(payload).digest('hex')
     const signed: Record<string, string> = { ...headers, 'x-amz-date': longDate, 'x-amz-content-sha256': payloadHash }
-    if (identity.sessionToken !== undefined) signed['x-amz-security-token'] = identity.sessionToken
+    if (identity.sessionToken !== undefined && identity.sessionToken !== '') signed['x-amz-security-token'] = identity.sessionToken
     const names = Object.keys(signed).sort()
     let canonicalHeaders = ''
     for (const name of names) canonicalHeaders += `${name}:${canonicalValue(signed[name] ?? '')}\n`
@@ -51,7 +51,7 @@ export class SigV4Signer {
       'x-amz-content-sha256': payloadHash,
       authorization: `${ALGORITHM} Credential=${identity.accessKeyId}/${scope}, SignedHeaders=${signedNames}, Signature=${signature}`,
     }
-    if (identity.sessionToken !== undefined) result['x-amz-security-token'] = identity.sessionToken
+    if (identity.sessionToken !== undefined && identity.sessionToken !== '') result['x-amz-security-token'] = identity.sessionToken
     return result
   }
 

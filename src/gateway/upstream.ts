@@ -84,7 +84,8 @@ export class UpstreamPool {
     return new BedrockClient({
       region: client.region,
       endpoint: () => endpointOf(client),
-      credentials: () => credentials(),
+      // As the SDK calls them: a profile's role or web identity resolves STS in the client's region.
+      credentials: () => credentials({ callerClientConfig: { region: () => Promise.resolve(client.region) } }),
       httpAgent: this.#httpAgent,
       httpsAgent: this.#httpsAgent,
       connectTimeoutMs: client.timeouts.connectMs,

@@ -153,3 +153,61 @@ t.test('an abort during backoff ends the call at once', async (t) => {
   t.match(await call, { name: 'AbortError' })
   t.equal(upstream.seen.length, 1)
 })
+
+t.test('a stream that ends on an exception frame gives its socket back even when the body had fully arrived', async (t) => {
+  let closed = 0
+  const upstream = await standIn(t, (_n, req, res) => {
+    req.socket.once('close', () => closed++)
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream' })
+    res.write(Buffer.concat([eventFrame('messageStart', { role: 'assistant' }, 0), exceptionFrame('throttlingException', { message: 'slow down' })]))
+    setTimeout(() => res.end(), 30)
+  })
+  const answer = await clientFor(t, upstream.url, 0).converseStream(MODEL, userSays('hi'), never)
+  const error = await failure(
+    (async () => {
+      for await (const _event of answer.output) await new Promise((resolve) => setTimeout(resolve, 100))
+    })(),
+  )
+  t.match(error, { name: 'ThrottlingException' })
+  while (closed === 0) await new Promise((resolve) => setTimeout(resolve, 10))
+  t.equal(closed, 1, 'the socket was closed, not left holding an unread body')
+})
+
+t.test('an IPv6 literal endpoint is dialled without its brackets', async (t) => {
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => json(res, 200, ANSWER))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '::1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const answer = await clientFor(t, `http://[::1]:${(server.address() as AddressInfo).port}`, 0).converse(MODEL, userSays('hi'), never)
+  t.match(answer.output, { stopReason: 'end_turn' })
+})
+
+t.test('a credential source that hangs cannot outlive the call', async (t) => {
+  // An STS that accepts the connection and never answers.
+  const sts = await standIn(t, () => undefined)
+  const pool = new UpstreamPool({ stsEndpoint: sts.url })
+  t.teardown(() => pool.destroy())
+  const client = pool.clientFor({
+    name: 'role',
+    model: MODEL,
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { kind: 'assume-role', roleArn: 'arn:aws:iam::123456789012:role/R', roleSessionName: 's', source: { kind: 'static', ...EXAMPLE_CREDENTIALS } },
+    inferenceConfig: {},
+    allowedRoles: ['user'],
+    defaultRole: 'user',
+    allowedRoleMetadata: [],
+    finishReasons: { kind: 'any' },
+    supportsStreaming: true,
+    maxRetries: 0,
+    timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
+    overridable: new Set(),
+  })
+  const controller = new AbortController()
+  const call = failure(client.converse(MODEL, userSays('hi'), controller.signal))
+  while (sts.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  controller.abort()
+  t.match(await call, { name: 'AbortError' })
+})

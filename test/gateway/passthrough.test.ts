@@ -59,3 +59,30 @@ t.test('members Bedrock adds reach the caller, in the JSON answer and in the str
     { outcome: 'success', inputTokens: 5, outputTokens: 2, totalTokens: 7, upstreamRequestId: 'stream-1' },
   ])
 })
+
+t.test("a signature error's quote of the request (session token included) stays out of the logs", async (t) => {
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => {
+      res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/' })
+      res.end(
+        JSON.stringify({
+          message:
+            'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.\n\n' +
+            "The Canonical String for this request should have been\n'POST\n/model/x/converse\n\nx-amz-security-token:SESSION-TOKEN-SECRET\n'\n\nThe String-to-Sign should have been\n'AWS4-HMAC-SHA256\n20261130T000000Z'\n",
+        }),
+      )
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
+  const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const gw = await gatewayFor(t, tenantsYaml(clientYaml('main', 'max_retries: 0'), 'default_client: main'), { env: { EMULATOR_URL: upstream } })
+  const refused = await post(gw.url, { messages: [{ role: 'user', content: 'hi' }] }, { key: 'acme-key' })
+  t.match(refused.json, { error: { type: 'upstream_auth' } })
+  await gw.waitForUsage(1)
+  const warning = gw.logLines.find((l) => l.includes('InvalidSignatureException'))
+  t.match(warning, 'The request signature we calculated does not match', 'the reason is logged')
+  t.notMatch(gw.logLines.join('\n'), 'SESSION-TOKEN-SECRET', 'the quoted request is not')
+  t.notMatch(gw.logLines.join('\n'), 'Canonical String')
+})

@@ -391,3 +391,19 @@ t.test('describeUpstream names the upstream without secrets', (t) => {
   t.equal(describeUpstream(clientConfig(url, { credentials: { kind: 'default-chain' } })), 'us-east-1 http://127.0.0.1:4010 default-chain')
   t.end()
 })
+
+t.test("a profile's role is assumed through STS in the client's region, as the SDK client would", async (t) => {
+  const emulator = await emulatorFor(t, { credentials: TEMPORARY })
+  const sts = await stsStandIn(t, 60 * 60_000)
+  const dir = await mkdtemp(join(tmpdir(), 'upstream-role-profile-'))
+  t.teardown(() => rm(dir, { recursive: true, force: true }))
+  const credentialsFile = join(dir, 'credentials')
+  const configFile = join(dir, 'config')
+  await writeFile(credentialsFile, `[base]\naws_access_key_id = ${EXAMPLE.accessKeyId}\naws_secret_access_key = ${EXAMPLE.secretAccessKey}\n`)
+  // No region in the profile and none in the environment: only the client can say where STS is.
+  await writeFile(configFile, `[profile gateway-role]\nrole_arn = ${ROLE_ARN}\nsource_profile = base\n`)
+  setEnv(t, { AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: configFile, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_ENDPOINT_URL_STS: sts.url })
+  const sdk = poolFor(t).clientFor(clientConfig(emulator.url, { region: 'eu-central-1', credentials: { kind: 'profile', profile: 'gateway-role' } }))
+  t.match(replyText(await converse(sdk)), /hi/)
+  t.match(sts.calls[0]?.authorization, /Credential=AKIDEXAMPLE\/\d{8}\/eu-central-1\/sts\/aws4_request/, 'STS signed for the client region')
+})
