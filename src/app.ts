@@ -33,7 +33,7 @@ export interface AppOptions {
   readonly config: GatewayConfig
   /** A pino logger; by default one on stdout at LOG_LEVEL (info) with secrets redacted. */
   readonly logger?: FastifyBaseLogger
-  /** The upstream SDK clients; by default a new pool, destroyed when the app closes. */
+  /** The upstream Bedrock clients; by default a new pool, destroyed when the app closes. */
   readonly upstreams?: UpstreamPool
 }
 

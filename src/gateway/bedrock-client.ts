@@ -2,8 +2,8 @@
 // own parts (memoized credential providers, standard retry strategy and error classification,
 // modeled exception classes, event-stream codec, endpoint rules) but without its per-call
 // middleware stack, which cost more CPU than everything else in a gateway call together
-// (BENCHMARKS.md); SigV4 is signed by ./sigv4.ts, checked against Smithy's signer. What a call does is what `client.send()` does: resolve credentials once,
-// then per attempt stamp `amz-sdk-request`, sign, send, turn a non-2xx answer into the modeled
+// (BENCHMARKS.md); SigV4 is signed by ./sigv4.ts, checked against Smithy's signer. What a call
+// does is what `client.send()` does: resolve credentials once, then per attempt stamp `amz-sdk-request`, sign, send, turn a non-2xx answer into the modeled
 // exception, correct a skewed clock, and ask the retry strategy whether and when to try again.
 import { randomUUID } from 'node:crypto'
 import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'

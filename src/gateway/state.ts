@@ -37,7 +37,7 @@ export class GatewayState {
 
   /**
    * Serves `next` to new requests from now on; requests in flight finish on the old config.
-   * Upstream SDK clients are shared: an unchanged upstream keeps its warm connections.
+   * Upstream clients are shared: an unchanged upstream keeps its warm connections.
    * @returns the server settings that differ but only take effect after a restart.
    */
   reload(next: GatewayConfig): (keyof ServerConfig)[] {

@@ -6,11 +6,11 @@ import type { AddressInfo } from 'node:net'
 import { BedrockRuntimeServiceException, ThrottlingException } from '@aws-sdk/client-bedrock-runtime'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import t, { type Test } from 'tap'
-import type { ClientConfig } from '../../src/config/types.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { eventFrame, exceptionFrame } from '../../src/emulator/eventstream.js'
 import type { BedrockClient } from '../../src/gateway/bedrock-client.js'
 import { UpstreamPool } from '../../src/gateway/upstream.js'
+import { testClientConfig } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
@@ -41,23 +41,7 @@ async function standIn(t: Test, answer: (n: number, req: IncomingMessage, res: S
 function clientFor(t: Test, endpoint: string, maxRetries = 2, delayMs = 5): BedrockClient {
   const pool = new UpstreamPool({ retryStrategy: (maxAttempts) => new ConfiguredRetryStrategy(maxAttempts, () => delayMs) })
   t.teardown(() => pool.destroy())
-  const config: ClientConfig = {
-    name: 'fast',
-    model: MODEL,
-    region: 'us-east-1',
-    endpoint,
-    credentials: { kind: 'static', ...EXAMPLE_CREDENTIALS },
-    inferenceConfig: {},
-    allowedRoles: ['user', 'assistant'],
-    defaultRole: 'user',
-    allowedRoleMetadata: [],
-    finishReasons: { kind: 'any' },
-    supportsStreaming: true,
-    maxRetries,
-    timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
-    overridable: new Set(),
-  }
-  return pool.clientFor(config)
+  return pool.clientFor(testClientConfig(endpoint, { maxRetries }))
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -189,22 +173,13 @@ t.test('a credential source that hangs cannot outlive the call', async (t) => {
   const sts = await standIn(t, () => undefined)
   const pool = new UpstreamPool({ stsEndpoint: sts.url })
   t.teardown(() => pool.destroy())
-  const client = pool.clientFor({
-    name: 'role',
-    model: MODEL,
-    region: 'us-east-1',
-    endpoint: 'http://127.0.0.1:9',
-    credentials: { kind: 'assume-role', roleArn: 'arn:aws:iam::123456789012:role/R', roleSessionName: 's', source: { kind: 'static', ...EXAMPLE_CREDENTIALS } },
-    inferenceConfig: {},
-    allowedRoles: ['user'],
-    defaultRole: 'user',
-    allowedRoleMetadata: [],
-    finishReasons: { kind: 'any' },
-    supportsStreaming: true,
-    maxRetries: 0,
-    timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
-    overridable: new Set(),
-  })
+  const client = pool.clientFor(
+    testClientConfig('http://127.0.0.1:9', {
+      name: 'role',
+      credentials: { kind: 'assume-role', roleArn: 'arn:aws:iam::123456789012:role/R', roleSessionName: 's', source: { kind: 'static', ...EXAMPLE_CREDENTIALS } },
+      maxRetries: 0,
+    }),
+  )
   const controller = new AbortController()
   const call = failure(client.converse(MODEL, userSays('hi'), controller.signal))
   while (sts.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))

@@ -11,6 +11,7 @@ import type { ClientConfig, CredentialSource, StaticCredentials } from '../../sr
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import type { Answer, BedrockClient, ConverseOutput } from '../../src/gateway/bedrock-client.js'
 import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/gateway/upstream.js'
+import { testClientConfig } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
@@ -50,25 +51,7 @@ function setEnv(t: Test, vars: Record<string, string | undefined>): void {
   t.teardown(() => apply(saved))
 }
 
-function clientConfig(endpoint: string, overrides: Partial<ClientConfig> = {}): ClientConfig {
-  return {
-    name: 'fast',
-    model: MODEL,
-    region: 'us-east-1',
-    endpoint,
-    credentials: EXAMPLE,
-    inferenceConfig: {},
-    allowedRoles: ['user', 'assistant'],
-    defaultRole: 'user',
-    allowedRoleMetadata: [],
-    finishReasons: { kind: 'any' },
-    supportsStreaming: true,
-    maxRetries: 2,
-    timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
-    overridable: new Set(),
-    ...overrides,
-  }
-}
+const clientConfig = testClientConfig
 
 function poolFor(t: Test, options: UpstreamPoolOptions = {}): UpstreamPool {
   const pool = new UpstreamPool(options)
