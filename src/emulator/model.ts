@@ -49,17 +49,29 @@ export interface ModelOptions {
 export const MEDIA_TOKENS = 85
 const MEDIA_KEYS = ['image', 'document', 'video', 'audio'] as const
 const BLOCKED_MESSAGE = 'Sorry, the model cannot answer this question.'
-const TOKEN_RE = /\s*\S+/g
+// Words only. A token is a word with the whitespace before it, but the tokenizer matches the word
+// alone and takes that whitespace by slicing from the previous word's end. The pattern it replaces,
+// /\s*\S+/g, is quadratic on whitespace with no word after it: from each of the n positions of such
+// a run it consumes the rest of the run and backtracks, so 1 MB of trailing spaces took minutes.
+const WORD_RE = /\S+/g
 
-/** Our tokenizer: a token is a word with its leading whitespace. Deterministic and cheap. */
+/** Our tokenizer: a token is a word with its leading whitespace (trailing whitespace is no token).
+ * Deterministic and linear in the text's length. */
 export function tokenize(text: string): string[] {
-  return text.match(TOKEN_RE) ?? []
+  const tokens: string[] = []
+  let start = 0
+  WORD_RE.lastIndex = 0
+  while (WORD_RE.exec(text) !== null) {
+    tokens.push(text.slice(start, WORD_RE.lastIndex))
+    start = WORD_RE.lastIndex
+  }
+  return tokens
 }
 
 function countTokens(text: string): number {
   let n = 0
-  TOKEN_RE.lastIndex = 0
-  while (TOKEN_RE.test(text)) n++
+  WORD_RE.lastIndex = 0
+  while (WORD_RE.test(text)) n++
   return n
 }
 
