@@ -3,6 +3,7 @@ import { configPathFrom } from './args.js'
 import { ConfigError, formatIssue } from './errors.js'
 import { loadConfig } from './load.js'
 import type { Env } from './primitives.js'
+import { checkProfiles } from './profiles.js'
 
 /** Where the command writes; lines come without a trailing newline. */
 export interface CheckOutput {
@@ -29,9 +30,16 @@ export async function runCheckConfig(argv: readonly string[], env: Env, out: Che
   }
   try {
     const config = await loadConfig(args.path, env)
+    // check-config only: the gateway itself starts, and a missing profile fails each call that needs it.
+    const profiles = await checkProfiles(config, env)
+    if (profiles.issues.length > 0) {
+      for (const issue of profiles.issues) out.stderr(formatIssue(issue))
+      return 1
+    }
     let clients = 0
     for (const tenant of config.tenants.values()) clients += tenant.clients.size
     out.stdout(`${args.path}: ok (${count(config.tenants.size, 'tenant')}, ${count(clients, 'client')})`)
+    for (const note of profiles.notes) out.stdout(`${args.path}: note: ${note}`)
     return 0
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err

@@ -5,6 +5,11 @@
 // (BENCHMARKS.md); SigV4 is signed by ./sigv4.ts, checked against Smithy's signer. What a call
 // does is what `client.send()` does: resolve credentials once, then per attempt stamp `amz-sdk-request`, sign, send, turn a non-2xx answer into the modeled
 // exception, correct a skewed clock, and ask the retry strategy whether and when to try again.
+//
+// Two halves: a BedrockUpstream is what clients with the same upstream share (endpoint,
+// credentials, signer, clock offset, sockets); a BedrockClient is one configured client on it,
+// with its own retry strategy, and so its own retry quota: one client's throttled calls cannot
+// spend another's retries.
 import { randomUUID } from 'node:crypto'
 import { request as httpRequest, type Agent as HttpAgent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https'
@@ -16,7 +21,8 @@ import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-er
 import { eventOf, frames, type StreamEvent } from './event-stream.js'
 import { canonicalPath, SigV4Signer } from './sigv4.js'
 
-export interface BedrockClientInit {
+/** What clients with the same upstream share. */
+export interface BedrockUpstreamInit {
   readonly region: string
   /** Resolved once, on the first call: the configured endpoint or the region's (SDK endpoint rules). */
   readonly endpoint: () => Promise<URL>
@@ -25,8 +31,12 @@ export interface BedrockClientInit {
   readonly httpAgent: HttpAgent
   readonly httpsAgent: HttpsAgent
   readonly connectTimeoutMs: number
+}
+
+/** How one client retries: the SDK strategy (whose retry quota it holds) and `max_retries + 1`. */
+export interface RetryPolicy {
+  readonly strategy: RetryStrategyV2
   readonly maxAttempts: number
-  readonly retryStrategy: RetryStrategyV2
 }
 
 /** Converse's answer as Bedrock sent it (wire JSON: blobs stay base64). */
@@ -56,8 +66,45 @@ const USER_AGENT = `bedrock-gateway/0.1 lang/js md/nodejs#${process.versions.nod
 // A clock this far from Bedrock's gets requests refused as expired: the SDK's threshold.
 const CLOCK_SKEW_MS = 5 * 60_000
 
+/**
+ * One configured client on a shared upstream: Converse and ConverseStream with the client's own
+ * retry policy. Allocated once per ClientConfig; its calls go straight to the upstream's.
+ */
 export class BedrockClient {
-  readonly #init: BedrockClientInit
+  constructor(
+    /** The upstream this client shares with every client of the same region, endpoint, credentials, max retries and connect timeout. */
+    readonly upstream: BedrockUpstream,
+    readonly retry: RetryPolicy,
+  ) {}
+
+  converse(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<ConverseOutput>> {
+    return this.upstream.call(modelId, 'converse', body, signal, readConverse, this.retry)
+  }
+
+  converseStream(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<EventStream>> {
+    return this.upstream.call(modelId, 'converse-stream', body, signal, readStream, this.retry)
+  }
+}
+
+async function readConverse(response: IncomingMessage): Promise<ConverseOutput> {
+  return JSON.parse(await readText(response)) as ConverseOutput
+}
+
+async function readStream(response: IncomingMessage): Promise<EventStream> {
+  const source = frames(response)
+  // Read inside the attempt, as the SDK does: an exception in the first frame is retried
+  // like the same error at admission.
+  const first = await nextEvent(source)
+  return withFirst(first, source, response)
+}
+
+/**
+ * What the clients of one upstream share: the endpoint (resolved once), the memoized credentials,
+ * the signer and its daily key, Bedrock's clock offset, the encoded paths, the pool's sockets.
+ * It holds no retry state: each call brings its client's retry policy.
+ */
+export class BedrockUpstream {
+  readonly #init: BedrockUpstreamInit
   readonly #signer: SigV4Signer
   #endpoint: Promise<URL> | undefined
   /** `modelId operation` → its encoded path and that path's canonical form; a gateway has a handful of models. */
@@ -65,30 +112,14 @@ export class BedrockClient {
   /** Bedrock's clock minus ours, learnt from a refused request's `Date` (the SDK's systemClockOffset). */
   #clockOffsetMs = 0
 
-  constructor(init: BedrockClientInit) {
+  constructor(init: BedrockUpstreamInit) {
     this.#init = init
     // Bedrock Runtime's signing name is `bedrock` (bedrock-wire.md §6.1).
     this.#signer = new SigV4Signer(init.region, 'bedrock')
   }
 
-  async converse(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<ConverseOutput>> {
-    return this.#call(modelId, 'converse', body, signal, async (response) => {
-      const text = await readText(response)
-      return JSON.parse(text) as ConverseOutput
-    })
-  }
-
-  async converseStream(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<EventStream>> {
-    return this.#call(modelId, 'converse-stream', body, signal, async (response) => {
-      const source = frames(response)
-      // Read inside the attempt, as the SDK does: an exception in the first frame is retried
-      // like the same error at admission.
-      const first = await nextEvent(source)
-      return withFirst(first, source, response)
-    })
-  }
-
-  async #call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>): Promise<Answer<T>> {
+  /** One call, retried as `retry` (the calling client's policy and quota) says. */
+  async call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>, retry: RetryPolicy): Promise<Answer<T>> {
     signal.throwIfAborted()
     const endpoint = await abortable(this.#resolveEndpoint(), signal)
     const { path, canonical } = this.#pathFor(endpoint, modelId, operation)
@@ -96,7 +127,7 @@ export class BedrockClient {
     // Resolved once per call, before the first attempt, as the SDK's auth middleware does; a hung
     // STS or metadata service must not outlive the call's deadline.
     const identity = await abortable(this.#init.credentials(), signal)
-    const { retryStrategy, maxAttempts } = this.#init
+    const { strategy: retryStrategy, maxAttempts } = retry
     let token = await retryStrategy.acquireInitialRetryToken('')
     // Signed, as the SDK signs them; user-agent is sent unsigned.
     const headers: Record<string, string> = {

@@ -1,7 +1,8 @@
 // Maps what the AWS SDK throws (modeled Bedrock exceptions, auth failures, network faults,
-// broken event streams, our own deadlines) onto the gateway's error catalogue. Bedrock's own
-// message is passed on only where it is meant for the caller (validation); everything else gets
-// a fixed message that names the upstream error and never an internal detail or a secret.
+// broken event streams, credentials that could not be obtained, our own deadlines) onto the
+// gateway's error catalogue. Bedrock's own message is passed on only where it is meant for the
+// caller (validation); everything else gets a fixed message that names the upstream error and
+// never an internal detail or a secret (the SDK's message goes to the log, with the cause).
 import { GatewayError } from './errors.js'
 import type { DeadlineReason } from './deadline.js'
 
@@ -16,9 +17,25 @@ const AUTH_FAILURES = new Set([
   'MissingAuthenticationTokenException',
   'ExpiredTokenException',
   'InvalidClientTokenId',
-  'CredentialsProviderError',
-  'ProviderError',
 ])
+
+/** What the SDK's credential providers throw when they find no credentials: nothing reached Bedrock. */
+const LOCAL_CREDENTIAL_FAILURES = new Set(['CredentialsProviderError', 'ProviderError', 'TokenProviderError'])
+
+/** Failures of a client's credential provider (see `markCredentialFailure`), with the named profile that failed, if one did. */
+const credentialFailures = new WeakMap<object, { readonly profile: string | undefined }>()
+
+/**
+ * Marks `error` as thrown while the client's credentials were being obtained (before any call to
+ * Bedrock), by the named `profile` when one is given; a mark that names a profile is kept. The
+ * error is returned unchanged: the mark is kept aside, not on it.
+ */
+export function markCredentialFailure(error: unknown, profile?: string): unknown {
+  if (typeof error !== 'object' || error === null) return error
+  const known = credentialFailures.get(error)
+  if (known === undefined || (known.profile === undefined && profile !== undefined)) credentialFailures.set(error, { profile })
+  return error
+}
 
 /** The SDK's in-stream exception names are lower camel case; the HTTP ones are not. */
 function normalise(name: string): string {
@@ -37,6 +54,12 @@ export function fromUpstream(error: unknown, clientName: string, deadline?: Dead
   const message = typeof e.message === 'string' ? e.message : ''
   const details = { upstream_error: name }
   const options = { cause: error }
+
+  // Before the names below: STS, say, may throttle or refuse an assumed role, and that is not Bedrock.
+  const credentialFailure = typeof error === 'object' && error !== null ? credentialFailures.get(error) : undefined
+  if (credentialFailure !== undefined || LOCAL_CREDENTIAL_FAILURES.has(name)) {
+    return new GatewayError('upstream_auth', credentialsMessage(clientName, name, credentialFailure?.profile), details, options)
+  }
 
   switch (name) {
     case 'ValidationException':
@@ -62,6 +85,13 @@ export function fromUpstream(error: unknown, clientName: string, deadline?: Dead
   }
   const code = typeof e.code === 'string' ? ` (${e.code})` : ''
   return new GatewayError('upstream_error', `The call to Bedrock failed: ${name}${code}.`, details, options)
+}
+
+/** Says that the credentials were never obtained, so nothing was sent: the operator's fix is local. */
+function credentialsMessage(clientName: string, name: string, profile: string | undefined): string {
+  return profile === undefined
+    ? `client "${clientName}": the AWS credentials could not be obtained (${name}), so no call was sent to Bedrock. The operator should check the client's credential source.`
+    : `client "${clientName}": AWS profile "${profile}" could not be loaded (${name}), so no call was sent to Bedrock. The operator should check that the shared AWS config or credentials file defines this profile with usable credentials.`
 }
 
 function fromDeadline(reason: DeadlineReason, clientName: string, cause: unknown): GatewayError {

@@ -1,4 +1,6 @@
-// One reused Bedrock client per distinct upstream, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials.
+// One shared upstream per distinct region, endpoint, credential source, max retries and connect
+// timeout, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials; one client per
+// ClientConfig on it, with its own retry quota.
 import { createHash } from 'node:crypto'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
@@ -9,13 +11,15 @@ import { getEndpointFromInstructions } from '@smithy/core/endpoints'
 import { StandardRetryStrategy } from '@smithy/core/retry'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types'
 import type { AssumeRoleCredentials, ClientConfig, CredentialSource } from '../config/types.js'
-import { BedrockClient } from './bedrock-client.js'
+import { BedrockClient, BedrockUpstream } from './bedrock-client.js'
+import { markCredentialFailure } from './upstream-errors.js'
 
 export interface UpstreamPoolOptions {
   /**
-   * Builds each client's retry strategy from its max attempts (`max_retries + 1`). Meant for
-   * tests that want short backoff; by default the SDK's standard strategy decides what is retried
-   * (throttling, transient and 5xx errors, not validation) and how long to wait.
+   * Builds each client's retry strategy from its max attempts (`max_retries + 1`), once per
+   * ClientConfig. Meant for tests that want short backoff; by default the SDK's standard strategy
+   * decides what is retried (throttling, transient and 5xx errors, not validation), how long to
+   * wait, and when the client's retry quota is spent.
    */
   readonly retryStrategy?: (maxAttempts: number) => RetryStrategyV2
   /** STS endpoint for `assume-role` sources; by default the SDK's regional STS endpoint. Tests point it at loopback. */
@@ -32,16 +36,20 @@ const MAX_FREE_SOCKETS = 256
 
 /**
  * Hands out the Bedrock client for a ClientConfig. Clients that share region, endpoint, credential
- * source, max retries and connect timeout share one Bedrock client (and so its credential cache
- * and retry quota); everything else in a ClientConfig is per request. The pool owns the sockets.
+ * source, max retries and connect timeout share one upstream (its credential cache, endpoint and
+ * clock offset); the pool owns the sockets. The retry strategy, and with it the SDK's retry quota
+ * (500 tokens; a throttling retry costs 5, another retry 14; a success gives some back), belongs
+ * to each ClientConfig, that is to one tenant's named client: tenants never share ClientConfig
+ * objects, so one tenant's throttled calls cannot spend another's retries. A reload builds new
+ * ClientConfigs, whose clients start with a full quota on the same upstreams.
  */
 export class UpstreamPool {
   readonly #options: UpstreamPoolOptions
   readonly #httpAgent: HttpAgent
   readonly #httpsAgent: HttpsAgent
-  /** Hot path: a ClientConfig seen before costs one WeakMap lookup. */
+  /** Hot path: a ClientConfig seen before costs one WeakMap lookup; clients of an old config go with it. */
   readonly #byConfig = new WeakMap<ClientConfig, BedrockClient>()
-  readonly #byUpstream = new Map<string, BedrockClient>()
+  readonly #byUpstream = new Map<string, BedrockUpstream>()
   #destroyed = false
 
   constructor(options: UpstreamPoolOptions = {}) {
@@ -54,17 +62,21 @@ export class UpstreamPool {
     this.#httpsAgent = new HttpsAgent(agentOptions)
   }
 
-  /** The Bedrock client for this client's upstream, created on first use. */
+  /** The Bedrock client for this ClientConfig (its own retry policy, its upstream's transport), created on first use. */
   clientFor(client: ClientConfig): BedrockClient {
     if (this.#destroyed) throw new Error('UpstreamPool was destroyed; no new upstream calls can start.')
     const known = this.#byConfig.get(client)
     if (known !== undefined) return known
     const key = upstreamKey(client)
-    let sdk = this.#byUpstream.get(key)
-    if (sdk === undefined) {
-      sdk = this.#create(client)
-      this.#byUpstream.set(key, sdk)
+    let upstream = this.#byUpstream.get(key)
+    if (upstream === undefined) {
+      upstream = this.#create(client)
+      this.#byUpstream.set(key, upstream)
     }
+    const maxAttempts = client.maxRetries + 1
+    // The SDK's standard mode, whatever AWS_RETRY_MODE says: the config decides.
+    const strategy = this.#options.retryStrategy?.(maxAttempts) ?? new StandardRetryStrategy(maxAttempts)
+    const sdk = new BedrockClient(upstream, { strategy, maxAttempts })
     this.#byConfig.set(client, sdk)
     return sdk
   }
@@ -77,11 +89,12 @@ export class UpstreamPool {
     this.#httpsAgent.destroy()
   }
 
-  #create(client: ClientConfig): BedrockClient {
-    const maxAttempts = client.maxRetries + 1
-    const credentials = memoizeIdentityProvider(this.#credentials(client.credentials, client.region), isIdentityExpired, doesIdentityRequireRefresh)
+  #create(client: ClientConfig): BedrockUpstream {
+    const source = this.#credentials(client.credentials, client.region)
+    // Marked once here, not per call: the memoized provider calls through only to fetch.
+    const credentials = memoizeIdentityProvider(typeof source === 'function' ? markedFailures(source) : source, isIdentityExpired, doesIdentityRequireRefresh)
     if (credentials === undefined) throw new Error(`client "${client.name}" has no credentials`)
-    return new BedrockClient({
+    return new BedrockUpstream({
       region: client.region,
       endpoint: () => endpointOf(client),
       // As the SDK calls them: a profile's role or web identity resolves STS in the client's region.
@@ -89,9 +102,6 @@ export class UpstreamPool {
       httpAgent: this.#httpAgent,
       httpsAgent: this.#httpsAgent,
       connectTimeoutMs: client.timeouts.connectMs,
-      maxAttempts,
-      // The SDK's standard mode, whatever AWS_RETRY_MODE says: the config decides.
-      retryStrategy: this.#options.retryStrategy?.(maxAttempts) ?? new StandardRetryStrategy(maxAttempts),
     })
   }
 
@@ -111,7 +121,7 @@ export class UpstreamPool {
           : { accessKeyId: source.accessKeyId, secretAccessKey: source.secretAccessKey, sessionToken: source.sessionToken }
       case 'profile':
         // fromIni alone, not the provider chain: a missing profile fails the call instead of falling back.
-        return fromIni({ profile: source.profile })
+        return markedFailures(fromIni({ profile: source.profile }), source.profile)
       case 'default-chain':
         return fromNodeProviderChain()
       case 'assume-role':
@@ -146,7 +156,26 @@ export async function endpointOf(client: ClientConfig): Promise<URL> {
   }
 }
 
-/** What makes two ClientConfigs need different Bedrock clients; secrets enter only as digests. */
+/**
+ * A credential provider whose failures are marked as such (and with the profile, for a named
+ * profile), so that the caller is told the credentials could not be obtained and that nothing was
+ * sent to Bedrock, rather than that Bedrock refused them. The error itself is passed on unchanged.
+ */
+function markedFailures(provider: AwsCredentialIdentityProvider, profile?: string): AwsCredentialIdentityProvider {
+  return async (properties) => {
+    try {
+      return await provider(properties)
+    } catch (error) {
+      throw markCredentialFailure(error, profile)
+    }
+  }
+}
+
+/**
+ * What makes two ClientConfigs need different upstreams; secrets enter only as digests. The retry
+ * policy is each ClientConfig's own; max retries stays in the key as it always was, so clients
+ * that differ in it alone keep separate credential caches.
+ */
 function upstreamKey(client: ClientConfig): string {
   return JSON.stringify([client.region, client.endpoint ?? null, credentialKey(client.credentials), client.maxRetries, client.timeouts.connectMs])
 }
