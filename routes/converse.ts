@@ -1,21 +1,26 @@
 // POST /v1/converse: one chat call. A JSON answer, or (`"stream": true`, or
 // `Accept: text/event-stream`) server-sent events that mirror ConverseStream's, ending with
 // exactly one terminal event: `done`, or `error`.
+import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { converse, converseStream, type Call, type Emit } from '../src/gateway/converse.js'
+import { trackRouted } from '../src/gateway/client-errors.js'
 import { Deadline } from '../src/gateway/deadline.js'
 import { errorBody, GatewayError } from '../src/gateway/errors.js'
-import { outcomeOf, toGatewayError } from '../src/gateway/http-errors.js'
+import { toGatewayError } from '../src/gateway/http-errors.js'
 import { toConverseInput } from '../src/gateway/mapping.js'
-import { chatRequestSchema, formatRequestIssues } from '../src/gateway/request.js'
+import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/gateway/request.js'
 import { UsageRecord } from '../src/gateway/usage.js'
 import { authenticate } from './auth.js'
 
 /** Starts the usage record before anything can fail, and writes it when the response closes. */
 async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const usage = new UsageRecord(request.id)
+  // The request id may be the caller's and is not unique; the record's own id is. One UUID when
+  // the gateway made the request id itself.
+  const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id)
   usage.remoteAddress = request.ip
   request.usage = usage
+  trackRouted(request)
   reply.raw.once('close', () => usage.write(request.log, reply.raw.statusCode, !reply.raw.writableFinished))
 }
 
@@ -23,7 +28,7 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
   app.post('/v1/converse', { sse: 'manual', onRequest: [startUsage, authenticate] }, async (request, reply) => {
     const { tenant, usage } = request
     if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
-    const parsed = chatRequestSchema.safeParse(request.body)
+    const parsed = parseChatRequest(request.body, Number(request.headers['content-length']) <= THOROUGH_BYTES)
     if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
     const body = parsed.data
     // Another tenant's client name answers exactly like a name that does not exist.
@@ -76,8 +81,7 @@ async function relay(call: Call, request: FastifyRequest, reply: FastifyReply): 
   } catch (error) {
     const failure = toGatewayError(error)
     if (!reply.raw.headersSent) throw failure
-    call.usage.outcome = outcomeOf(failure)
-    call.usage.errorType = failure.type
+    call.usage.fail(failure)
     if (failure.type === 'internal_error') request.log.error({ err: error }, 'unhandled error in stream')
     if (sse.isConnected) await sse.send({ event: 'error', data: errorBody(failure, request.id) })
   } finally {

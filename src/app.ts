@@ -4,8 +4,10 @@ import { randomUUID } from 'node:crypto'
 import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
+import { answerClientError, answerFrameworkError } from './gateway/client-errors.js'
 import { errorBody } from './gateway/errors.js'
-import { outcomeOf, toGatewayError } from './gateway/http-errors.js'
+import { toGatewayError } from './gateway/http-errors.js'
+import { registerJsonBody } from './gateway/json-body.js'
 import { GatewayState } from './gateway/state.js'
 import { THROTTLE_RETRY_AFTER_S } from './gateway/upstream-errors.js'
 import { UpstreamPool } from './gateway/upstream.js'
@@ -56,6 +58,11 @@ export const REDACT_PATHS = [
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** Node's http.Server has this switch (used by its own tests, modelled on squid's half_closed_clients) but does not type it. */
+interface HalfOpenServer {
+  httpAllowHalfOpen: boolean
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options
   const app = Fastify({
@@ -64,6 +71,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : { loggerInstance: options.logger }),
     bodyLimit: config.server.bodyLimitBytes,
     keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    // requestTimeout bounds receiving the request (headers and body), not sending the answer: a
+    // stream may last as long as it needs. The JSON body reader enforces the same deadline
+    // itself (see json-body.ts); this is Node's backstop for other requests.
+    requestTimeout: config.server.requestTimeoutMs,
     // Fastify takes a hop count here too; its types only list the other forms.
     trustProxy: config.server.trustProxy as boolean | string[],
     // The usage record is the access log: one line per request, not three.
@@ -74,36 +85,48 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
     },
+    // What the HTTP layer refuses (framing, oversize headers, slow uploads, undecodable URLs)
+    // answers in the catalogue's shape too, not Fastify's.
+    clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket) {
+      answerClientError(this.log, error, socket)
+    },
+    frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
   })
   const upstreams = options.upstreams ?? new UpstreamPool()
   if (options.upstreams === undefined) app.addHook('onClose', () => upstreams.destroy())
   app.decorate('gateway', new GatewayState(config, upstreams))
-  // Node's headersTimeout must exceed keepAliveTimeout; long streams need no request timeout.
+  // Node's headersTimeout must exceed keepAliveTimeout.
   app.server.headersTimeout = config.server.headersTimeoutMs
-  app.server.requestTimeout = 0
+  // A caller may half-close its socket once it has sent its request (HTTP allows it); Node would
+  // otherwise end the connection before the answer. A caller that really went away is seen when
+  // a write to it fails (a stream's next event or heartbeat).
+  Object.assign(app.server, { httpAllowHalfOpen: true } satisfies HalfOpenServer)
   // Fastify also parses text/plain by default; this API speaks JSON only (anything else is 415).
   app.removeContentTypeParser('text/plain')
+  registerJsonBody(app, config.server.bodyLimitBytes, config.server.requestTimeoutMs)
 
   await app.register(fastifySSE, { heartbeatInterval: config.server.heartbeatIntervalMs })
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // Answered before its body arrived (401, 413, a refused body): the socket is closed after the
+  // answer instead of reading the rest, so an upload nobody will use cannot hold it open.
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.raw.complete) void reply.header('connection', 'close')
+  })
 
   app.setErrorHandler(async (error, request, reply) => {
     const failure = toGatewayError(error)
     if (failure.type === 'internal_error') request.log.error({ err: error }, 'unhandled error')
     else if (failure.status >= 500 || failure.type.startsWith('upstream_')) request.log.warn({ errorType: failure.type, upstream: upstreamSummary(failure.cause) }, failure.message)
-    if (request.usage !== undefined) {
-      request.usage.outcome = outcomeOf(failure)
-      request.usage.errorType = failure.type
-    }
+    request.usage?.fail(failure)
     if (failure.type === 'upstream_throttled') void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
     return reply.code(failure.status).send(errorBody(failure, request.id))
   })
 
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: { type: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`, request_id: request.id } }),
+    reply.code(404).send({ error: { type: 'not_found', message: `No route ${request.method} ${routeOf(request.url)}.`, request_id: request.id } }),
   )
 
   await app.register(healthRoutes)
@@ -111,6 +134,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(converseRoutes)
   if (config.server.docs) await app.register(docsRoutes)
   return app
+}
+
+/** The path of a URL as a not-found message may quote it: without its query, and not at any length. */
+function routeOf(url: string): string {
+  const path = url.split('?')[0] ?? ''
+  return path.length <= 200 ? path : `${path.slice(0, 200)}…`
 }
 
 /**

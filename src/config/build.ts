@@ -8,6 +8,7 @@ import type {
   GatewayConfig,
   GuardrailConfig,
   InferenceConfig,
+  S3LocationPolicy,
   ServerConfig,
   TenantConfig,
   Timeouts,
@@ -30,6 +31,7 @@ function buildServer(s: RawServerConfig): ServerConfig {
     trustProxy: s.trust_proxy ?? d.trust_proxy,
     keepAliveTimeoutMs: s.keep_alive_timeout_ms ?? d.keep_alive_timeout_ms,
     headersTimeoutMs: s.headers_timeout_ms ?? d.headers_timeout_ms,
+    requestTimeoutMs: s.request_timeout_ms ?? d.request_timeout_ms,
     shutdownDelayMs: s.shutdown_delay_ms ?? d.shutdown_delay_ms,
     drainTimeoutMs: s.drain_timeout_ms ?? d.drain_timeout_ms,
     docs: s.docs ?? d.docs,
@@ -73,10 +75,17 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     allowedRoleMetadata: c.allowed_role_metadata ?? [],
     finishReasons: buildFinishReasons(c),
     supportsStreaming: c.supports_streaming ?? d.supports_streaming,
+    s3Locations: buildS3Locations(c.allow_s3_locations ?? d.allow_s3_locations),
     maxRetries: c.max_retries ?? d.max_retries,
     timeouts: buildTimeouts(c.timeouts ?? {}),
     overridable: new Set(c.overridable ?? d.overridable),
   }
+}
+
+function buildS3Locations(allow: boolean | readonly string[]): S3LocationPolicy {
+  if (allow === true) return { kind: 'any' }
+  if (allow === false) return { kind: 'none' }
+  return { kind: 'buckets', buckets: new Set(allow) }
 }
 
 function buildGuardrail(g: NonNullable<RawClientConfig['guardrail']>): GuardrailConfig {

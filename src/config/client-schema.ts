@@ -29,6 +29,9 @@ const guardrail = strict({
   }
 }, whenObject)
 
+// S3's rules for bucket names (lower case, digits, dots and hyphens, 3 to 63 characters).
+const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
+
 const probability = z.number().min(0).max(1)
 
 const inferenceConfig = strict({
@@ -82,6 +85,11 @@ export function clientSchema(env: Env) {
     finish_reason_allow_list: finishReasons.optional(),
     finish_reason_deny_list: finishReasons.optional(),
     supports_streaming: z.boolean().optional(),
+    allow_s3_locations: z
+      .union([z.boolean(), z.array(z.string().regex(S3_BUCKET, 'must be an S3 bucket name')).min(1, 'must list at least one bucket')], {
+        error: 'must be true, false, or a list of S3 bucket names',
+      })
+      .optional(),
     max_retries: z.int().min(0).max(10).optional(),
     timeouts: timeouts.optional(),
     overridable: z.array(z.enum(OVERRIDABLE_FIELDS)).refine(unique, 'must not repeat a field').optional(),

@@ -15,6 +15,9 @@ export const DEFAULTS = {
     keep_alive_timeout_ms: 72_000,
     // Node requires headersTimeout > keepAliveTimeout; both above common load-balancer idle timeouts.
     headers_timeout_ms: 75_000,
+    // How long a caller may take to send a whole request (headers and body); a response may take
+    // as long as it needs. Slow or stalled uploads would otherwise hold sockets forever.
+    request_timeout_ms: 30_000,
     // After SIGTERM, /readyz answers 503 this long before the listener closes, so load balancers
     // see the instance leave before it stops taking connections.
     shutdown_delay_ms: 5_000,
@@ -29,6 +32,8 @@ export const DEFAULTS = {
     allowed_roles: ['system', 'user', 'assistant'] satisfies readonly Role[],
     allowed_role_metadata: [] satisfies readonly string[],
     supports_streaming: true,
+    // Bedrock reads s3Location sources with the gateway's AWS identity, not the caller's: off unless the operator opts in.
+    allow_s3_locations: false,
     max_retries: 3,
     timeouts: {
       connect_ms: 5_000,

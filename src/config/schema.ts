@@ -18,6 +18,7 @@ const serverSchema = strict({
   }),
   keep_alive_timeout_ms: z.int().min(1),
   headers_timeout_ms: z.int().min(1),
+  request_timeout_ms: z.int().min(1).max(86_400_000),
   shutdown_delay_ms: z.int().min(0),
   drain_timeout_ms: z.int().min(0),
   docs: z.boolean(),

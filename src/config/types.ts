@@ -90,6 +90,12 @@ export type FinishReasonPolicy =
   | { readonly kind: 'allow'; readonly reasons: ReadonlySet<string> }
   | { readonly kind: 'deny'; readonly reasons: ReadonlySet<string> }
 
+/** Which S3 objects a caller may ask Bedrock to read: `none` unless the operator opts in. */
+export type S3LocationPolicy =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'any' }
+  | { readonly kind: 'buckets'; readonly buckets: ReadonlySet<string> }
+
 /** Upstream time limits, in milliseconds. */
 export interface Timeouts {
   /** TCP + TLS connect to the Bedrock endpoint. */
@@ -120,6 +126,11 @@ export interface ClientConfig {
   readonly allowedRoleMetadata: readonly string[]
   readonly finishReasons: FinishReasonPolicy
   readonly supportsStreaming: boolean
+  /**
+   * Which `s3Location` sources callers may send (Bedrock reads them as the gateway's AWS identity):
+   * none, any, or only these buckets.
+   */
+  readonly s3Locations: S3LocationPolicy
   readonly maxRetries: number
   readonly timeouts: Timeouts
   readonly overridable: ReadonlySet<OverridableField>
@@ -149,6 +160,8 @@ export interface ServerConfig {
   readonly keepAliveTimeoutMs: number
   /** Node's headersTimeout: must exceed keepAliveTimeoutMs. */
   readonly headersTimeoutMs: number
+  /** Node's requestTimeout: the longest a caller may take to send a whole request (not to read the answer). */
+  readonly requestTimeoutMs: number
   /** After SIGTERM: how long /readyz answers 503 before the listener closes. */
   readonly shutdownDelayMs: number
   /** After the listener closed: how long in-flight requests and streams may still run. */

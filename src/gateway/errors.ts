@@ -10,8 +10,12 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   /** Unknown client (including another tenant's), or an unknown route. */
   not_found: 404,
-  /** A body other than `application/json`. */
+  /** A body other than `application/json` in UTF-8. */
   unsupported_media_type: 415,
+  /** The caller took longer than `server.request_timeout_ms` to send its whole request. */
+  request_timeout: 408,
+  /** The request's headers are larger than the HTTP server accepts (16 KiB). */
+  headers_too_large: 431,
   /** A body larger than the configured limit. */
   payload_too_large: 413,
   /** Bedrock rejected the request (ValidationException): Bedrock's message is passed on. */

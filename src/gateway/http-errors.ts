@@ -4,6 +4,9 @@
 import { GatewayError } from './errors.js'
 import type { Outcome } from './usage.js'
 
+// JSON.parse quotes the text around a syntax error; a few dozen characters say where, no more.
+const MAX_ECHO = 120
+
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error
   const e = (error ?? {}) as { statusCode?: unknown; code?: unknown; message?: unknown }
@@ -16,7 +19,14 @@ export function toGatewayError(error: unknown): GatewayError {
   }
   if (code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new GatewayError('invalid_request', 'The request body is empty; send a JSON object.')
   if (code.startsWith('FST_ERR_CTP') || error instanceof SyntaxError) {
-    return new GatewayError('invalid_request', `The request body is not valid JSON: ${typeof e.message === 'string' ? e.message : 'parse error'}.`)
+    return new GatewayError('invalid_request', `The request body is not valid JSON: ${typeof e.message === 'string' ? e.message.slice(0, MAX_ECHO) : 'parse error'}.`)
+  }
+  // A plugin refusing a request it could not serve (the docs' static files: a path that leaves
+  // their folder, a bad range): the caller's fault, in the catalogue's words, never a 500.
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return e.statusCode === 404 || e.statusCode === 403
+      ? new GatewayError('not_found', 'No such resource.')
+      : new GatewayError('invalid_request', 'The request could not be served as sent.')
   }
   return new GatewayError('internal_error', 'The gateway failed to handle this request.', {}, { cause: error })
 }

@@ -13,7 +13,7 @@ import type {
   ToolResultBlock,
   ToolResultContentBlock,
 } from '../bedrock/converse-schema.js'
-import { OVERRIDABLE_FIELDS, type ClientConfig, type Role } from '../config/types.js'
+import { OVERRIDABLE_FIELDS, type ClientConfig, type Role, type S3LocationPolicy } from '../config/types.js'
 import { GatewayError } from './errors.js'
 import type { ChatMessage, ChatRequest } from './request.js'
 
@@ -41,6 +41,10 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
     // Other allowed metadata keys have no Converse equivalent: they are accepted and not sent.
     const cachePoint = cacheControlAllowed ? cachePointOf(message, i) : undefined
     if (role === 'system') {
+      // A system message is a system prompt, however the caller spells it.
+      if (!client.overridable.has('system')) {
+        throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set "system": messages[${i}] would be sent as a system prompt`)
+      }
       system.push(...toSystemBlocks(message.content, `messages[${i}].content`))
       if (cachePoint !== undefined) system.push({ cachePoint })
       continue
@@ -48,7 +52,7 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
     // Bedrock wants user and assistant turns to alternate: a run of one role is one turn.
     const last = messages.at(-1)
     const content = last?.role === role ? last.content : []
-    appendContent(content, message.content, i)
+    appendContent(content, message.content, i, client.s3Locations)
     if (cachePoint !== undefined) content.push({ cachePoint })
     if (content !== last?.content) messages.push({ role, content })
   }
@@ -118,14 +122,14 @@ function cachePointOf(message: ChatMessage, index: number): { type: 'default'; t
   )
 }
 
-function appendContent(target: ContentBlock[], content: ChatMessage['content'], index: number): void {
+function appendContent(target: ContentBlock[], content: ChatMessage['content'], index: number, s3: S3LocationPolicy): void {
   if (typeof content === 'string') {
     target.push({ text: content })
     return
   }
   for (const [j, block] of content.entries()) {
     try {
-      target.push(canonicalBlobs(block))
+      target.push(canonicalBlobs(block, s3))
     } catch (error) {
       throw located(error, () => `messages[${index}].content[${j}]`)
     }
@@ -148,39 +152,62 @@ function toSystemBlocks(content: string | readonly (ContentBlock | SystemContent
   })
 }
 
-/** Base64 text that does not decode; `member` is its path inside the block, completed as the error rises. */
-class InvalidBase64 extends Error {
-  constructor(readonly member: string) {
-    super(`${member}: not valid base64`)
+/**
+ * A block member Bedrock must not get; `member` is its path inside the block, completed as the
+ * error rises, `reason` what is wrong with it.
+ */
+class RefusedMember extends Error {
+  constructor(
+    readonly member: string,
+    readonly reason: string,
+  ) {
+    super(`${member}: ${reason}`)
   }
 }
 
 // Paths are only built on the way out of a failure, so the happy path allocates no strings for them.
 function located(error: unknown, where: () => string): unknown {
-  return error instanceof InvalidBase64 ? new GatewayError('invalid_request', `${where()}.${error.member}: not valid base64`) : error
+  return error instanceof RefusedMember ? new GatewayError('invalid_request', `${where()}.${error.member}: ${error.reason}`) : error
 }
 
-// Blobs are checked and sent as canonical base64; blocks that cannot hold one are passed on as they are.
-function canonicalBlobs(block: ContentBlock): ContentBlock {
-  if (block.image !== undefined) return { image: { ...block.image, source: mediaSource(block.image.source, 'image.source.bytes') } }
-  if (block.document !== undefined) return { document: documentBlock(block.document, 'document.source.bytes') }
-  if (block.video !== undefined) return { video: { ...block.video, source: mediaSource(block.video.source, 'video.source.bytes') } }
-  if (block.audio !== undefined) return { audio: { ...block.audio, source: mediaSource(block.audio.source, 'audio.source.bytes') } }
+// Blobs are checked and sent as canonical base64, S3 locations against the client's policy;
+// blocks that can hold neither are passed on as they are.
+function canonicalBlobs(block: ContentBlock, s3: S3LocationPolicy): ContentBlock {
+  if (block.image !== undefined) return { image: { ...block.image, source: mediaSource(block.image.source, 'image.source', s3) } }
+  if (block.document !== undefined) return { document: documentBlock(block.document, 'document.source', s3) }
+  if (block.video !== undefined) return { video: { ...block.video, source: mediaSource(block.video.source, 'video.source', s3) } }
+  if (block.audio !== undefined) return { audio: { ...block.audio, source: mediaSource(block.audio.source, 'audio.source', s3) } }
   if (block.guardContent !== undefined) return { guardContent: guardContent(block.guardContent) }
-  if (block.toolResult !== undefined) return { toolResult: toolResult(block.toolResult) }
+  if (block.toolResult !== undefined) return { toolResult: toolResult(block.toolResult, s3) }
   if (block.reasoningContent !== undefined) return { reasoningContent: reasoning(block.reasoningContent) }
   return block
 }
 
 type MediaSource = { bytes: string; s3Location?: never } | { bytes?: never; s3Location: S3Location }
 
-function mediaSource(source: MediaSource, member: string) {
-  return source.bytes === undefined ? source : { bytes: wireBase64(source.bytes, member) }
+function mediaSource(source: MediaSource, member: string, s3: S3LocationPolicy) {
+  if (source.bytes !== undefined) return { bytes: wireBase64(source.bytes, `${member}.bytes`) }
+  checkS3Location(source.s3Location, `${member}.s3Location`, s3)
+  return source
 }
 
-function documentBlock(block: DocumentBlock, member: string) {
+function documentBlock(block: DocumentBlock, member: string, s3: S3LocationPolicy) {
   const { source } = block
-  return source.bytes === undefined ? { ...block, source } : { ...block, source: { bytes: wireBase64(source.bytes, member) } }
+  if (source.bytes !== undefined) return { ...block, source: { bytes: wireBase64(source.bytes, `${member}.bytes`) } }
+  if (source.s3Location !== undefined) checkS3Location(source.s3Location, `${member}.s3Location`, s3)
+  return { ...block, source }
+}
+
+/**
+ * Bedrock reads an `s3Location` with the gateway's AWS identity, whatever `bucketOwner` says: a
+ * caller could otherwise have the model read any object that identity can. Refused unless the
+ * client allows S3 locations, and then only in the buckets it lists, if it lists any.
+ */
+function checkS3Location(location: S3Location, member: string, policy: S3LocationPolicy): void {
+  if (policy.kind === 'any') return
+  if (policy.kind === 'none') throw new RefusedMember(member, 'this client does not accept S3 locations; send the bytes')
+  const bucket = location.uri.slice('s3://'.length).split('/', 1)[0] ?? ''
+  if (!policy.buckets.has(bucket)) throw new RefusedMember(member, 'this client does not accept S3 locations in that bucket')
 }
 
 function guardContent(block: GuardrailConverseContentBlock) {
@@ -192,22 +219,25 @@ function reasoning(block: ReasoningContentBlock) {
   return block.redactedContent === undefined ? block : { redactedContent: wireBase64(block.redactedContent, 'reasoningContent.redactedContent') }
 }
 
-function toolResult(block: ToolResultBlock) {
+function toolResult(block: ToolResultBlock, s3: S3LocationPolicy) {
   const content = block.content.map((item, k): ToolResultContentBlock => {
     try {
-      if (item.image !== undefined) return { image: { ...item.image, source: mediaSource(item.image.source, 'image.source.bytes') } }
-      if (item.document !== undefined) return { document: documentBlock(item.document, 'document.source.bytes') }
-      if (item.video !== undefined) return { video: { ...item.video, source: mediaSource(item.video.source, 'video.source.bytes') } }
+      if (item.image !== undefined) return { image: { ...item.image, source: mediaSource(item.image.source, 'image.source', s3) } }
+      if (item.document !== undefined) return { document: documentBlock(item.document, 'document.source', s3) }
+      if (item.video !== undefined) return { video: { ...item.video, source: mediaSource(item.video.source, 'video.source', s3) } }
       return item
     } catch (error) {
-      throw error instanceof InvalidBase64 ? new InvalidBase64(`toolResult.content[${k}].${error.member}`) : error
+      throw error instanceof RefusedMember ? new RefusedMember(`toolResult.content[${k}].${error.member}`, error.reason) : error
     }
   })
   return { ...block, content }
 }
 
-// Padded, standard-alphabet base64: what Bedrock's JSON parser reads and what the SDK would send.
-const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+// Padded, standard-alphabet base64 (what Bedrock's JSON parser reads and what the SDK would send)
+// is this alphabet with at most two trailing `=`, in a length divisible by 4. A single character
+// class keeps the regexp a flat loop: the grouped form `(?:[…]{4})*` overflowed the regexp
+// stack on a 24 MB image and answered 500.
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 
 /**
  * Base64 text as Bedrock should get it, refusing text that is not base64. Canonical text (nearly
@@ -216,12 +246,12 @@ const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9
  * held some.
  */
 function wireBase64(text: string, member: string): string {
-  if (CANONICAL_BASE64.test(text)) return text
+  if (text.length % 4 === 0 && CANONICAL_BASE64.test(text)) return text
   const bytes = Buffer.from(text, 'base64')
   let end = text.length
   while (end > 0 && end > text.length - 2 && text.charCodeAt(end - 1) === EQUALS) end -= 1
   if (end % 4 !== 1 && bytes.length === Math.floor((end * 3) / 4)) return bytes.toString('base64')
-  throw new InvalidBase64(member)
+  throw new RefusedMember(member, 'not valid base64')
 }
 
 const EQUALS = 0x3d

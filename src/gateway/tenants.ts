@@ -22,10 +22,13 @@ export class TenantDirectory {
   }
 }
 
+const BEARER = /^bearer /i
+
 /** The key from `Authorization: Bearer KEY` or `x-api-key: KEY`, if any. */
 export function presentedKey(headers: NodeJS.Dict<string | string[]>): string | undefined {
   const authorization = headers.authorization
-  if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) {
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer KEY` is as good as `Bearer KEY`.
+  if (typeof authorization === 'string' && BEARER.test(authorization)) {
     const key = authorization.slice(7).trim()
     if (key !== '') return key
   }

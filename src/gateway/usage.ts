@@ -2,6 +2,8 @@
 // exactly once (as a pino line with `record: "usage"`) when the response closes. Prompt and
 // completion text appear only when the tenant sets `log_prompts`.
 import type { FastifyBaseLogger } from 'fastify'
+import type { GatewayError } from './errors.js'
+import { outcomeOf } from './http-errors.js'
 
 export type Outcome =
   | 'success'
@@ -43,7 +45,21 @@ export class UsageRecord {
   readonly #startedAt = performance.now()
   #written = false
 
-  constructor(readonly requestId: string) {}
+  /**
+   * @param requestId what the caller sees in `x-request-id` and error bodies: its own id when it
+   *   sent a well-formed one, so one call can be followed across systems; not unique.
+   * @param id this record's own id, unique whatever the caller sent.
+   */
+  constructor(
+    readonly requestId: string,
+    readonly id: string,
+  ) {}
+
+  /** The request failed with `error`: its outcome and error type. */
+  fail(error: GatewayError): void {
+    this.outcome = outcomeOf(error)
+    this.errorType = error.type
+  }
 
   /** Milliseconds since the request arrived. */
   elapsed(): number {
@@ -59,6 +75,7 @@ export class UsageRecord {
     log.info(
       {
         record: 'usage',
+        id: this.id,
         requestId: this.requestId,
         tenant: this.tenant,
         remoteAddress: this.remoteAddress,

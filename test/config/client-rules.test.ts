@@ -1,6 +1,6 @@
 // Each client rule: a config breaking it is refused with the file, the path and the rule in the message.
 import t from 'tap'
-import { rejects, withClient } from './helpers.js'
+import { accepts, fastClient, rejects, withClient } from './helpers.js'
 
 const CLIENT = 'tenants.acme.clients.fast'
 const NO_MODEL = 'region: us-east-1'
@@ -194,5 +194,16 @@ t.test('overridable does not repeat a field', (t) => {
 
 t.test('unknown client keys are refused with a suggestion', (t) => {
   rejects(t, withClient('max_retry: 2'), `${CLIENT}.max_retry`, /unknown key \(did you mean "max_retries"\?\)/)
+  t.end()
+})
+
+t.test('allow_s3_locations is off by default, true, false or a list of bucket names', (t) => {
+  t.same(fastClient(accepts(withClient())).s3Locations, { kind: 'none' })
+  t.same(fastClient(accepts(withClient('allow_s3_locations: true'))).s3Locations, { kind: 'any' })
+  t.same(fastClient(accepts(withClient('allow_s3_locations: false'))).s3Locations, { kind: 'none' })
+  t.same(fastClient(accepts(withClient('allow_s3_locations: [media, team.assets]'))).s3Locations, { kind: 'buckets', buckets: new Set(['media', 'team.assets']) })
+  rejects(t, withClient('allow_s3_locations: [s3://media]'), `${CLIENT}.allow_s3_locations[0]`, /must be an S3 bucket name/)
+  rejects(t, withClient('allow_s3_locations: []'), `${CLIENT}.allow_s3_locations`, /must list at least one bucket/)
+  rejects(t, withClient('allow_s3_locations: yes-please'), `${CLIENT}.allow_s3_locations`, /must be true, false, or a list of S3 bucket names/)
   t.end()
 })

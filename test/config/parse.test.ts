@@ -55,6 +55,7 @@ t.test('defaults', (t) => {
     trustProxy: false,
     keepAliveTimeoutMs: 72_000,
     headersTimeoutMs: 75_000,
+    requestTimeoutMs: 30_000,
     shutdownDelayMs: 5_000,
     drainTimeoutMs: 30_000,
     docs: true,

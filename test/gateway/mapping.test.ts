@@ -18,6 +18,7 @@ function clientOf(overrides: Partial<ClientConfig> = {}): ClientConfig {
     allowedRoleMetadata: [],
     finishReasons: { kind: 'any' },
     supportsStreaming: true,
+    s3Locations: { kind: 'none' },
     maxRetries: 3,
     timeouts: { connectMs: 5_000, firstTokenMs: 60_000, idleMs: 30_000, totalMs: 600_000 },
     overridable: new Set<OverridableField>(['temperature', 'top_p', 'max_tokens', 'stop_sequences']),
@@ -187,10 +188,16 @@ t.test('allowed system messages become system blocks, after the system override'
   t.end()
 })
 
-t.test('system messages are governed by the role policy, not by the system override', (t) => {
+t.test('a client that does not let callers set system takes no system prompt from a system message', (t) => {
+  // Regression (issue 10.5): `{"role": "system"}` used to become a Converse system block whatever `overridable` said.
   const client = clientOf({ overridable: new Set() })
-  t.strictSame(bodyOf(client, requestOf({ messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'u' }] }), false).system, [{ text: 's' }])
+  const systemMessage = { messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'u' }] }
+  refuses(t, () => bodyOf(client, requestOf(systemMessage), false), 'client "fast" does not let callers set "system": messages[0] would be sent as a system prompt')
   refuses(t, () => bodyOf(client, requestOf({ ...hello, system: 's' }), false), 'client "fast" does not let callers set "system"')
+  const viaDefaultRole = clientOf({ overridable: new Set(), defaultRole: 'system' })
+  refuses(t, () => bodyOf(viaDefaultRole, requestOf({ messages: [{ role: 'developer', content: 'd' }] }), false), /messages\[0\] would be sent as a system prompt/)
+  const allowing = clientOf({ overridable: new Set(['system']) })
+  t.strictSame(bodyOf(allowing, requestOf(systemMessage), false).system, [{ text: 's' }], 'with system overridable, a system message is a system prompt')
   t.end()
 })
 
@@ -203,7 +210,7 @@ t.test('a system message the client does not allow becomes its default role and 
 })
 
 t.test('with system as the default role, unknown roles become system blocks', (t) => {
-  const client = clientOf({ defaultRole: 'system' })
+  const client = clientOf({ defaultRole: 'system', overridable: new Set(['system']) })
   const input = bodyOf(client, requestOf({ messages: [{ role: 'developer', content: 'dev' }, { role: 'user', content: 'hi' }] }), false)
   t.strictSame(input.system, [{ text: 'dev' }])
   t.strictSame(input.messages, [{ role: 'user', content: [{ text: 'hi' }] }])
@@ -212,7 +219,7 @@ t.test('with system as the default role, unknown roles become system blocks', (t
 
 t.test('a system message may hold only what a system block can', (t) => {
   const body = { messages: [{ role: 'user', content: 'hi' }, { role: 'system', content: [{ text: 'a' }, { toolUse: { toolUseId: 't1', name: 'x', input: {} } }] }] }
-  refuses(t, () => bodyOf(clientOf(), requestOf(body), false), 'messages[1].content[1]: a system message holds only text, guardContent and cachePoint blocks')
+  refuses(t, () => bodyOf(clientOf({ overridable: new Set(['system']) }), requestOf(body), false), 'messages[1].content[1]: a system message holds only text, guardContent and cachePoint blocks')
   t.end()
 })
 
@@ -245,7 +252,7 @@ t.test('an allowed cache_control becomes a cache point after the message, before
 })
 
 t.test('cache_control on a system message caches the system blocks', (t) => {
-  const client = clientOf({ allowedRoleMetadata: ['cache_control'] })
+  const client = clientOf({ allowedRoleMetadata: ['cache_control'], overridable: new Set(['system']) })
   const request = requestOf({
     messages: [
       { role: 'system', content: 'rules', metadata: { cache_control: { type: 'ephemeral', ttl: '1h' } } },
@@ -268,7 +275,7 @@ t.test('a malformed allowed cache_control is refused with its path', (t) => {
 })
 
 t.test('base64 blobs are checked and sent as base64, wherever Bedrock has a blob', (t) => {
-  const client = clientOf({ overridable: new Set(['system']) })
+  const client = clientOf({ overridable: new Set(['system']), s3Locations: { kind: 'any' } })
   const bytes = { bytes: b64('bytes!') }
   const s3 = { s3Location: { uri: 's3://bucket/key.png' } }
   const request = requestOf({
@@ -365,5 +372,30 @@ t.test('unpadded and URL-safe base64 is sent padded, in the standard alphabet', 
   t.equal(sent('QUJDRA='), 'QUJDRA==')
   t.equal(sent('-_8'), '+/8=')
   t.equal(sent('+/8='), '+/8=')
+  t.end()
+})
+
+t.test('callers cannot make Bedrock read S3 objects unless the client allows it', (t) => {
+  // Regression (issue 10.4): s3Location sources passed unchanged, any bucket, any bucketOwner.
+  const s3 = (uri: string) => ({ s3Location: { uri, bucketOwner: '123456789012' } })
+  const blocks = [
+    ['image.source.s3Location', { image: { format: 'png', source: s3('s3://secrets/a.png') } }],
+    ['document.source.s3Location', { document: { name: 'd', source: s3('s3://secrets/a.pdf') } }],
+    ['video.source.s3Location', { video: { format: 'mp4', source: s3('s3://secrets/a.mp4') } }],
+    ['audio.source.s3Location', { audio: { format: 'mp3', source: s3('s3://secrets/a.mp3') } }],
+    ['toolResult.content[0].image.source.s3Location', { toolResult: { toolUseId: 't', content: [{ image: { format: 'png', source: s3('s3://secrets/b.png') } }] } }],
+    ['toolResult.content[0].document.source.s3Location', { toolResult: { toolUseId: 't', content: [{ document: { name: 'd', source: s3('s3://secrets/b.pdf') } }] } }],
+    ['toolResult.content[0].video.source.s3Location', { toolResult: { toolUseId: 't', content: [{ video: { format: 'mp4', source: s3('s3://secrets/b.mp4') } }] } }],
+  ] as const
+  const body = (block: object) => ({ messages: [{ role: 'user', content: [block] }] })
+  for (const [member, block] of blocks) {
+    refuses(t, () => bodyOf(clientOf(), requestOf(body(block)), false), `messages[0].content[0].${member}: this client does not accept S3 locations; send the bytes`)
+    const listed = clientOf({ s3Locations: { kind: 'buckets', buckets: new Set(['media']) } })
+    refuses(t, () => bodyOf(listed, requestOf(body(block)), false), `messages[0].content[0].${member}: this client does not accept S3 locations in that bucket`)
+    t.doesNotThrow(() => bodyOf(clientOf({ s3Locations: { kind: 'any' } }), requestOf(body(block)), false), `${member} passes when any bucket is allowed`)
+  }
+  const listed = clientOf({ s3Locations: { kind: 'buckets', buckets: new Set(['media']) } })
+  const sent = bodyOf(listed, requestOf(body({ image: { format: 'png', source: s3('s3://media/cat.png') } })), false)
+  t.strictSame(sent.messages?.[0]?.content[0], { image: { format: 'png', source: s3('s3://media/cat.png') } }, 'a listed bucket passes unchanged')
   t.end()
 })

@@ -79,13 +79,18 @@ async function listening(server: Server): Promise<string> {
 
 setEnv(t, ISOLATION)
 
-t.test('one Bedrock client per distinct upstream', async (t) => {
+t.test('one upstream per distinct upstream; one client, with its own retry quota, per ClientConfig', async (t) => {
   const pool = poolFor(t)
   const url = 'http://127.0.0.1:4010'
-  const base = pool.clientFor(clientConfig(url))
-  t.equal(pool.clientFor(clientConfig(url)), base, 'an equal ClientConfig object gets the same client')
-  t.equal(pool.clientFor(clientConfig(url, { name: 'other', model: 'anthropic.claude-3-haiku-20240307-v1:0', supportsStreaming: false })), base, 'model, name and policy are per request')
-  t.equal(pool.clientFor(clientConfig(url, { timeouts: { connectMs: 1000, firstTokenMs: 1, idleMs: 1, totalMs: 1 } })), base, 'only the connect timeout belongs to the upstream')
+  const config = clientConfig(url)
+  const base = pool.clientFor(config)
+  t.equal(pool.clientFor(config), base, 'the same ClientConfig object gets the same client')
+  const equal = pool.clientFor(clientConfig(url))
+  t.not(equal, base, "an equal ClientConfig object (another tenant's, say) gets its own client")
+  t.not(equal.retry.strategy, base.retry.strategy, 'and its own retry strategy')
+  t.equal(equal.upstream, base.upstream, 'on the same upstream')
+  t.equal(pool.clientFor(clientConfig(url, { name: 'other', model: 'anthropic.claude-3-haiku-20240307-v1:0', supportsStreaming: false })).upstream, base.upstream, 'model, name and policy are per request')
+  t.equal(pool.clientFor(clientConfig(url, { timeouts: { connectMs: 1000, firstTokenMs: 1, idleMs: 1, totalMs: 1 } })).upstream, base.upstream, 'only the connect timeout belongs to the upstream')
 
   const { endpoint: _endpoint, ...noEndpoint } = clientConfig(url)
   const variants: Record<string, ClientConfig> = {
@@ -101,12 +106,12 @@ t.test('one Bedrock client per distinct upstream', async (t) => {
     'max retries': clientConfig(url, { maxRetries: 0 }),
     'connect timeout': clientConfig(url, { timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 } }),
   }
-  const seen = new Set([base])
+  const seen = new Set([base.upstream])
   for (const [what, config] of Object.entries(variants)) {
-    const sdk = pool.clientFor(config)
-    t.notOk(seen.has(sdk), `another ${what} gets another client`)
-    seen.add(sdk)
-    t.equal(pool.clientFor({ ...config }), sdk, `and a copy of that config gets it again (${what})`)
+    const upstream = pool.clientFor(config).upstream
+    t.notOk(seen.has(upstream), `another ${what} gets another upstream`)
+    seen.add(upstream)
+    t.equal(pool.clientFor({ ...config }).upstream, upstream, `and a copy of that config gets it again (${what})`)
   }
 
   pool.destroy()

@@ -18,6 +18,7 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
     allowedRoleMetadata: [],
     finishReasons: { kind: 'any' },
     supportsStreaming: true,
+    s3Locations: { kind: 'none' },
     maxRetries: 2,
     timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
     overridable: new Set(),

@@ -1,0 +1,154 @@
+// Reads a JSON request body with bounded cost. Each chunk is scanned as it arrives for the two
+// things that make a body expensive before any rule can refuse it: nesting depth (deep JSON
+// overflows the stack of every recursive walker after us) and the number of values (parsing and
+// validating 16 million `1,`s took the event loop for minutes and then the heap). A body over
+// either bound is refused while it is still arriving, so refusing costs no more than reading;
+// a body within them is parsed once, with Fastify's own JSON parser (prototype-poisoning checks).
+import { isUtf8 } from 'node:buffer'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { GatewayError } from './errors.js'
+
+/** Deepest nesting of arrays and objects a request body may have. */
+export const MAX_JSON_DEPTH = 128
+/**
+ * Most values (array elements and object members) a request body may hold: far above what any
+ * model's context can take, low enough that parsing and validating the largest body stays in
+ * the tens of milliseconds.
+ */
+export const MAX_JSON_VALUES = 200_000
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACE = 0x7d
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+
+/**
+ * Tracks depth and value count across chunks. Strings are skipped with `indexOf` (native), so a
+ * body of base64 blobs costs next to nothing; only structure is walked byte by byte.
+ */
+export class JsonShapeScanner {
+  #inString = false
+  /** A backslash ended the previous chunk inside a string: the next byte is escaped. */
+  #escaped = false
+  #depth = 0
+  #values = 0
+
+  /** Scans one chunk; returns why the body is refused, or undefined while it is acceptable. */
+  scan(chunk: Buffer): string | undefined {
+    let i = 0
+    const n = chunk.length
+    if (this.#escaped) {
+      this.#escaped = false
+      i = 1
+    }
+    while (i < n) {
+      if (this.#inString) {
+        const quote = chunk.indexOf(QUOTE, i)
+        const backslash = chunk.indexOf(BACKSLASH, i)
+        if (backslash !== -1 && (quote === -1 || backslash < quote)) {
+          // Skip the escaped byte; it may be in the next chunk.
+          if (backslash + 1 >= n) {
+            this.#escaped = true
+            return undefined
+          }
+          i = backslash + 2
+          continue
+        }
+        if (quote === -1) return undefined
+        this.#inString = false
+        i = quote + 1
+        continue
+      }
+      const byte = chunk[i] as number
+      i += 1
+      if (byte === QUOTE) {
+        this.#inString = true
+      } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        this.#depth += 1
+        this.#values += 1
+        if (this.#depth > MAX_JSON_DEPTH) return `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`
+      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        this.#depth -= 1
+      } else if (byte === COMMA) {
+        this.#values += 1
+        if (this.#values > MAX_JSON_VALUES) return `The request body holds more than ${MAX_JSON_VALUES} JSON values.`
+      }
+    }
+    return undefined
+  }
+}
+
+/**
+ * Registers the `application/json` body parser: UTF-8 only (a declared charset other than
+ * UTF-8 is 415), the byte limit, the shape bounds above, then one parse. A body still arriving
+ * `deadlineMs` after it started is refused with 408: Node's own requestTimeout is set as well,
+ * but its connection sweep did not fire under Fastify in our tests, so the deadline is ours.
+ */
+export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadlineMs: number): void {
+  const parseJson = app.getDefaultJsonParser('error', 'ignore')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', (request: FastifyRequest, payload, done) => {
+    const refuse = (error: GatewayError) => {
+      clearTimeout(deadline)
+      payload.removeListener('data', onData)
+      payload.removeListener('end', onEnd)
+      payload.removeListener('error', onError)
+      done(error, undefined)
+    }
+    const charset = charsetOf(request.headers['content-type'])
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      done(new GatewayError('unsupported_media_type', 'Send the request body as UTF-8 JSON (`content-type: application/json`).'), undefined)
+      return
+    }
+    const declared = Number(request.headers['content-length'])
+    if (declared > limitBytes) {
+      done(new GatewayError('payload_too_large', 'The request body is larger than this gateway accepts.'), undefined)
+      return
+    }
+    const deadline = setTimeout(() => refuse(new GatewayError('request_timeout', 'The request did not arrive whole within the time this gateway allows.')), deadlineMs)
+    const scanner = new JsonShapeScanner()
+    const chunks: Buffer[] = []
+    let received = 0
+    function onData(chunk: Buffer): void {
+      received += chunk.length
+      if (received > limitBytes) return refuse(new GatewayError('payload_too_large', 'The request body is larger than this gateway accepts.'))
+      const refused = scanner.scan(chunk)
+      if (refused !== undefined) return refuse(new GatewayError('invalid_request', refused))
+      chunks.push(chunk)
+    }
+    function onError(): void {
+      // The caller broke off the upload or sent bad framing: the HTTP layer answers and records it.
+      refuse(new GatewayError('invalid_request', 'The request body could not be read to its end.'))
+    }
+    function onEnd(): void {
+      clearTimeout(deadline)
+      payload.removeListener('data', onData)
+      payload.removeListener('end', onEnd)
+      payload.removeListener('error', onError)
+      if (!Number.isNaN(declared) && received !== declared) {
+        done(new GatewayError('invalid_request', 'The request body is shorter than its Content-Length.'), undefined)
+        return
+      }
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received)
+      if (!isUtf8(body)) {
+        done(new GatewayError('invalid_request', 'The request body is not valid UTF-8.'), undefined)
+        return
+      }
+      // Fastify's parser answers through `done`; its return value is nothing to wait for.
+      void parseJson(request, body.toString('utf8'), done)
+    }
+    payload.on('data', onData)
+    payload.on('end', onEnd)
+    payload.on('error', onError)
+  })
+}
+
+/** The `charset` parameter of a content type, lower-cased and unquoted, if there is one. */
+function charsetOf(contentType: string | undefined): string | undefined {
+  if (contentType === undefined) return undefined
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)
+  return match?.[1]?.toLowerCase()
+}
