@@ -1,6 +1,9 @@
 // The gateway process: loads the config named by --config or GATEWAY_CONFIG, or, with none,
 // starts the Bedrock emulator in-process and serves the demo tenant (API key `demo`). PORT and
-// HOST override where it listens. SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the config.
+// HOST override where it listens, at start and on reload. SIGTERM/SIGINT drain and exit 0 by
+// shutdown_delay_ms + drain_timeout_ms (and 1.5 s of grace), even when stdout takes no more log
+// lines; SIGHUP reloads the config.
+import { writeSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { buildApp } from './app.js'
 import { configPathFrom } from './config/args.js'
@@ -8,6 +11,7 @@ import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
 import { drain, reload } from './lifecycle.js'
+import { stdoutLog } from './log-sink.js'
 
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/src/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
 
@@ -50,7 +54,8 @@ const address = await app.listen({ host: config.server.host, port: config.server
 app.gateway.readiness = 'ready'
 app.log.info({ address, config: loaded.path ?? 'embedded default' }, 'ready')
 if (loaded.emulator !== undefined) {
-  process.stdout.write(
+  // Through the log sink, after the lines before it: process.stdout would make a pipe non-blocking.
+  stdoutLog().write(
     `\nGateway ready on ${address} (demo tenant, API key "demo", embedded emulator at ${loaded.emulator.url}).\nTry a streamed call:\n\n` +
       `  curl -N ${address}/v1/converse -H 'Authorization: Bearer demo' -H 'content-type: application/json' \\\n` +
       `    -d '{"stream": true, "messages": [{"role": "user", "content": "Hello from the gateway"}]}'\n\n`,
@@ -62,6 +67,15 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return
   stopping = true
   app.log.info({ signal }, 'stopping')
+  // The drain bounds itself, log flush included; this ends the process should closing outlast it.
+  const { shutdownDelayMs, drainTimeoutMs } = app.gateway.config.server
+  setTimeout(() => {
+    try {
+      writeSync(2, 'gateway: shutdown outlasted the drain deadline by 5 s; exiting\n')
+    } finally {
+      process.exit(1)
+    }
+  }, shutdownDelayMs + drainTimeoutMs + 5000).unref()
   await drain(app)
   await loaded.emulator?.close()
   process.exit(0)
@@ -70,5 +84,5 @@ process.once('SIGTERM', () => void stop('SIGTERM'))
 process.once('SIGINT', () => void stop('SIGINT'))
 process.on('SIGHUP', () => {
   if (loaded.path === undefined) app.log.warn('SIGHUP: no config file to reload (embedded default)')
-  else if (!stopping) void reload(app, loaded.path)
+  else if (!stopping) void reload(app, loaded.path, withListenOverrides)
 })
