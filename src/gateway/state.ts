@@ -10,7 +10,7 @@ import type { UpstreamPool } from './upstream.js'
 export type Readiness = 'starting' | 'ready' | 'draining'
 
 /** Server settings a reload cannot change: they are fixed when the listener starts. */
-const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'docs']
+const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs']
 
 export class GatewayState {
   #config: GatewayConfig
