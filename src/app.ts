@@ -112,8 +112,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   // Answered before its body arrived (401, 413, a refused body): the socket is closed after the
   // answer instead of reading the rest, so an upload nobody will use cannot hold it open.
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every response and needs no promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (!request.raw.complete) void reply.header('connection', 'close')
+    done(null, payload)
   })
 
   app.setErrorHandler(async (error, request, reply) => {
