@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { converse, converseStream, type Call, type Emit } from '../src/gateway/converse.js'
-import { trackRouted } from '../src/gateway/client-errors.js'
+import { abandonedUpload, httpFailureOf, requireHost } from '../src/gateway/client-errors.js'
 import { Deadline } from '../src/gateway/deadline.js'
 import { errorBody, GatewayError } from '../src/gateway/errors.js'
 import { toGatewayError } from '../src/gateway/http-errors.js'
@@ -13,6 +13,9 @@ import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/ga
 import { UsageRecord } from '../src/gateway/usage.js'
 import { authenticate } from './auth.js'
 
+/** The status a usage record gives a request whose caller went away before any answer. */
+const CLOSED_WITHOUT_ANSWER = 499
+
 /** Starts the usage record before anything can fail, and writes it when the response closes. */
 async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   // The request id may be the caller's and is not unique; the record's own id is. One UUID when
@@ -20,8 +23,23 @@ async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise
   const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id)
   usage.remoteAddress = request.ip
   request.usage = usage
-  trackRouted(request)
-  reply.raw.once('close', () => usage.write(request.log, reply.raw.statusCode, !reply.raw.writableFinished))
+  requireHost(request)
+  reply.raw.once('close', () => {
+    // The HTTP layer answered this request itself (a broken body): the record says what it sent.
+    const failure = httpFailureOf(request.raw)
+    if (failure !== undefined) {
+      usage.fail(failure)
+      usage.write(request.log, failure.status, false)
+      return
+    }
+    // A caller that got no status line got nothing: 499, as nginx records it. An answer reached
+    // the caller if it was written whole, or began on a socket that was its own (a stream the
+    // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
+    // broke off its upload, never did.
+    const res = reply.raw
+    const reached = !abandonedUpload(request.raw) && (res.writableFinished || (res.headersSent && res.socket !== null))
+    usage.write(request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
+  })
 }
 
 export default async function converseRoutes(app: FastifyInstance): Promise<void> {

@@ -1,10 +1,11 @@
 // buildApp(): the gateway as a Fastify instance that never listens by itself (server.ts does).
 // Everything that talks to the world is passed in, so tests run the real app on loopback.
 import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
 import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
-import { answerClientError, answerFrameworkError } from './gateway/client-errors.js'
+import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, requestIdFor, requireHost } from './gateway/client-errors.js'
 import { errorBody } from './gateway/errors.js'
 import { toGatewayError } from './gateway/http-errors.js'
 import { registerJsonBody } from './gateway/json-body.js'
@@ -81,10 +82,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // A caller's well-formed x-request-id is kept so a call can be followed across systems.
     requestIdHeader: false,
-    genReqId: (req) => {
+    genReqId: requestIdFor((req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
-    },
+    }),
+    // Node answers a request without Host with a bare 400 of its own; the gateway answers it
+    // in the catalogue's shape instead (onRequest below).
+    http: { requireHostHeader: false },
     // What the HTTP layer refuses (framing, oversize headers, slow uploads, undecodable URLs)
     // answers in the catalogue's shape too, not Fastify's.
     clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket) {
@@ -109,12 +113,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    // /v1/converse checks it once its usage record exists, so the refusal is recorded.
+    if (request.routeOptions.url !== '/v1/converse') requireHost(request)
   })
+  // An Expect other than 100-continue: RFC 9110 lets a server ignore it, and Node would answer a
+  // bare 417 outside the contract. CONNECT: Node would drop the connection without a word.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res))
+  app.server.on('connect', (_req, socket: Socket) => answerConnect(socket))
   // Answered before its body arrived (401, 413, a refused body): the socket is closed after the
   // answer instead of reading the rest, so an upload nobody will use cannot hold it open.
   // A callback hook, not an async one: it runs on every response and needs no promise.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.raw.complete) void reply.header('connection', 'close')
+    if (!request.raw.complete) {
+      void reply.header('connection', 'close')
+      // Node destroys the socket once the answer is written; with the caller still sending, the
+      // kernel would reset the connection and the answer could be lost.
+      const { socket } = request.raw
+      socket.destroySoon = () => lingeringClose(socket)
+    }
     done(null, payload)
   })
 

@@ -5,16 +5,47 @@
 // other answer; a request already routed on that socket gets its usage record written with the
 // status the caller received.
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, GatewayError } from './errors.js'
 
-/** The request being read on a socket, so a framing error or timeout on it can settle its usage record. */
-const routedOnSocket = new WeakMap<Socket, FastifyRequest>()
+/** The request id given to each raw request, so an HTTP-layer answer can carry the same one. */
+const idOfRaw = new WeakMap<IncomingMessage, string>()
+/** Requests the HTTP layer refused after they were routed: their usage record takes this failure. */
+const failedRaw = new WeakMap<IncomingMessage, GatewayError>()
 
-/** Remembers that `request` is the one being read on its socket. */
-export function trackRouted(request: FastifyRequest): void {
-  routedOnSocket.set(request.raw.socket, request)
+/** Fastify's genReqId, remembering the id it gives. */
+export function requestIdFor(generate: (raw: IncomingMessage) => string): (raw: IncomingMessage) => string {
+  return (raw) => {
+    const id = generate(raw)
+    idOfRaw.set(raw, id)
+    return id
+  }
+}
+
+/** Requests whose caller broke off the upload: whatever the gateway answers, nobody reads it. */
+const abandonedRaw = new WeakSet<IncomingMessage>()
+
+/** The caller stopped sending this request's body before its end. */
+export function markAbandoned(raw: IncomingMessage): void {
+  abandonedRaw.add(raw)
+}
+
+export function abandonedUpload(raw: IncomingMessage): boolean {
+  return abandonedRaw.has(raw)
+}
+
+/** HTTP/1.1 requires Host; Node's own refusal is a bare 400, so the gateway checks it itself. */
+export function requireHost(request: FastifyRequest): void {
+  if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+    throw new GatewayError('invalid_request', 'An HTTP/1.1 request needs a Host header.')
+  }
+}
+
+/** The failure the HTTP layer answered a routed request with, if it did. */
+export function httpFailureOf(raw: IncomingMessage): GatewayError | undefined {
+  return failedRaw.get(raw)
 }
 
 /** The catalogue error for a Node `clientError`. */
@@ -30,8 +61,8 @@ export function clientErrorOf(error: NodeJS.ErrnoException): GatewayError {
 }
 
 interface SocketWithResponse extends Socket {
-  /** Node's: the response being written on this socket, if any. */
-  _httpMessage?: { headersSent?: boolean } | null
+  /** Node's: the response being written on this socket, if any, and its request. */
+  _httpMessage?: { headersSent?: boolean; req?: IncomingMessage; once(event: 'finish', listener: () => void): unknown } | null
 }
 
 /**
@@ -43,26 +74,69 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
   // A reset: nobody is there to answer.
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const failure = clientErrorOf(error)
-  const routed = routedOnSocket.get(socket)
-  const requestId = routed?.id ?? randomUUID()
-  const response = (socket as SocketWithResponse)._httpMessage
-  const canAnswer = socket.writable && response?.headersSent !== true
-  if (routed?.usage !== undefined && canAnswer) {
-    routed.usage.fail(failure)
-    routed.usage.write(routed.log, failure.status, false)
-  }
   log.debug({ code: error.code, errorType: failure.type }, 'client error')
-  if (canAnswer) {
-    const body = JSON.stringify(errorBody(failure, requestId))
-    socket.write(
-      `HTTP/1.1 ${failure.status} ${STATUS_TEXT[failure.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-    )
+  // From now on this connection is closed by us, after its answers: Node would otherwise end it
+  // after the answer before (a half-closed caller), and this one would be lost.
+  socket.destroySoon = discard
+  // Node has stopped parsing this connection. Requests before the bad one that were read whole
+  // are answered first, in order; the bad one is then answered and the connection closed.
+  const answerWhenIdle = (): void => {
+    if (socket.destroyed) return
+    const response = (socket as SocketWithResponse)._httpMessage
+    const raw = response?.req
+    if (response != null && raw !== undefined && raw.complete) {
+      response.once('finish', () => setImmediate(answerWhenIdle))
+      return
+    }
+    // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
+    if (raw !== undefined) failedRaw.set(raw, failure)
+    const requestId = (raw === undefined ? undefined : idOfRaw.get(raw)) ?? randomUUID()
+    if (socket.writable && response?.headersSent !== true) {
+      const body = JSON.stringify(errorBody(failure, requestId))
+      socket.write(
+        `HTTP/1.1 ${failure.status} ${STATUS_TEXT[failure.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      )
+    }
+    lingeringClose(socket)
   }
-  socket.destroy()
+  answerWhenIdle()
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+/** How long a connection closed after an early answer may still send what it was sending. */
+const LINGER_MS = 2000
+
+/**
+ * Closes a connection that may still be sending: our side ends after the answer, what the caller
+ * still sends is read and discarded for up to LINGER_MS, then the socket is destroyed. Closing
+ * at once with bytes unread makes the kernel send a reset, and the caller may lose the answer
+ * (nginx's lingering_close does the same).
+ */
+export function lingeringClose(socket: Socket): void {
+  if (socket.destroyed) return
+  for (const listener of socket.listeners('data')) socket.removeListener('data', listener as (chunk: Buffer) => void)
+  socket.on('data', discard)
+  socket.end()
+  socket.resume()
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref()
+  socket.once('close', () => clearTimeout(timer))
+  socket.once('end', () => socket.destroy())
+}
+
+function discard(): void {}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 404: 'Not Found', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
+/**
+ * CONNECT (Node hands it to a `connect` listener, or drops the connection): no such route here,
+ * answered in the catalogue's shape.
+ */
+export function answerConnect(socket: Socket): void {
+  const requestId = randomUUID()
+  const body = JSON.stringify(errorBody(new GatewayError('not_found', 'No route CONNECT: this gateway is not a proxy.'), requestId))
+  socket.write(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`)
+  lingeringClose(socket)
+}
 
 /**
  * Fastify's `frameworkErrors`: a URL the router cannot decode (`/%zz`), a path parameter over its

@@ -6,6 +6,7 @@
 // a body within them is parsed once, with Fastify's own JSON parser (prototype-poisoning checks).
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { markAbandoned } from './client-errors.js'
 import { GatewayError } from './errors.js'
 
 /** Deepest nesting of arrays and objects a request body may have. */
@@ -121,6 +122,7 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
     }
     function onError(): void {
       // The caller broke off the upload or sent bad framing: the HTTP layer answers and records it.
+      markAbandoned(request.raw)
       refuse(new GatewayError('invalid_request', 'The request body could not be read to its end.'))
     }
     function onEnd(): void {
