@@ -23,7 +23,6 @@ async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise
   const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id)
   usage.remoteAddress = request.ip
   request.usage = usage
-  requireHost(request)
   reply.raw.once('close', () => {
     // The HTTP layer answered this request itself (a broken body): the record says what it sent.
     const failure = httpFailureOf(request.raw)
@@ -37,9 +36,10 @@ async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise
     // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
     // broke off its upload, never did.
     const res = reply.raw
-    const reached = !abandonedUpload(request.raw) && (res.writableFinished || (res.headersSent && res.socket !== null))
+    const reached = !abandonedUpload(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
     usage.write(request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
   })
+  requireHost(request)
 }
 
 export default async function converseRoutes(app: FastifyInstance): Promise<void> {

@@ -75,6 +75,14 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
   if (error.code === 'ECONNRESET' || socket.destroyed) return
   const failure = clientErrorOf(error)
   log.debug({ code: error.code, errorType: failure.type }, 'client error')
+  // The caller ended the connection in the middle of a request: nobody is left to answer, and
+  // the request's record says so (499), not what an answer would have said.
+  if (error.code === 'HPE_INVALID_EOF_STATE') {
+    const raw = (socket as SocketWithResponse)._httpMessage?.req
+    if (raw !== undefined && !raw.complete) abandonedRaw.add(raw)
+    socket.destroy()
+    return
+  }
   // From now on this connection is closed by us, after its answers: Node would otherwise end it
   // after the answer before (a half-closed caller), and this one would be lost.
   socket.destroySoon = discard
