@@ -15,6 +15,9 @@ interface Answer {
   status: number
   headers: Record<string, string | string[] | undefined>
   json: unknown
+  /** Bytes the caller had handed to its socket when the answer's headers arrived, of `total`. */
+  sentBeforeAnswer: number
+  total: number
 }
 
 /**
@@ -29,18 +32,21 @@ async function upload(url: string, parts: { head: string; fill: string; tail: st
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${url}/v1/converse`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(total), ...headers } })
     req.on('response', (res) => {
+      const sentBeforeAnswer = sent
       const body: Buffer[] = []
       res.on('data', (c: Buffer) => body.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(Buffer.concat(body).toString()) as unknown }))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(Buffer.concat(body).toString()) as unknown, sentBeforeAnswer, total }))
       res.on('error', reject)
     })
     // Writes fail once the server has answered and closed: the answer is what counts.
     req.on('error', () => undefined)
     let left = Math.floor(fillBytes / chunk.length)
+    let sent = Buffer.byteLength(parts.head)
     req.write(parts.head)
     const pump = () => {
       while (left > 0) {
         left -= 1
+        sent += chunk.length
         if (!req.write(chunk)) return void req.once('drain', pump)
       }
       req.end(parts.tail)
@@ -74,6 +80,9 @@ t.test('one authenticated request with a 32 MB body of 1s cannot stall or crash 
   t.equal(answer.status, 400)
   t.match(answer.json, { error: { type: 'invalid_request', message: `The request body holds more than ${MAX_JSON_VALUES} JSON values.` } })
   t.equal(answer.headers.connection, 'close', 'the rest of the upload is not read')
+  // Structural, not a timing: the refusal came while the upload was still going, so the gateway
+  // never held (or parsed) the whole body.
+  t.ok(answer.sentBeforeAnswer < answer.total / 2, `refused after ${answer.sentBeforeAnswer} of ${answer.total} bytes`)
   t.ok(health >= 1, `/healthz answered while the body was refused (${health} times)`)
   const [record] = await gw.waitForUsage(1)
   t.match(record, { status: 400, outcome: 'rejected', errorType: 'invalid_request', tenant: 'acme' })
@@ -93,6 +102,7 @@ t.test('20 concurrent near-limit bodies, valid or not, leave the process alive a
   const health = await healthWhile(gw.url, all)
   const answers = await all
   t.strictSame(answers.map((a) => a.status), Array(20).fill(400))
+  t.equal(answers.slice(0, 14).filter((a) => a.sentBeforeAnswer < a.total).length, 14, 'every shape bomb was refused before its upload ended')
   t.equal(answers.filter((a) => /deeper than 128 levels/.test(JSON.stringify(a.json))).length, 6)
   t.equal(answers.filter((a) => /image\.format: Member must satisfy enum/.test(JSON.stringify(a.json))).length, 6)
   t.ok(health >= 1, `/healthz answered meanwhile (${health} times)`)

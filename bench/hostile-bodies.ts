@@ -1,0 +1,133 @@
+// `npm run bench:hostile`: what near-limit bodies cost everybody else. Starts the emulator and
+// the built gateway (default 32 MiB body limit) as processes, and for each kind of body keeps
+// `--concurrency` uploads of it going for `--seconds` while /healthz is probed every 10 ms on its
+// own connection; reports the probes' latency (p50, p99, max), the answers' statuses and the
+// gateway's RSS. Kinds: none (the baseline), a body of 16 million `1,`s, 32 MiB of `[` nesting,
+// a body that fails the schema after one long string, and a valid 24 MiB image. Writes
+// bench/results/<date>-hostile.json.
+import { request as httpRequest } from 'node:http'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
+import { repositoryRoot } from './fuzz/contract.js'
+import { startEmulator } from './contenders.js'
+import { describeMachine } from './machine.js'
+import { freePort, memory, startChild, stopAll, waitForHttp } from './processes.js'
+
+const ROOT = repositoryRoot()
+const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' } } })
+const seconds = Number(flags.seconds ?? 10)
+const concurrency = Number(flags.concurrency ?? 4)
+const MiB = 1024 * 1024
+
+interface Body {
+  readonly head: string
+  readonly fill: string
+  readonly tail: string
+  readonly size: number
+}
+const KINDS: Record<string, Body | undefined> = {
+  none: undefined,
+  'values bomb (32 MiB of 1,)': { head: '{"messages":[{"role":"user","content":[', fill: '1,', tail: '1]}]}', size: 32 * MiB },
+  'nesting bomb (32 MiB of [)': { head: '{"messages":[{"role":"user","content":[{"toolUse":{"toolUseId":"t","name":"n","input":', fill: '[', tail: '1', size: 32 * MiB },
+  'schema error after a 32 MiB string': { head: '{"messages":[{"role":"user","content":[{"image":{"format":"bmp","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 32 * MiB - 100 },
+  'valid 24 MiB image': { head: '{"messages":[{"role":"user","content":[{"text":"describe"},{"image":{"format":"png","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 24 * MiB },
+}
+
+/** One upload of `body`, answered early or not; resolves with the status (0: no answer). */
+async function upload(base: string, body: Body): Promise<number> {
+  const chunk = Buffer.from(body.fill.repeat(65_536 / body.fill.length))
+  const n = Math.floor((body.size - body.head.length - body.tail.length) / chunk.length)
+  const total = body.head.length + n * chunk.length + body.tail.length
+  return new Promise((resolve) => {
+    const req = httpRequest(`${base}/v1/converse`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(total), authorization: 'Bearer acme-key' } })
+    req.on('response', (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+      res.on('error', () => resolve(res.statusCode ?? 0))
+    })
+    req.on('error', () => resolve(0))
+    let left = n
+    req.write(body.head)
+    const pump = (): void => {
+      while (left > 0) {
+        left -= 1
+        if (!req.write(chunk)) return void req.once('drain', pump)
+      }
+      req.end(body.tail)
+    }
+    pump()
+  })
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0
+}
+
+const workDir = await mkdtemp(join(tmpdir(), 'bedrock-gateway-hostile-'))
+const results: Record<string, unknown>[] = []
+try {
+  const emulator = await startEmulator(ROOT, { cpu: undefined })
+  const port = await freePort()
+  const config = join(workDir, 'gateway.yaml')
+  await writeFile(
+    config,
+    `server:\n  host: 127.0.0.1\n  port: ${port}\n  shutdown_delay_ms: 0\ntenants:\n  acme:\n    api_keys: [env.ACME_KEY]\n    clients:\n      main:\n        model: us.anthropic.claude-3-5-sonnet-20240620-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n`,
+  )
+  const gateway = startChild({
+    name: 'gateway',
+    command: process.execPath,
+    args: [join(ROOT, 'dist/src/server.js'), '--config', config],
+    stdout: join(workDir, 'gateway.log'),
+    stderr: join(workDir, 'gateway.err'),
+    env: { ...process.env, EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key' },
+  })
+  const base = `http://127.0.0.1:${port}`
+  await waitForHttp(`${base}/healthz`, gateway)
+  for (const [kind, body] of Object.entries(KINDS)) {
+    const until = performance.now() + seconds * 1000
+    const statuses: Record<string, number> = {}
+    const uploader = async (): Promise<void> => {
+      while (body !== undefined && performance.now() < until) {
+        const status = await upload(base, body)
+        statuses[status] = (statuses[status] ?? 0) + 1
+      }
+    }
+    const latencies: number[] = []
+    const prober = async (): Promise<void> => {
+      while (performance.now() < until) {
+        const started = performance.now()
+        const response = await fetch(`${base}/healthz`)
+        await response.arrayBuffer()
+        latencies.push(performance.now() - started)
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    }
+    await Promise.all([prober(), ...Array.from({ length: concurrency }, uploader)])
+    latencies.sort((a, b) => a - b)
+    const rss = await memory(gateway.pid)
+    const alive = gateway.process.exitCode === null && gateway.process.signalCode === null
+    const row = {
+      kind,
+      uploads: Object.values(statuses).reduce((a, b) => a + b, 0),
+      statuses,
+      probes: latencies.length,
+      healthzMs: { p50: +percentile(latencies, 50).toFixed(1), p99: +percentile(latencies, 99).toFixed(1), max: +(latencies.at(-1) ?? 0).toFixed(1) },
+      rssMb: +(rss.rssKb / 1024).toFixed(1),
+      peakRssMb: +(rss.hwmKb / 1024).toFixed(1),
+      alive,
+    }
+    results.push(row)
+    console.log(`${kind.padEnd(36)} uploads ${String(row.uploads).padStart(4)} ${JSON.stringify(statuses).padEnd(14)} /healthz p50 ${row.healthzMs.p50} ms, p99 ${row.healthzMs.p99} ms, max ${row.healthzMs.max} ms; RSS ${row.rssMb} MB (peak ${row.peakRssMb}); ${alive ? 'alive' : 'EXITED'}`)
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true })
+  const file = join(ROOT, 'bench/results', `${stamp}-hostile.json`)
+  await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), machine: describeMachine(), seconds, concurrency, results }, null, 2)}\n`)
+  console.log(`wrote ${file}`)
+} finally {
+  await stopAll()
+  await rm(workDir, { recursive: true, force: true })
+}
