@@ -1,9 +1,10 @@
 // Answers for requests the HTTP layer refuses before any route sees them: bad framing (a bare LF,
-// NUL or CR in a header, Transfer-Encoding with Content-Length, a bad chunk size), headers over
-// Node's limit, a request that took longer than `server.request_timeout_ms` to arrive, and URLs
-// the router cannot decode. They get the catalogue's JSON shape and an `x-request-id` like every
-// other answer; a request already routed on that socket gets its usage record written with the
-// status the caller received.
+// NUL or CR in a header, Transfer-Encoding with Content-Length, a bad chunk), headers over Node's
+// limit, URLs the router cannot decode, CONNECT. They get the catalogue's JSON shape and an
+// `x-request-id` like every other answer, after the answers of the requests pipelined before them,
+// and the connection is closed without resetting a caller that is still sending. A request already
+// routed when its framing broke keeps its id, and its usage record says what the caller received
+// (the 400, or 499 when the caller itself broke off).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
@@ -66,9 +67,9 @@ interface SocketWithResponse extends Socket {
 }
 
 /**
- * Fastify's `clientErrorHandler`: writes the JSON error on the raw socket (Node's parser is in
- * an unusable state, so no ServerResponse can) unless a response already started on it, then
- * closes the socket as Node would.
+ * Fastify's `clientErrorHandler`. Node's parser is done with this connection, so the JSON error
+ * is written on the raw socket, once the requests read whole before the bad one are answered;
+ * then the connection is closed. A caller that ended the connection mid-request gets nothing.
  */
 export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoException, socket: Socket): void {
   // A reset: nobody is there to answer.
@@ -99,13 +100,7 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
     // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
     if (raw !== undefined) failedRaw.set(raw, failure)
     const requestId = (raw === undefined ? undefined : idOfRaw.get(raw)) ?? randomUUID()
-    if (socket.writable && response?.headersSent !== true) {
-      const body = JSON.stringify(errorBody(failure, requestId))
-      socket.write(
-        `HTTP/1.1 ${failure.status} ${STATUS_TEXT[failure.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-      )
-    }
+    if (socket.writable && response?.headersSent !== true) writeError(socket, failure, requestId)
     lingeringClose(socket)
   }
   answerWhenIdle()
@@ -140,10 +135,17 @@ const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 404:
  * answered in the catalogue's shape.
  */
 export function answerConnect(socket: Socket): void {
-  const requestId = randomUUID()
-  const body = JSON.stringify(errorBody(new GatewayError('not_found', 'No route CONNECT: this gateway is not a proxy.'), requestId))
-  socket.write(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`)
+  writeError(socket, new GatewayError('not_found', 'No route CONNECT: this gateway is not a proxy.'), randomUUID())
   lingeringClose(socket)
+}
+
+/** A whole HTTP/1.1 error answer written on the raw socket, where no ServerResponse can be had. */
+function writeError(socket: Socket, failure: GatewayError, requestId: string): void {
+  const body = JSON.stringify(errorBody(failure, requestId))
+  socket.write(
+    `HTTP/1.1 ${failure.status} ${STATUS_TEXT[failure.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  )
 }
 
 /**
