@@ -86,9 +86,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
     }),
-    // Node answers a request without Host with a bare 400 of its own; the gateway answers it
-    // in the catalogue's shape instead (onRequest below).
-    http: { requireHostHeader: false },
+    http: {
+      // Node answers a request without Host with a bare 400 of its own; the gateway answers it
+      // in the catalogue's shape instead (onRequest below).
+      requireHostHeader: false,
+      // Node sweeps for headers (and requests) past their timeout this often; its default, 30 s,
+      // let a slow sender keep a socket up to 30 s past headers_timeout_ms. The sweep only visits
+      // connections still receiving a request, so once a second costs nothing measurable.
+      connectionsCheckingInterval: 1000,
+    },
     // What the HTTP layer refuses (framing, oversize headers, slow uploads, undecodable URLs)
     // answers in the catalogue's shape too, not Fastify's.
     clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket) {

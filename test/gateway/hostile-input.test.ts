@@ -279,3 +279,14 @@ t.test('a body declared as UTF-16 is refused with 415, not read as UTF-8', async
   t.equal(invalid.status, 400, 'bytes that are not UTF-8 are refused')
   t.match(await invalid.json(), { error: { type: 'invalid_request', message: 'The request body is not valid UTF-8.' } })
 })
+
+t.test('headers that never end are cut at headers_timeout_ms with a 408 in the contract', async (t) => {
+  const gw = await gatewayFor(t, yaml.replace('heartbeat_interval_ms: 200', 'heartbeat_interval_ms: 200\n  keep_alive_timeout_ms: 300\n  headers_timeout_ms: 500'))
+  const socket = await openSocket(gw.url)
+  socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a')
+  // Generous: the point is that it ends at all (it used to take until Node's 30 s sweep).
+  const answer = await readAnswer(socket, 20_000)
+  t.equal(answer.status, 408)
+  t.match(JSON.parse(answer.body), { error: { type: 'request_timeout', request_id: answer.headers['x-request-id'] } })
+  t.ok(answer.closed)
+})
