@@ -25,8 +25,25 @@ export function requestIdFor(generate: (raw: IncomingMessage) => string): (raw: 
   }
 }
 
-/** Requests whose caller broke off the upload: whatever the gateway answers, nobody reads it. */
+/**
+ * Requests whose answer nobody reads: the caller broke off the upload, or the answer comes after
+ * one that closed the connection.
+ */
 const abandonedRaw = new WeakSet<IncomingMessage>()
+
+/** Connections that already carry an answer after which they close. */
+const closingSockets = new WeakSet<Socket>()
+
+/**
+ * Called as each answer is about to be written: an answer produced after one that closes its
+ * connection will never reach the caller (HTTP/1.1 pipelining), and its record must say so.
+ * `closes`: this answer itself ends the connection.
+ */
+export function noteAnswer(raw: IncomingMessage, closes: boolean): void {
+  const { socket } = raw
+  if (closingSockets.has(socket)) abandonedRaw.add(raw)
+  else if (closes) closingSockets.add(socket)
+}
 
 /** The caller stopped sending this request's body before its end. */
 export function markAbandoned(raw: IncomingMessage): void {
@@ -100,6 +117,7 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
     // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
     if (raw !== undefined) failedRaw.set(raw, failure)
     const requestId = (raw === undefined ? undefined : idOfRaw.get(raw)) ?? randomUUID()
+    closingSockets.add(socket)
     if (socket.writable && response?.headersSent !== true) writeError(socket, failure, requestId)
     lingeringClose(socket)
   }
