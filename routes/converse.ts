@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { converse, converseStream, type Call, type Emit } from '../src/gateway/converse.js'
-import { abandonedUpload, httpFailureOf, noteAnswer, requireHost } from '../src/gateway/client-errors.js'
+import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from '../src/gateway/client-errors.js'
 import { Deadline } from '../src/gateway/deadline.js'
 import { errorBody, GatewayError } from '../src/gateway/errors.js'
 import { toGatewayError } from '../src/gateway/http-errors.js'
@@ -36,7 +36,7 @@ async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise
     // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
     // broke off its upload, never did.
     const res = reply.raw
-    const reached = !abandonedUpload(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
+    const reached = !abandonedUpload(request.raw) && !behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
     usage.write(request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
   })
   requireHost(request)
@@ -85,8 +85,6 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
  * closing the quiet connection, and any later failure becomes the terminal `error` event.
  */
 async function relay(call: Call, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  // A stream's headers bypass onSend, where other answers are noted.
-  noteAnswer(request.raw, false)
   const sse = reply.sse
   const commitEarly = setTimeout(() => {
     if (!reply.raw.headersSent && sse.isConnected) {

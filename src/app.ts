@@ -5,7 +5,7 @@ import type { Socket } from 'node:net'
 import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
-import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, noteAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
+import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, noteClosingAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
 import { errorBody } from './gateway/errors.js'
 import { toGatewayError } from './gateway/http-errors.js'
 import { registerJsonBody } from './gateway/json-body.js'
@@ -130,7 +130,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // answer instead of reading the rest, so an upload nobody will use cannot hold it open.
   // A callback hook, not an async one: it runs on every response and needs no promise.
   app.addHook('onSend', (request, reply, payload, done) => {
-    noteAnswer(request.raw, !request.raw.complete || request.headers.connection?.toLowerCase() === 'close')
+    // Fastify closes after any body it could not parse; a caller may ask for it; an incomplete
+    // body always does (below).
+    const closes = !request.raw.complete || reply.getHeader('connection') === 'close' || request.headers.connection?.toLowerCase() === 'close'
+    if (closes) noteClosingAnswer(request.raw)
     if (!request.raw.complete) {
       void reply.header('connection', 'close')
       // Node destroys the socket once the answer is written; with the caller still sending, the

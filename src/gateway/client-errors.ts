@@ -21,28 +21,34 @@ export function requestIdFor(generate: (raw: IncomingMessage) => string): (raw: 
   return (raw) => {
     const id = generate(raw)
     idOfRaw.set(raw, id)
+    // Called as Node hands each request over, in the order they came on the connection.
+    const place = (requestsOnSocket.get(raw.socket) ?? 0) + 1
+    requestsOnSocket.set(raw.socket, place)
+    placeOfRaw.set(raw, place)
     return id
   }
 }
 
-/**
- * Requests whose answer nobody reads: the caller broke off the upload, or the answer comes after
- * one that closed the connection.
- */
+/** Requests whose caller broke off the upload: whatever the gateway answers, nobody reads it. */
 const abandonedRaw = new WeakSet<IncomingMessage>()
 
-/** Connections that already carry an answer after which they close. */
-const closingSockets = new WeakSet<Socket>()
+/** Each request's place on its connection (pipelined requests are answered in this order). */
+const placeOfRaw = new WeakMap<IncomingMessage, number>()
+const requestsOnSocket = new WeakMap<Socket, number>()
+/** The place of the first answer after which a connection closes. */
+const closingPlace = new WeakMap<Socket, number>()
 
-/**
- * Called as each answer is about to be written: an answer produced after one that closes its
- * connection will never reach the caller (HTTP/1.1 pipelining), and its record must say so.
- * `closes`: this answer itself ends the connection.
- */
-export function noteAnswer(raw: IncomingMessage, closes: boolean): void {
-  const { socket } = raw
-  if (closingSockets.has(socket)) abandonedRaw.add(raw)
-  else if (closes) closingSockets.add(socket)
+/** This request's answer closes its connection: pipelined requests after it get no answer. */
+export function noteClosingAnswer(raw: IncomingMessage): void {
+  const place = placeOfRaw.get(raw) ?? 0
+  const closing = closingPlace.get(raw.socket)
+  if (closing === undefined || place < closing) closingPlace.set(raw.socket, place)
+}
+
+/** Whether this request's answer comes after one that closed the connection, so nobody read it. */
+export function behindClosingAnswer(raw: IncomingMessage): boolean {
+  const closing = closingPlace.get(raw.socket)
+  return closing !== undefined && (placeOfRaw.get(raw) ?? 0) > closing
 }
 
 /** The caller stopped sending this request's body before its end. */
@@ -117,8 +123,11 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
     // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
     if (raw !== undefined) failedRaw.set(raw, failure)
     const requestId = (raw === undefined ? undefined : idOfRaw.get(raw)) ?? randomUUID()
-    closingSockets.add(socket)
-    if (socket.writable && response?.headersSent !== true) writeError(socket, failure, requestId)
+    // An answer before this one closed the connection (Fastify closes after a body it could not
+    // parse): the caller reads nothing more, so nothing more is written.
+    const closedBefore = closingPlace.has(socket)
+    if (!closedBefore) closingPlace.set(socket, raw === undefined ? (requestsOnSocket.get(socket) ?? 0) : (placeOfRaw.get(raw) ?? 0))
+    if (!closedBefore && socket.writable && response?.headersSent !== true) writeError(socket, failure, requestId)
     lingeringClose(socket)
   }
   answerWhenIdle()
