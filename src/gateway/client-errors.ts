@@ -95,29 +95,23 @@ interface SocketWithResponse extends Socket {
  * then the connection is closed. A caller that ended the connection mid-request gets nothing.
  */
 export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoException, socket: Socket): void {
-  // A reset: nobody is there to answer.
-  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  // A reset: nobody is there to answer. A second error on a connection already being settled
+  // (a half-close after bad framing reports the parser's error again): the first one decides.
+  if (error.code === 'ECONNRESET' || socket.destroyed || settling.has(socket)) return
+  settling.add(socket)
   const failure = clientErrorOf(error)
   log.debug({ code: error.code, errorType: failure.type }, 'client error')
-  // The caller ended the connection in the middle of a request: nobody is left to answer, and
-  // the request's record says so (499), not what an answer would have said.
-  if (error.code === 'HPE_INVALID_EOF_STATE') {
-    const raw = (socket as SocketWithResponse)._httpMessage?.req
-    if (raw !== undefined && !raw.complete) abandonedRaw.add(raw)
-    socket.destroy()
-    return
-  }
   // From now on this connection is closed by us, after its answers: Node would otherwise end it
-  // after the answer before (a half-closed caller), and this one would be lost.
+  // after the answer before (a half-closed caller), and the next one would be lost.
   socket.destroySoon = discard
   // Node has stopped parsing this connection. Requests before the bad one that were read whole
-  // are answered first, in order; the bad one is then answered and the connection closed.
-  const answerWhenIdle = (): void => {
-    if (socket.destroyed) return
-    const response = (socket as SocketWithResponse)._httpMessage
-    const raw = response?.req
-    if (response != null && raw !== undefined && raw.complete) {
-      response.once('finish', () => setImmediate(answerWhenIdle))
+  // are answered first, in order; then the bad one, and the connection is closed.
+  whenAnswered(socket, (raw, headersSent) => {
+    // The caller ended the connection in the middle of a request: it sends nothing more and
+    // expects nothing for that request, whose record says so (499).
+    if (error.code === 'HPE_INVALID_EOF_STATE') {
+      if (raw !== undefined && !raw.complete) abandonedRaw.add(raw)
+      socket.end()
       return
     }
     // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
@@ -127,10 +121,27 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
     // parse): the caller reads nothing more, so nothing more is written.
     const closedBefore = closingPlace.has(socket)
     if (!closedBefore) closingPlace.set(socket, raw === undefined ? (requestsOnSocket.get(socket) ?? 0) : (placeOfRaw.get(raw) ?? 0))
-    if (!closedBefore && socket.writable && response?.headersSent !== true) writeError(socket, failure, requestId)
+    if (!closedBefore && socket.writable && !headersSent) writeError(socket, failure, requestId)
     lingeringClose(socket)
+  })
+}
+
+/** Connections whose HTTP-layer error is being settled. */
+const settling = new WeakSet<Socket>()
+
+/**
+ * Calls `then` once every request read whole on `socket` has been answered, with the request
+ * still in progress there (the broken one, if it was routed) and whether its answer began.
+ */
+function whenAnswered(socket: Socket, then: (raw: IncomingMessage | undefined, headersSent: boolean) => void): void {
+  if (socket.destroyed) return
+  const response = (socket as SocketWithResponse)._httpMessage
+  const raw = response?.req
+  if (response != null && raw !== undefined && raw.complete) {
+    response.once('finish', () => setImmediate(() => whenAnswered(socket, then)))
+    return
   }
-  answerWhenIdle()
+  then(raw, response?.headersSent === true)
 }
 
 /** How long a connection closed after an early answer may still send what it was sending. */
