@@ -161,7 +161,12 @@ export function lingeringClose(socket: Socket): void {
   socket.resume()
   const timer = setTimeout(() => socket.destroy(), LINGER_MS).unref()
   socket.once('close', () => clearTimeout(timer))
-  socket.once('end', () => socket.destroy())
+  // The caller is done sending too: close once our answer is out (destroying at once would drop
+  // what is still in the socket's buffer).
+  socket.once('end', () => {
+    if (socket.writableFinished) socket.destroy()
+    else socket.once('finish', () => socket.destroy())
+  })
 }
 
 function discard(): void {}
