@@ -102,7 +102,7 @@ export function respond(input: ModelInput, modelId: string, options: ModelOption
 
   const tool = toolToCall(input, lastUser?.content ?? [])
   if (tool !== undefined) {
-    const input_ = exampleFor(schemaOf(tool))
+    const input_ = toolInputFor(schemaOf(tool))
     const name = String(tool.name)
     const toolUseId = `tooluse_${createHash('sha256').update(modelId).update(name).update(JSON.stringify(lastUser ?? '')).digest('base64url').slice(0, 22)}`
     return turn([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use', prompt, echo)
@@ -206,6 +206,15 @@ function toolToCall(input: ModelInput, lastUserContent: readonly Record<string, 
 
 function schemaOf(tool: Record<string, unknown>): unknown {
   return isRecord(tool.inputSchema) ? tool.inputSchema.json : undefined
+}
+
+/**
+ * A tool call's input: a JSON object, as models on Bedrock always send one (a Converse `toolUse`
+ * input is never null), even when the tool's schema says otherwise.
+ */
+export function toolInputFor(schema: unknown): unknown {
+  const input = exampleFor(schema)
+  return typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}
 }
 
 /** A value that satisfies a JSON schema's declared types, for the tool call's input. */

@@ -24,6 +24,7 @@ export function requestIdFor(generate: (raw: IncomingMessage) => string): (raw: 
     // Called as Node hands each request over, in the order they came on the connection.
     const place = (requestsOnSocket.get(raw.socket) ?? 0) + 1
     requestsOnSocket.set(raw.socket, place)
+    lastOnSocket.set(raw.socket, raw)
     placeOfRaw.set(raw, place)
     return id
   }
@@ -35,6 +36,8 @@ const abandonedRaw = new WeakSet<IncomingMessage>()
 /** Each request's place on its connection (pipelined requests are answered in this order). */
 const placeOfRaw = new WeakMap<IncomingMessage, number>()
 const requestsOnSocket = new WeakMap<Socket, number>()
+/** The last request Node handed over on each connection. */
+const lastOnSocket = new WeakMap<Socket, IncomingMessage>()
 /** The place of the first answer after which a connection closes. */
 const closingPlace = new WeakMap<Socket, number>()
 
@@ -107,10 +110,13 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
   // Node has stopped parsing this connection. Requests before the bad one that were read whole
   // are answered first, in order; then the bad one, and the connection is closed.
   whenAnswered(socket, (raw, headersSent) => {
-    // The caller ended the connection in the middle of a request: it sends nothing more and
-    // expects nothing for that request, whose record says so (499).
-    if (error.code === 'HPE_INVALID_EOF_STATE') {
-      if (raw !== undefined && !raw.complete) abandonedRaw.add(raw)
+    // The caller ended the connection in the middle of a request body: it sends nothing more
+    // and expects nothing for that request, whose record says so (499). (An EOF in the middle of
+    // headers is answered like bad framing: Node may also have left pipelined bytes unparsed
+    // while earlier answers were pending, and those could be anything.)
+    const last = lastOnSocket.get(socket)
+    if (error.code === 'HPE_INVALID_EOF_STATE' && last !== undefined && !last.complete) {
+      abandonedRaw.add(last)
       socket.end()
       return
     }

@@ -2,6 +2,7 @@
 // Converse and ConverseStream round trips and the well-mannered model's behaviour.
 import { ConverseCommand, ConverseStreamCommand, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import t from 'tap'
+import { toolInputFor } from '../../src/emulator/model.js'
 import { emulatorFor, HANDLER_KINDS, multiplexedH2Handler, sdkClient, userSays } from '../helpers/emulator.js'
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0'
@@ -183,4 +184,12 @@ t.test('pacing: each frame is flushed when produced, not when the stream ends', 
   }
   t.same(texts, ['a', ' b', ' c'], 'the directive is stripped from the echo')
   t.equal(openWhenFirstTokenArrived, true, 'the first token reached the client while the emulator was still streaming')
+})
+
+t.test("a tool call's input is a JSON object whatever the tool's schema says (never null)", (t) => {
+  t.strictSame(toolInputFor({ type: 'null' }), {})
+  t.strictSame(toolInputFor({ type: 'string' }), {})
+  t.strictSame(toolInputFor({ enum: [null] }), {})
+  t.strictSame(toolInputFor({ type: 'object', properties: { city: { type: 'string' } } }), { city: 'example' })
+  t.end()
 })
