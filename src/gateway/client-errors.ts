@@ -107,9 +107,14 @@ export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoExc
   // From now on this connection is closed by us, after its answers: Node would otherwise end it
   // after the answer before (a half-closed caller), and the next one would be lost.
   socket.destroySoon = discard
+  // Nor may Node end it when a half-closed caller's end arrives between two answers: the error
+  // answer is still to come. `then` gives `end` back.
+  const end = socket.end.bind(socket)
+  socket.end = () => socket
   // Node has stopped parsing this connection. Requests before the bad one that were read whole
   // are answered first, in order; then the bad one, and the connection is closed.
   whenAnswered(socket, (raw, headersSent) => {
+    socket.end = end
     // The caller ended the connection in the middle of a request body: it sends nothing more
     // and expects nothing for that request, whose record says so (499). (An EOF in the middle of
     // headers is answered like bad framing: Node may also have left pipelined bytes unparsed
