@@ -1,4 +1,4 @@
-// The Portkey AI gateway as a peer (see ../shared/docs/peer-benchmark.md): installed on demand with
+// The Portkey AI gateway as a peer (see docs/peer-benchmark.md): installed on demand with
 // npm into a folder under the system temp dir (never into this repository, never a dependency),
 // reused by later runs, and started bound to loopback through a small preload.
 import { execFile } from 'node:child_process'

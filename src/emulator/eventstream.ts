@@ -1,4 +1,4 @@
-// ConverseStream frames exactly as Bedrock writes them (bedrock-wire.md §4.3–4.6): three string
+// ConverseStream frames exactly as Bedrock writes them (docs/bedrock-wire.md §4.3–4.6): three string
 // headers in Bedrock's order, alphabetically keyed JSON payloads with the `p` padding member.
 // The binary framing itself is Smithy's codec, the same code the SDK decodes with.
 import { EventStreamCodec } from '@smithy/core/event-streams'
