@@ -36,10 +36,12 @@ export function repositoryRoot(): string {
   }
 }
 
-const ROOT = 'openapi'
+/** The Ajv id under which openapi.yaml's component schemas are registered. */
+export const ROOT = 'openapi'
 const COMPONENT_REF = '#/components/schemas/'
 
-function rewriteRefs(value: unknown): unknown {
+/** OpenAPI refs (`#/components/schemas/X`) rewritten to the Ajv root schema's `$defs`. */
+export function rewriteRefs(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(rewriteRefs)
   if (value === null || typeof value !== 'object') return value
   const out: Json = {}

@@ -8,6 +8,8 @@ import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js
 import { openSocket, rawExchange, readAnswer } from '../helpers/raw-http.js'
 
 const yaml = tenantsYaml(clientYaml('main', 'overridable: [system, tools, tool_choice, max_tokens]'), 'default_client: main')
+/** The test config with more `server` settings (YAML lines under `server:`). */
+const withServer = (settings: string): string => yaml.replace('heartbeat_interval_ms: 200', `heartbeat_interval_ms: 200\n  ${settings}`)
 const say = (text: string): Record<string, unknown> => ({ messages: [{ role: 'user', content: text }] })
 const MiB = 1024 * 1024
 
@@ -139,7 +141,7 @@ t.test(`JSON nested ${MAX_JSON_DEPTH}+ levels answers 400 invalid_request, not a
 })
 
 t.test('incomplete request bodies are timed out (408 in the contract) and recorded', async (t) => {
-  const gw = await gatewayFor(t, yaml.replace('heartbeat_interval_ms: 200', 'heartbeat_interval_ms: 200\n  request_timeout_ms: 400'))
+  const gw = await gatewayFor(t, withServer('request_timeout_ms: 400'))
   const socket = await openSocket(gw.url)
   socket.write('POST /v1/converse HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer acme-key\r\nContent-Type: application/json\r\nContent-Length: 100\r\nx-request-id: slow-1\r\n\r\n{"messages":')
   const answer = await readAnswer(socket, 5000)
@@ -153,7 +155,7 @@ t.test('incomplete request bodies are timed out (408 in the contract) and record
 })
 
 t.test('a stream may last longer than the request timeout: it bounds receiving, not answering', async (t) => {
-  const gw = await gatewayFor(t, yaml.replace('heartbeat_interval_ms: 200', 'heartbeat_interval_ms: 200\n  request_timeout_ms: 300'))
+  const gw = await gatewayFor(t, withServer('request_timeout_ms: 300'))
   const streamed = await post(gw.url, { stream: true, ...say('[emulator:echo delay_ms=150] a b c d e f g h i j') }, { key: 'acme-key' })
   t.equal(streamed.events.at(-1)?.event, 'done')
   t.ok(streamed.events.filter((e) => e.event === 'contentBlockDelta').length >= 10)
@@ -281,7 +283,7 @@ t.test('a body declared as UTF-16 is refused with 415, not read as UTF-8', async
 })
 
 t.test('headers that never end are cut at headers_timeout_ms with a 408 in the contract', async (t) => {
-  const gw = await gatewayFor(t, yaml.replace('heartbeat_interval_ms: 200', 'heartbeat_interval_ms: 200\n  keep_alive_timeout_ms: 300\n  headers_timeout_ms: 500'))
+  const gw = await gatewayFor(t, withServer('keep_alive_timeout_ms: 300\n  headers_timeout_ms: 500'))
   const socket = await openSocket(gw.url)
   socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a')
   // Generous: the point is that it ends at all (it used to take until Node's 30 s sweep).

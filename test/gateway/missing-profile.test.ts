@@ -12,21 +12,9 @@ import { UpstreamPool } from '../../src/gateway/upstream.js'
 import { testClientConfig } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
 import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
+import { setEnv } from '../helpers/env.js'
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/BedrockGateway'
-
-/** Sets (or, for undefined, removes) environment variables until the test ends. */
-function setEnv(t: Test, vars: Record<string, string | undefined>): void {
-  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]))
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) Reflect.deleteProperty(process.env, name)
-      else process.env[name] = value
-    }
-  }
-  apply(vars)
-  t.teardown(() => apply(saved))
-}
 
 /** Shared AWS files that define only the profile `other`, and an environment that offers nothing else (and keys that must not be used). */
 async function awsFilesWithoutTheProfile(t: Test): Promise<void> {

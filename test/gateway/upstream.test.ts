@@ -13,6 +13,7 @@ import type { Answer, BedrockClient, ConverseOutput } from '../../src/gateway/be
 import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/gateway/upstream.js'
 import { testClientConfig } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
+import { setEnv } from '../helpers/env.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
 const EXAMPLE: StaticCredentials = { kind: 'static', ...EXAMPLE_CREDENTIALS }
@@ -36,19 +37,6 @@ const ISOLATION: Record<string, string | undefined> = {
   AWS_ENDPOINT_URL: undefined,
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME: undefined,
   AWS_RETRY_MODE: undefined,
-}
-
-/** Sets (or, for undefined, removes) environment variables until the test ends. */
-function setEnv(t: Test, vars: Record<string, string | undefined>): void {
-  const saved = Object.fromEntries(Object.keys(vars).map((name) => [name, process.env[name]]))
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) Reflect.deleteProperty(process.env, name)
-      else process.env[name] = value
-    }
-  }
-  apply(vars)
-  t.teardown(() => apply(saved))
 }
 
 const clientConfig = testClientConfig

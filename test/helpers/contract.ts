@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import { createParser } from 'eventsource-parser'
 import { parse } from 'yaml'
+import { rewriteRefs, ROOT } from '../../bench/fuzz/contract.js'
 
 export const OPENAPI_FILE = new URL('../../openapi.yaml', import.meta.url)
 
@@ -52,19 +53,6 @@ export interface OpenApi {
 export const openapiText = await readFile(OPENAPI_FILE, 'utf8')
 export const openapi = parse(openapiText) as OpenApi
 
-const ROOT = 'openapi'
-const COMPONENT_REF = '#/components/schemas/'
-
-/** OpenAPI refs (`#/components/schemas/X`) rewritten to the Ajv root schema's `$defs`. */
-function rewriteRefs(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(rewriteRefs)
-  if (value === null || typeof value !== 'object') return value
-  const out: Json = {}
-  for (const [key, item] of Object.entries(value as Json)) {
-    out[key] = key === '$ref' && typeof item === 'string' && item.startsWith(COMPONENT_REF) ? `${ROOT}#/$defs/${item.slice(COMPONENT_REF.length)}` : rewriteRefs(item)
-  }
-  return out
-}
 
 // Strict: an unknown keyword (a typo such as `minLenght`) in the document is an error, not a no-op.
 // Except `required` in a branch: Bedrock unions are `oneOf: [{required: [member]}, ...]` over the
