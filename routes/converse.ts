@@ -8,6 +8,7 @@ import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from
 import { Deadline } from '../src/gateway/deadline.js'
 import { errorBody, GatewayError } from '../src/gateway/errors.js'
 import { toGatewayError } from '../src/gateway/http-errors.js'
+import { OFF_LOOP_BYTES } from '../src/gateway/json-worker.js'
 import { toConverseInput } from '../src/gateway/mapping.js'
 import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/gateway/request.js'
 import { UsageRecord } from '../src/gateway/usage.js'
@@ -46,7 +47,8 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
   app.post('/v1/converse', { sse: 'manual', onRequest: [startUsage, authenticate] }, async (request, reply) => {
     const { tenant, usage } = request
     if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
-    const parsed = parseChatRequest(request.body, Number(request.headers['content-length']) <= THOROUGH_BYTES)
+    const bodyBytes = request.bodyBytes ?? 0
+    const parsed = parseChatRequest(request.body, bodyBytes <= THOROUGH_BYTES)
     if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
     const body = parsed.data
     // Another tenant's client name answers exactly like a name that does not exist.
@@ -62,7 +64,7 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
     const input = toConverseInput(client, body, streamUpstream)
     // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
     const deadline = new Deadline(client.timeouts, streamUpstream)
-    const call: Call = { client, upstream: app.gateway.upstreams.clientFor(client), input, usage, deadline, keepText: tenant.logPrompts }
+    const call: Call = { client, upstream: app.gateway.upstreams.clientFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: bodyBytes >= OFF_LOOP_BYTES }
     // The caller went away: stop paying for the upstream call.
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) deadline.abort({ kind: 'client' })

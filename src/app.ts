@@ -29,6 +29,8 @@ declare module 'fastify' {
     tenant?: TenantConfig
     /** Set on /v1/converse: the request's usage record. */
     usage?: UsageRecord
+    /** Set by the JSON body parser: the body's size in bytes, as received. */
+    bodyBytes?: number
   }
 }
 

@@ -19,7 +19,8 @@ import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError }
 import type { AwsCredentialIdentity, Message, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
 import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-errors.js'
 import { eventOf, frames, type StreamEvent } from './event-stream.js'
-import { canonicalPath, SigV4Signer } from './sigv4.js'
+import { encodeOffLoop, type EncodedPayload } from './json-worker.js'
+import { canonicalPath, hashPayload, SigV4Signer } from './sigv4.js'
 
 /** What clients with the same upstream share. */
 export interface BedrockUpstreamInit {
@@ -77,13 +78,19 @@ export class BedrockClient {
     readonly retry: RetryPolicy,
   ) {}
 
-  converse(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<ConverseOutput>> {
-    return this.upstream.call(modelId, 'converse', body, signal, readConverse, this.retry)
+  /** `large`: the body holds megabytes (the caller's did), so it is encoded off the event loop. */
+  converse(modelId: string, body: unknown, signal: AbortSignal, large = false): Promise<Answer<ConverseOutput>> {
+    return this.upstream.call(modelId, 'converse', body, signal, readConverse, this.retry, large)
   }
 
-  converseStream(modelId: string, body: unknown, signal: AbortSignal): Promise<Answer<EventStream>> {
-    return this.upstream.call(modelId, 'converse-stream', body, signal, readStream, this.retry)
+  converseStream(modelId: string, body: unknown, signal: AbortSignal, large = false): Promise<Answer<EventStream>> {
+    return this.upstream.call(modelId, 'converse-stream', body, signal, readStream, this.retry, large)
   }
+}
+
+function encodeInline(body: unknown): EncodedPayload {
+  const payload = Buffer.from(JSON.stringify(body))
+  return { payload, sha256: hashPayload(payload) }
 }
 
 async function readConverse(response: IncomingMessage): Promise<ConverseOutput> {
@@ -119,11 +126,11 @@ export class BedrockUpstream {
   }
 
   /** One call, retried as `retry` (the calling client's policy and quota) says. */
-  async call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>, retry: RetryPolicy): Promise<Answer<T>> {
+  async call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>, retry: RetryPolicy, large = false): Promise<Answer<T>> {
     signal.throwIfAborted()
     const endpoint = await abortable(this.#resolveEndpoint(), signal)
     const { path, canonical } = this.#pathFor(endpoint, modelId, operation)
-    const payload = Buffer.from(JSON.stringify(body))
+    const { payload, sha256 } = large ? await encodeOffLoop(body) : encodeInline(body)
     // Resolved once per call, before the first attempt, as the SDK's auth middleware does; a hung
     // STS or metadata service must not outlive the call's deadline.
     const identity = await abortable(this.#init.credentials(), signal)
@@ -143,7 +150,7 @@ export class BedrockUpstream {
       headers['amz-sdk-request'] = `attempt=${attempts + 1}; max=${maxAttempts}`
       let response: IncomingMessage | undefined
       try {
-        const signed = this.#signer.sign(identity, new Date(Date.now() + this.#clockOffsetMs), canonical, headers, payload)
+        const signed = this.#signer.sign(identity, new Date(Date.now() + this.#clockOffsetMs), canonical, headers, sha256)
         response = await this.#send(endpoint, path, { ...headers, ...signed, 'user-agent': USER_AGENT }, payload, signal)
         if (response.statusCode !== 200) throw this.#refused(response, await readText(response))
         const output = await read(response)

@@ -17,6 +17,8 @@ export interface Call {
   readonly deadline: Deadline
   /** Keep the completion text for the usage record (tenant's `log_prompts`). */
   readonly keepText: boolean
+  /** The caller's body held megabytes: the upstream payload is encoded off the event loop. */
+  readonly largeBody: boolean
 }
 
 /** The JSON answer of `POST /v1/converse` without `stream`. */
@@ -48,7 +50,7 @@ export interface StreamSummary {
 }
 
 export async function converse(call: Call): Promise<ConverseAnswer> {
-  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal))
+  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
   const content = output.output?.message?.content ?? []
   const text = textOf(content)
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
@@ -79,7 +81,7 @@ export async function converse(call: Call): Promise<ConverseAnswer> {
  */
 export async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   if (!call.client.supportsStreaming) return replayAsStream(call, emit)
-  const events = await send(call, () => call.upstream.converseStream(call.input.modelId, call.input.body, call.deadline.signal))
+  const events = await send(call, () => call.upstream.converseStream(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
   let stopReason: string | undefined
   let usage: unknown
   let latencyMs: number | undefined
@@ -115,7 +117,7 @@ export async function converseStream(call: Call, emit: Emit): Promise<StreamSumm
 
 /** A client without streaming answers a stream request from Converse, as events of the same shape. */
 async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
-  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal))
+  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
   const message = output.output?.message
   await emit('messageStart', { role: message?.role ?? 'assistant' })
   for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {

@@ -3,11 +3,13 @@
 // overflows the stack of every recursive walker after us) and the number of values (parsing and
 // validating 16 million `1,`s took the event loop for minutes and then the heap). A body over
 // either bound is refused while it is still arriving, so refusing costs no more than reading;
-// a body within them is parsed once, with Fastify's own JSON parser (prototype-poisoning checks).
+// a body within them is parsed once, with Fastify's own JSON parser (prototype-poisoning checks),
+// on a worker thread when it is large (json-worker.ts).
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { markAbandoned } from './client-errors.js'
 import { GatewayError } from './errors.js'
+import { OFF_LOOP_BYTES, parseOffLoop } from './json-worker.js'
 
 /** Deepest nesting of arrays and objects a request body may have. */
 export const MAX_JSON_DEPTH = 128
@@ -139,6 +141,14 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
         return
       }
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received)
+      request.bodyBytes = received
+      if (received >= OFF_LOOP_BYTES) {
+        parseOffLoop(body).then(
+          (value) => done(null, value),
+          (error: unknown) => done(error as Error, undefined),
+        )
+        return
+      }
       if (!isUtf8(body)) {
         done(new GatewayError('invalid_request', 'The request body is not valid UTF-8.'), undefined)
         return

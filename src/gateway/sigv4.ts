@@ -18,6 +18,11 @@ export interface SignedHeaders {
   authorization: string
 }
 
+/** The payload's SHA-256 in hex, as SigV4 signs it. Once per call: retries send the same bytes. */
+export function hashPayload(payload: Buffer): string {
+  return createHash('sha256').update(payload).digest('hex')
+}
+
 export class SigV4Signer {
   readonly #region: string
   readonly #service: string
@@ -29,13 +34,13 @@ export class SigV4Signer {
   }
 
   /**
-   * Signs a POST of `payload` to `canonicalPath` (from {@link canonicalPath}). `headers` must be
+   * Signs a POST of a payload whose SHA-256 is `payloadHash` (from {@link hashPayload}) to
+   * `canonicalPath` (from {@link canonicalPath}). `headers` must be
    * lower-case, hold `host`, and hold only headers that are signed; their values are sent as given.
    */
-  sign(identity: AwsCredentialIdentity, date: Date, canonicalPath: string, headers: Readonly<Record<string, string>>, payload: Buffer): SignedHeaders {
+  sign(identity: AwsCredentialIdentity, date: Date, canonicalPath: string, headers: Readonly<Record<string, string>>, payloadHash: string): SignedHeaders {
     const longDate = date.toISOString().replace(/[-:]|\.\d{3}/g, '')
     const shortDate = longDate.slice(0, 8)
-    const payloadHash = createHash('sha256').update(payload).digest('hex')
     const signed: Record<string, string> = { ...headers, 'x-amz-date': longDate, 'x-amz-content-sha256': payloadHash }
     if (identity.sessionToken !== undefined && identity.sessionToken !== '') signed['x-amz-security-token'] = identity.sessionToken
     const names = Object.keys(signed).sort()

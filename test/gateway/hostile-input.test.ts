@@ -3,6 +3,7 @@
 import { request as httpRequest } from 'node:http'
 import t, { type Test } from 'tap'
 import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../src/gateway/json-body.js'
+import { OFF_LOOP_BYTES } from '../../src/gateway/json-worker.js'
 import { checkResponse } from '../helpers/contract.js'
 import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
 import { openSocket, rawExchange, readAnswer } from '../helpers/raw-http.js'
@@ -117,6 +118,34 @@ t.test('a valid body near the limit is served', async (t) => {
   const answer = await upload(gw.url, { head: '{"messages":[{"role":"user","content":[{"text":"describe"},{"image":{"format":"png","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 24 * MiB })
   t.equal(answer.status, 200)
   t.match(answer.json, { stopReason: String })
+})
+
+t.test(`a body of ${OFF_LOOP_BYTES / MiB} MiB or more, parsed and forwarded off the event loop, follows the same rules`, async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const pad = 'x'.repeat(OFF_LOOP_BYTES)
+  const large = (text: string): Record<string, unknown> => ({ messages: [{ role: 'user', content: [{ text }, { text: pad }] }], system: 'be brief' })
+  const served = await post(gw.url, large('héllo, wörld'), { key: 'acme-key' })
+  t.equal(served.status, 200, 'a valid large body is served')
+  const sent = gw.emulator.recorder.requests.at(-1)?.body as { messages: { content: { text: string }[] }[]; system: unknown }
+  t.equal(sent.messages[0]?.content[0]?.text, 'héllo, wörld', 'UTF-8 text reaches Bedrock intact (the emulator checked the payload hash in the signature)')
+  t.equal(sent.messages[0]?.content[1]?.text.length, OFF_LOOP_BYTES)
+  t.strictSame(sent.system, [{ text: 'be brief' }])
+
+  const invalidJson = await post(gw.url, `${JSON.stringify(large('a')).slice(0, -1)},}`, { key: 'acme-key' })
+  t.equal(invalidJson.status, 400)
+  t.match(invalidJson.json, { error: { type: 'invalid_request', message: /^The request body is not valid JSON: / } })
+  const poisoned = await post(gw.url, `{"__proto__":{"admin":true},${JSON.stringify(large('a')).slice(1)}`, { key: 'acme-key' })
+  t.equal(poisoned.status, 400, 'prototype poisoning is refused on the worker as inline')
+  t.match(poisoned.json, { error: { type: 'invalid_request', message: /forbidden prototype property/ } })
+  const latin1 = Buffer.concat([Buffer.from(JSON.stringify(large('caf')).replace('"caf"', '"caf\xe9"'), 'latin1')])
+  const invalidUtf8 = await fetch(`${gw.url}/v1/converse`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer acme-key' }, body: latin1 })
+  t.equal(invalidUtf8.status, 400)
+  t.match(await invalidUtf8.json(), { error: { type: 'invalid_request', message: 'The request body is not valid UTF-8.' } })
+  const schema = await post(gw.url, { ...large('a'), temperature: 'hot' }, { key: 'acme-key' })
+  t.equal(schema.status, 400, 'the schema still applies')
+  const records = await gw.waitForUsage(5)
+  t.strictSame(records.map((r) => r.status), [200, 400, 400, 400, 400])
+  t.equal(gw.emulator.recorder.requests.length, 1, 'nothing refused went upstream')
 })
 
 t.test(`JSON nested ${MAX_JSON_DEPTH}+ levels answers 400 invalid_request, not a 502 upstream error`, async (t) => {
