@@ -1,50 +1,32 @@
-// POST /v1/converse: one chat call. A JSON answer, or (`"stream": true`, or
+// POST /v1/converse: our own dialect. One chat call: a JSON answer, or (`"stream": true`, or
 // `Accept: text/event-stream`) server-sent events that mirror ConverseStream's, ending with
-// exactly one terminal event: `done`, or `error`.
-import { randomUUID } from 'node:crypto'
+// exactly one terminal event: `done`, or `error`. The call itself is the core's (pipeline.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { converse, converseStream, type Call, type Emit } from '../src/gateway/converse.js'
-import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from '../src/gateway/client-errors.js'
-import { Deadline } from '../src/gateway/deadline.js'
 import { errorBody, GatewayError } from '../src/gateway/errors.js'
-import { toGatewayError } from '../src/gateway/http-errors.js'
-import { OFF_LOOP_BYTES } from '../src/gateway/json-worker.js'
-import { toConverseInput } from '../src/gateway/mapping.js'
+import { answerCall, settleFailure, streamCall, type CallAnswer, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
 import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/gateway/request.js'
-import { UsageRecord } from '../src/gateway/usage.js'
 import { authenticate } from './auth.js'
+import { callerGone, startUsage } from './usage-hook.js'
 
-/** The status a usage record gives a request whose caller went away before any answer. */
-const CLOSED_WITHOUT_ANSWER = 499
-
-/** Starts the usage record before anything can fail, and writes it when the response closes. */
-async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  // The request id may be the caller's and is not unique; the record's own id is. One UUID when
-  // the gateway made the request id itself.
-  const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id)
-  usage.remoteAddress = request.ip
-  request.usage = usage
-  reply.raw.once('close', () => {
-    // The HTTP layer answered this request itself (a broken body): the record says what it sent.
-    const failure = httpFailureOf(request.raw)
-    if (failure !== undefined) {
-      usage.fail(failure)
-      usage.write(request.log, failure.status, false)
-      return
-    }
-    // A caller that got no status line got nothing: 499, as nginx records it. An answer reached
-    // the caller if it was written whole, or began on a socket that was its own (a stream the
-    // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
-    // broke off its upload, never did.
-    const res = reply.raw
-    const reached = !abandonedUpload(request.raw) && !behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
-    usage.write(request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
-  })
-  requireHost(request)
+/** The JSON answer of `POST /v1/converse` without `stream`. */
+export interface ConverseAnswer {
+  request_id: string
+  client: string
+  model: string
+  message: unknown
+  text: string
+  stopReason: string | undefined
+  usage: unknown
+  /** Bedrock's, as it sent them. */
+  metrics: unknown
+  trace?: unknown
+  additionalModelResponseFields?: unknown
+  performanceConfig?: unknown
+  serviceTier?: unknown
 }
 
 export default async function converseRoutes(app: FastifyInstance): Promise<void> {
-  app.post('/v1/converse', { sse: 'manual', onRequest: [startUsage, authenticate] }, async (request, reply) => {
+  app.post('/v1/converse', { sse: 'manual', onRequest: [startUsage('converse'), authenticate] }, async (request, reply) => {
     const { tenant, usage } = request
     if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
     const bodyBytes = request.bodyBytes ?? 0
@@ -54,30 +36,29 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
     // Another tenant's client name answers exactly like a name that does not exist.
     const client = body.client === undefined ? tenant.defaultClient : tenant.clients.get(body.client)
     if (client === undefined) throw new GatewayError('not_found', `Unknown client "${body.client ?? ''}".`)
-    usage.client = client.name
-    usage.model = client.model
-    const stream = body.stream ?? acceptsEventStream(request.headers.accept)
-    usage.stream = stream
-    if (tenant.logPrompts) usage.prompt = { system: body.system, messages: body.messages }
-
-    const streamUpstream = stream && client.supportsStreaming
-    const input = toConverseInput(client, body, streamUpstream)
-    // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
-    const deadline = new Deadline(client.timeouts, streamUpstream)
-    const call: Call = { client, upstream: app.gateway.upstreams.clientFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: bodyBytes >= OFF_LOOP_BYTES }
-    // The caller went away: stop paying for the upstream call.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) deadline.abort({ kind: 'client' })
-    })
-    const { inflight } = app.gateway
-    inflight.add(deadline)
-    try {
-      return stream ? await relay(call, request, reply) : await converse(call)
-    } finally {
-      deadline.clear()
-      inflight.delete(deadline)
-    }
+    const call: CallRequest = { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply) }
+    if (body.stream ?? acceptsEventStream(request.headers.accept)) return relay(call, request, reply)
+    return converseAnswer(await answerCall(app.gateway, call), call)
   })
+}
+
+function converseAnswer({ output, text }: CallAnswer, call: CallRequest): ConverseAnswer {
+  const answer: ConverseAnswer = {
+    request_id: call.usage.requestId,
+    client: call.client.name,
+    model: call.client.model,
+    message: output.output?.message,
+    text,
+    stopReason: output.stopReason,
+    usage: output.usage,
+    metrics: output.metrics ?? {},
+  }
+  // The members a stream relays in messageStop and metadata, so both answers carry the same facts.
+  if (output.trace !== undefined) answer.trace = output.trace
+  if (output.additionalModelResponseFields !== undefined) answer.additionalModelResponseFields = output.additionalModelResponseFields
+  if (output.performanceConfig !== undefined) answer.performanceConfig = output.performanceConfig
+  if (output.serviceTier !== undefined) answer.serviceTier = output.serviceTier
+  return answer
 }
 
 /**
@@ -86,7 +67,7 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
  * slow to start, they are committed after one heartbeat interval so heartbeats keep proxies from
  * closing the quiet connection, and any later failure becomes the terminal `error` event.
  */
-async function relay(call: Call, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function relay(call: CallRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const sse = reply.sse
   const commitEarly = setTimeout(() => {
     if (!reply.raw.headersSent && sse.isConnected) {
@@ -94,15 +75,14 @@ async function relay(call: Call, request: FastifyRequest, reply: FastifyReply): 
       reply.raw.write(': waiting for the model\n\n')
     }
   }, request.server.gateway.config.server.heartbeatIntervalMs)
-  const emit: Emit = (event, data) => sse.send({ event, data })
+  const emit: Emit = ({ name, data }) => sse.send({ event: name, data })
   try {
-    const summary = await converseStream(call, emit)
+    const summary = await streamCall(request.server.gateway, call, emit)
     await sse.send({ event: 'done', data: summary })
   } catch (error) {
-    const failure = toGatewayError(error)
-    if (!reply.raw.headersSent) throw failure
-    call.usage.fail(failure)
-    if (failure.type === 'internal_error') request.log.error({ err: error }, 'unhandled error in stream')
+    // Nothing written yet: the error handler answers with the status and JSON error.
+    if (!reply.raw.headersSent) throw error
+    const failure = settleFailure(error, request.log, call.usage)
     if (sse.isConnected) await sse.send({ event: 'error', data: errorBody(failure, request.id) })
   } finally {
     clearTimeout(commitEarly)

@@ -7,14 +7,15 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { GatewayConfig, TenantConfig } from './config/types.js'
 import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, noteClosingAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
 import { errorBody } from './gateway/errors.js'
-import { toGatewayError } from './gateway/http-errors.js'
+import { settleFailure } from './gateway/pipeline.js'
 import { registerJsonBody } from './gateway/json-body.js'
 import { GatewayState } from './gateway/state.js'
-import { THROTTLE_RETRY_AFTER_S } from './gateway/upstream-errors.js'
-import { UpstreamPool } from './gateway/upstream.js'
+import { THROTTLE_RETRY_AFTER_S } from './upstream/errors.js'
+import { UpstreamPool } from './upstream/pool.js'
 import { stdoutLog } from './log-sink.js'
 import type { UsageRecord } from './gateway/usage.js'
 import clientsRoutes from '../routes/clients.js'
+import bedrockRoutes from '../routes/bedrock.js'
 import converseRoutes from '../routes/converse.js'
 import docsRoutes from '../routes/docs.js'
 import healthRoutes from '../routes/health.js'
@@ -147,10 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
 
   app.setErrorHandler(async (error, request, reply) => {
-    const failure = toGatewayError(error)
-    if (failure.type === 'internal_error') request.log.error({ err: error }, 'unhandled error')
-    else if (failure.status >= 500 || failure.type.startsWith('upstream_')) request.log.warn({ errorType: failure.type, upstream: upstreamSummary(failure.cause) }, failure.message)
-    request.usage?.fail(failure)
+    const failure = settleFailure(error, request.log, request.usage)
     if (failure.type === 'upstream_throttled') void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
     return reply.code(failure.status).send(errorBody(failure, request.id))
   })
@@ -162,6 +160,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(clientsRoutes)
   await app.register(converseRoutes)
+  await app.register(bedrockRoutes)
   if (config.server.docs) await app.register(docsRoutes)
   return app
 }
@@ -171,18 +170,3 @@ function routeOf(url: string): string {
   const path = url.split('?')[0] ?? ''
   return path.length <= 200 ? path : `${path.slice(0, 200)}…`
 }
-
-/**
- * What an upstream failure may say in a log line: its name, status and request id, no payload.
- * The message is cut where AWS starts quoting the request: a signature mismatch spells out the
- * canonical request, every signed header with it, the session token among them.
- */
-function upstreamSummary(cause: unknown): Record<string, unknown> | undefined {
-  if (cause === null || typeof cause !== 'object') return undefined
-  const e = cause as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } }
-  const message = typeof e.message === 'string' ? e.message.split(QUOTED_REQUEST)[0] : e.message
-  return { name: e.name, message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
-}
-
-/** Where AWS's signature errors begin to quote the request they received. */
-const QUOTED_REQUEST = /\s*(?:The Canonical String for this request should have been|The String-to-Sign should have been)/

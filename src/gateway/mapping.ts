@@ -31,8 +31,8 @@ export const CACHE_CONTROL = 'cache_control'
  * (then no guardrail `streamProcessingMode`, which Converse does not know).
  * @throws GatewayError `invalid_request` for a field the client does not let callers set, or content Bedrock could never take.
  */
-export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean): ConverseInput {
-  checkOverrides(client, request)
+export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean, fieldName: FieldName = ownName): ConverseInput {
+  checkOverrides(client, request, fieldName)
   const system = request.system === undefined ? [] : toSystemBlocks(request.system, 'system')
   const messages: Message[] = []
   const cacheControlAllowed = client.allowedRoleMetadata.includes(CACHE_CONTROL)
@@ -43,7 +43,7 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
     if (role === 'system') {
       // A system message is a system prompt, however the caller spells it.
       if (!client.overridable.has('system')) {
-        throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set "system": messages[${i}] would be sent as a system prompt`)
+        throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set "${fieldName('system')}": messages[${i}] would be sent as a system prompt`)
       }
       system.push(...toSystemBlocks(message.content, `messages[${i}].content`))
       if (cachePoint !== undefined) system.push({ cachePoint })
@@ -76,14 +76,18 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
   return { modelId: client.model, body }
 }
 
-function checkOverrides(client: ClientConfig, request: ChatRequest): void {
+/** How the caller's dialect names a request field in a refusal (`max_tokens` is Converse's `inferenceConfig.maxTokens`). */
+export type FieldName = (field: string) => string
+const ownName: FieldName = (field) => field
+
+function checkOverrides(client: ClientConfig, request: ChatRequest, fieldName: FieldName): void {
   const refused = OVERRIDABLE_FIELDS.filter((field) => request[field] !== undefined && !client.overridable.has(field))
   if (refused.length > 0) {
-    throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set ${refused.map((f) => `"${f}"`).join(', ')}`)
+    throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set ${refused.map((f) => `"${fieldName(f)}"`).join(', ')}`)
   }
   const limit = client.inferenceConfig.maxTokens
   if (request.max_tokens !== undefined && limit !== undefined && request.max_tokens > limit) {
-    throw new GatewayError('invalid_request', `max_tokens ${request.max_tokens} is above the limit of client "${client.name}" (${limit})`)
+    throw new GatewayError('invalid_request', `${fieldName('max_tokens')} ${request.max_tokens} is above the limit of client "${client.name}" (${limit})`)
   }
   if (request.tool_choice !== undefined && request.tools === undefined) throw new GatewayError('invalid_request', 'tool_choice needs tools')
 }

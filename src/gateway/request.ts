@@ -77,7 +77,12 @@ export const THOROUGH_BYTES = 65_536
  * elements costs one issue, not a hundred thousand.
  */
 export function parseChatRequest(body: unknown, thorough: boolean): z.ZodSafeParseResult<ChatRequest> {
-  return thorough ? chatRequestSchema.safeParse(body) : chatRequestSchema.safeParse(body, ABORT_EARLY)
+  return parseBounded(chatRequestSchema, body, thorough)
+}
+
+/** Any dialect's body schema, checked whole or stopping early as {@link parseChatRequest} says. */
+export function parseBounded<T extends z.ZodType>(schema: T, body: unknown, thorough: boolean): z.ZodSafeParseResult<z.output<T>> {
+  return thorough ? schema.safeParse(body) : schema.safeParse(body, ABORT_EARLY)
 }
 
 // zod 4 honours `abortEarly` in the parse context but types it as internal.

@@ -4,7 +4,7 @@
 import type { GatewayConfig, ServerConfig } from '../config/types.js'
 import type { Deadline } from './deadline.js'
 import { TenantDirectory } from './tenants.js'
-import type { UpstreamPool } from './upstream.js'
+import type { UpstreamPool } from '../upstream/pool.js'
 
 /** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
 export type Readiness = 'starting' | 'ready' | 'draining'

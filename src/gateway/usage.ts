@@ -22,6 +22,9 @@ export interface TokenCounts {
   cacheWriteInputTokens?: number | undefined
 }
 
+/** The dialect that served a request: our own `/v1/converse`, or Bedrock's own routes. */
+export type Api = 'converse' | 'bedrock'
+
 export class UsageRecord {
   tenant: string | null = null
   /** The caller's address: from X-Forwarded-For only when `server.trust_proxy` says so. */
@@ -53,6 +56,7 @@ export class UsageRecord {
   constructor(
     readonly requestId: string,
     readonly id: string,
+    readonly api: Api,
   ) {}
 
   /** The request failed with `error`: its outcome and error type. */
@@ -77,6 +81,7 @@ export class UsageRecord {
         record: 'usage',
         id: this.id,
         requestId: this.requestId,
+        api: this.api,
         tenant: this.tenant,
         remoteAddress: this.remoteAddress,
         client: this.client,

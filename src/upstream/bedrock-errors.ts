@@ -1,7 +1,7 @@
 // Bedrock's failures as the AWS SDK reports them: an HTTP error response or an in-stream
 // exception frame becomes an instance of the SDK's own modeled exception class, with the same
 // name, $fault, $retryable and $metadata, so retry classification (@smithy/core/retry) and the
-// gateway's catalogue mapping (upstream-errors.ts) see exactly what `client.send()` would throw.
+// gateway's catalogue mapping (errors.ts) see exactly what `client.send()` would throw.
 import type { IncomingHttpHeaders } from 'node:http'
 import {
   AccessDeniedException,

@@ -3,8 +3,8 @@
 // gateway's error catalogue. Bedrock's own message is passed on only where it is meant for the
 // caller (validation); everything else gets a fixed message that names the upstream error and
 // never an internal detail or a secret (the SDK's message goes to the log, with the cause).
-import { GatewayError } from './errors.js'
-import type { DeadlineReason } from './deadline.js'
+import { GatewayError } from '../gateway/errors.js'
+import type { DeadlineReason } from '../gateway/deadline.js'
 
 /** Seconds a throttled caller is told to wait: Bedrock sends no Retry-After of its own. */
 export const THROTTLE_RETRY_AFTER_S = 1

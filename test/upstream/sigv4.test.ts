@@ -3,7 +3,7 @@ import { Hash } from '@smithy/hash-node'
 import { SignatureV4 } from '@smithy/signature-v4'
 import type { AwsCredentialIdentity } from '@smithy/types'
 import t from 'tap'
-import { canonicalPath, hashPayload, SigV4Signer } from '../../src/gateway/sigv4.js'
+import { canonicalPath, hashPayload, SigV4Signer } from '../../src/upstream/sigv4.js'
 
 const KEYS: AwsCredentialIdentity = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' }
 const TEMPORARY: AwsCredentialIdentity = { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'temporary/secret', sessionToken: 'FQoGZXIvYXdzEXAMPLE//token+with/slashes=' }

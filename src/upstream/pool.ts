@@ -11,8 +11,8 @@ import { getEndpointFromInstructions } from '@smithy/core/endpoints'
 import { StandardRetryStrategy } from '@smithy/core/retry'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types'
 import type { AssumeRoleCredentials, ClientConfig, CredentialSource } from '../config/types.js'
-import { BedrockClient, BedrockUpstream } from './bedrock-client.js'
-import { markCredentialFailure } from './upstream-errors.js'
+import { BedrockChannel, BedrockUpstream } from './bedrock-channel.js'
+import { markCredentialFailure } from './errors.js'
 
 export interface UpstreamPoolOptions {
   /**
@@ -48,7 +48,7 @@ export class UpstreamPool {
   readonly #httpAgent: HttpAgent
   readonly #httpsAgent: HttpsAgent
   /** Hot path: a ClientConfig seen before costs one WeakMap lookup; clients of an old config go with it. */
-  readonly #byConfig = new WeakMap<ClientConfig, BedrockClient>()
+  readonly #byConfig = new WeakMap<ClientConfig, BedrockChannel>()
   readonly #byUpstream = new Map<string, BedrockUpstream>()
   #destroyed = false
 
@@ -63,7 +63,7 @@ export class UpstreamPool {
   }
 
   /** The Bedrock client for this ClientConfig (its own retry policy, its upstream's transport), created on first use. */
-  clientFor(client: ClientConfig): BedrockClient {
+  channelFor(client: ClientConfig): BedrockChannel {
     if (this.#destroyed) throw new Error('UpstreamPool was destroyed; no new upstream calls can start.')
     const known = this.#byConfig.get(client)
     if (known !== undefined) return known
@@ -76,7 +76,7 @@ export class UpstreamPool {
     const maxAttempts = client.maxRetries + 1
     // The SDK's standard mode, whatever AWS_RETRY_MODE says: the config decides.
     const strategy = this.#options.retryStrategy?.(maxAttempts) ?? new StandardRetryStrategy(maxAttempts)
-    const sdk = new BedrockClient(upstream, { strategy, maxAttempts })
+    const sdk = new BedrockChannel(upstream, { strategy, maxAttempts })
     this.#byConfig.set(client, sdk)
     return sdk
   }

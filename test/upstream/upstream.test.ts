@@ -9,8 +9,8 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import t, { type Test } from 'tap'
 import type { ClientConfig, CredentialSource, StaticCredentials } from '../../src/config/types.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
-import type { Answer, BedrockClient, ConverseOutput } from '../../src/gateway/bedrock-client.js'
-import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/gateway/upstream.js'
+import type { Answer, BedrockChannel, ConverseOutput } from '../../src/upstream/bedrock-channel.js'
+import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/upstream/pool.js'
 import { testClientConfig } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
 import { setEnv } from '../helpers/env.js'
@@ -47,7 +47,7 @@ function poolFor(t: Test, options: UpstreamPoolOptions = {}): UpstreamPool {
   return pool
 }
 
-async function converse(upstream: BedrockClient, text = 'hi'): Promise<Answer<ConverseOutput>> {
+async function converse(upstream: BedrockChannel, text = 'hi'): Promise<Answer<ConverseOutput>> {
   return upstream.converse(MODEL, userSays(text), new AbortController().signal)
 }
 
@@ -71,14 +71,14 @@ t.test('one upstream per distinct upstream; one client, with its own retry quota
   const pool = poolFor(t)
   const url = 'http://127.0.0.1:4010'
   const config = clientConfig(url)
-  const base = pool.clientFor(config)
-  t.equal(pool.clientFor(config), base, 'the same ClientConfig object gets the same client')
-  const equal = pool.clientFor(clientConfig(url))
+  const base = pool.channelFor(config)
+  t.equal(pool.channelFor(config), base, 'the same ClientConfig object gets the same client')
+  const equal = pool.channelFor(clientConfig(url))
   t.not(equal, base, "an equal ClientConfig object (another tenant's, say) gets its own client")
   t.not(equal.retry.strategy, base.retry.strategy, 'and its own retry strategy')
   t.equal(equal.upstream, base.upstream, 'on the same upstream')
-  t.equal(pool.clientFor(clientConfig(url, { name: 'other', model: 'anthropic.claude-3-haiku-20240307-v1:0', supportsStreaming: false })).upstream, base.upstream, 'model, name and policy are per request')
-  t.equal(pool.clientFor(clientConfig(url, { timeouts: { connectMs: 1000, firstTokenMs: 1, idleMs: 1, totalMs: 1 } })).upstream, base.upstream, 'only the connect timeout belongs to the upstream')
+  t.equal(pool.channelFor(clientConfig(url, { name: 'other', model: 'anthropic.claude-3-haiku-20240307-v1:0', supportsStreaming: false })).upstream, base.upstream, 'model, name and policy are per request')
+  t.equal(pool.channelFor(clientConfig(url, { timeouts: { connectMs: 1000, firstTokenMs: 1, idleMs: 1, totalMs: 1 } })).upstream, base.upstream, 'only the connect timeout belongs to the upstream')
 
   const { endpoint: _endpoint, ...noEndpoint } = clientConfig(url)
   const variants: Record<string, ClientConfig> = {
@@ -96,26 +96,26 @@ t.test('one upstream per distinct upstream; one client, with its own retry quota
   }
   const seen = new Set([base.upstream])
   for (const [what, config] of Object.entries(variants)) {
-    const upstream = pool.clientFor(config).upstream
+    const upstream = pool.channelFor(config).upstream
     t.notOk(seen.has(upstream), `another ${what} gets another upstream`)
     seen.add(upstream)
-    t.equal(pool.clientFor({ ...config }).upstream, upstream, `and a copy of that config gets it again (${what})`)
+    t.equal(pool.channelFor({ ...config }).upstream, upstream, `and a copy of that config gets it again (${what})`)
   }
 
   pool.destroy()
-  t.throws(() => pool.clientFor(clientConfig(url)), /destroyed/, 'a destroyed pool hands out nothing')
+  t.throws(() => pool.channelFor(clientConfig(url)), /destroyed/, 'a destroyed pool hands out nothing')
 })
 
 t.test('explicit keys sign for the emulator and beat the environment; a wrong secret is refused', async (t) => {
   const emulator = await emulatorFor(t)
   setEnv(t, { AWS_ACCESS_KEY_ID: 'AKIDENVIRONMENT', AWS_SECRET_ACCESS_KEY: WRONG_SECRET })
   const pool = poolFor(t)
-  t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url)))), /hi/)
+  t.match(replyText(await converse(pool.channelFor(clientConfig(emulator.url)))), /hi/)
   t.match(emulator.recorder.requests[0]?.headers.authorization, /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request/, 'signed with the configured key, for the region')
-  t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url, { region: 'eu-west-1' })), 'eu')), /eu/)
+  t.match(replyText(await converse(pool.channelFor(clientConfig(emulator.url, { region: 'eu-west-1' })), 'eu')), /eu/)
   t.match(emulator.recorder.requests[1]?.headers.authorization, /\/eu-west-1\/bedrock\/aws4_request/, 'another region signs for its own')
 
-  const wrong = pool.clientFor(clientConfig(emulator.url, { credentials: { ...EXAMPLE, secretAccessKey: WRONG_SECRET } }))
+  const wrong = pool.channelFor(clientConfig(emulator.url, { credentials: { ...EXAMPLE, secretAccessKey: WRONG_SECRET } }))
   await t.rejects(converse(wrong), { name: 'InvalidSignatureException', $fault: 'client', $metadata: { httpStatusCode: 403, attempts: 1 } })
 })
 
@@ -144,7 +144,7 @@ t.test('an endpoint with a path prefix keeps it', async (t) => {
   })
   const url = await listening(prefixed)
   t.teardown(() => closed(prefixed))
-  const error = await converse(poolFor(t).clientFor(clientConfig(`${url}/bedrock`, { maxRetries: 0 }))).then(
+  const error = await converse(poolFor(t).channelFor(clientConfig(`${url}/bedrock`, { maxRetries: 0 }))).then(
     () => undefined,
     (e: unknown) => e,
   )
@@ -154,7 +154,7 @@ t.test('an endpoint with a path prefix keeps it', async (t) => {
 t.test('sequential calls reuse one HTTP/1.1 connection, across the clients of a pool', async (t) => {
   const emulator = await emulatorFor(t)
   const pool = poolFor(t)
-  const sdk = pool.clientFor(clientConfig(emulator.url))
+  const sdk = pool.channelFor(clientConfig(emulator.url))
   for (let i = 0; i < 4; i++) t.match(replyText(await converse(sdk, `call ${i}`)), new RegExp(`call ${i}`))
   for (let i = 0; i < 2; i++) {
     const answer = await sdk.converseStream(MODEL, userSays(`stream ${i}`), new AbortController().signal)
@@ -165,7 +165,7 @@ t.test('sequential calls reuse one HTTP/1.1 connection, across the clients of a 
     t.ok(names.includes('contentBlockDelta'), `stream ${i} delivered deltas`)
   }
   // Another upstream on the same host: its own client and connect timeout, the pool's sockets.
-  const other = pool.clientFor(clientConfig(emulator.url, { timeouts: { connectMs: 1500, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 } }))
+  const other = pool.channelFor(clientConfig(emulator.url, { timeouts: { connectMs: 1500, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 } }))
   t.not(other, sdk)
   t.match(replyText(await converse(other, 'other')), /other/)
   t.equal(emulator.recorder.requests.length, 7)
@@ -187,7 +187,7 @@ t.test('profile source', async (t) => {
   const pool = poolFor(t)
 
   t.test('a named profile signs the calls', async (t) => {
-    const sdk = pool.clientFor(clientConfig(emulator.url, { credentials: { kind: 'profile', profile: 'gateway' } }))
+    const sdk = pool.channelFor(clientConfig(emulator.url, { credentials: { kind: 'profile', profile: 'gateway' } }))
     t.match(replyText(await converse(sdk)), /hi/)
     t.match(replyText(await converse(sdk, 'again')), /again/)
   })
@@ -195,7 +195,7 @@ t.test('profile source', async (t) => {
   t.test('a missing profile fails the call, even with keys in the environment', async (t) => {
     setEnv(t, { AWS_ACCESS_KEY_ID: EXAMPLE.accessKeyId, AWS_SECRET_ACCESS_KEY: EXAMPLE.secretAccessKey })
     emulator.recorder.clear()
-    const sdk = pool.clientFor(clientConfig(emulator.url, { credentials: { kind: 'profile', profile: 'no-such-profile' } }))
+    const sdk = pool.channelFor(clientConfig(emulator.url, { credentials: { kind: 'profile', profile: 'no-such-profile' } }))
     const error = await converse(sdk).then(
       () => undefined,
       (e: unknown) => e,
@@ -212,11 +212,11 @@ t.test('default chain reads the environment', async (t) => {
   const chain: CredentialSource = { kind: 'default-chain' }
 
   setEnv(t, { AWS_ACCESS_KEY_ID: EXAMPLE.accessKeyId, AWS_SECRET_ACCESS_KEY: EXAMPLE.secretAccessKey })
-  t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url, { credentials: chain })))), /hi/)
+  t.match(replyText(await converse(pool.channelFor(clientConfig(emulator.url, { credentials: chain })))), /hi/)
 
   // A second upstream resolves the chain afresh (the first one's credentials are cached for good).
   process.env.AWS_SECRET_ACCESS_KEY = WRONG_SECRET
-  await t.rejects(converse(pool.clientFor(clientConfig(emulator.url, { credentials: chain, maxRetries: 0 }))), { name: 'InvalidSignatureException' }, 'the keys came from the environment')
+  await t.rejects(converse(pool.channelFor(clientConfig(emulator.url, { credentials: chain, maxRetries: 0 }))), { name: 'InvalidSignatureException' }, 'the keys came from the environment')
 })
 
 interface StsCall {
@@ -263,7 +263,7 @@ t.test('assume role', async (t) => {
 
   t.test('assumes the role with the source credentials and signs with the temporary ones, cached until near expiry', async (t) => {
     const sts = await stsStandIn(t, 60 * 60_000)
-    const sdk = poolFor(t, { stsEndpoint: sts.url }).clientFor(clientConfig(emulator.url, { region: 'eu-west-1', credentials: assume() }))
+    const sdk = poolFor(t, { stsEndpoint: sts.url }).channelFor(clientConfig(emulator.url, { region: 'eu-west-1', credentials: assume() }))
     for (const text of ['one', 'two', 'three']) t.match(replyText(await converse(sdk, text)), new RegExp(text))
     t.equal(sts.calls.length, 1, 'one AssumeRole for three calls')
     const call = sts.calls[0]!
@@ -277,7 +277,7 @@ t.test('assume role', async (t) => {
 
   t.test('credentials that expire within five minutes are fetched again on every call', async (t) => {
     const sts = await stsStandIn(t, 2 * 60_000)
-    const sdk = poolFor(t, { stsEndpoint: sts.url }).clientFor(clientConfig(emulator.url, { credentials: assume() }))
+    const sdk = poolFor(t, { stsEndpoint: sts.url }).channelFor(clientConfig(emulator.url, { credentials: assume() }))
     let before = 0
     for (const text of ['one', 'two', 'three']) {
       t.match(replyText(await converse(sdk, text)), new RegExp(text))
@@ -289,7 +289,7 @@ t.test('assume role', async (t) => {
   t.test('STS refusing the role fails the call', async (t) => {
     const sts = await stsStandIn(t, 60 * 60_000)
     emulator.recorder.clear()
-    const sdk = poolFor(t, { stsEndpoint: sts.url }).clientFor(clientConfig(emulator.url, { credentials: assume(`${ROLE_ARN}Denied`) }))
+    const sdk = poolFor(t, { stsEndpoint: sts.url }).channelFor(clientConfig(emulator.url, { credentials: assume(`${ROLE_ARN}Denied`) }))
     await t.rejects(converse(sdk), { name: 'AccessDenied' })
     t.equal(emulator.recorder.requests.length, 0, 'nothing was sent to Bedrock')
   })
@@ -299,7 +299,7 @@ t.test('assume role', async (t) => {
     const url = await listening(server)
     await closed(server)
     emulator.recorder.clear()
-    const sdk = poolFor(t, { stsEndpoint: url }).clientFor(clientConfig(emulator.url, { credentials: assume() }))
+    const sdk = poolFor(t, { stsEndpoint: url }).channelFor(clientConfig(emulator.url, { credentials: assume() }))
     const error = await converse(sdk).then(
       () => undefined,
       (e: unknown) => e,
@@ -315,7 +315,7 @@ t.test('retries', async (t) => {
 
   t.test('max_retries 1 makes exactly 2 attempts on throttling, with the standard strategy', async (t) => {
     emulator.recorder.clear()
-    const sdk = poolFor(t).clientFor(clientConfig(emulator.url, { maxRetries: 1 }))
+    const sdk = poolFor(t).channelFor(clientConfig(emulator.url, { maxRetries: 1 }))
     const error = await converse(sdk, '[emulator:throttling] hi').then(
       () => undefined,
       (e: unknown) => e,
@@ -331,7 +331,7 @@ t.test('retries', async (t) => {
 
   t.test('validation errors are not retried', async (t) => {
     emulator.recorder.clear()
-    const sdk = poolFor(t).clientFor(clientConfig(emulator.url, { maxRetries: 3 }))
+    const sdk = poolFor(t).channelFor(clientConfig(emulator.url, { maxRetries: 3 }))
     await t.rejects(converse(sdk, '[emulator:validation] hi'), ValidationException)
     t.equal(emulator.recorder.requests.length, 1)
   })
@@ -345,10 +345,10 @@ t.test('retries', async (t) => {
       },
     })
     emulator.recorder.clear()
-    await t.rejects(converse(pool.clientFor(clientConfig(emulator.url, { maxRetries: 3 })), '[emulator:service-unavailable] hi'), ServiceUnavailableException)
+    await t.rejects(converse(pool.channelFor(clientConfig(emulator.url, { maxRetries: 3 })), '[emulator:service-unavailable] hi'), ServiceUnavailableException)
     t.equal(emulator.recorder.requests.length, 4, 'transient errors are retried max_retries times')
     emulator.recorder.clear()
-    t.match(replyText(await converse(pool.clientFor(clientConfig(emulator.url, { maxRetries: 0 })), 'hi')), /hi/)
+    t.match(replyText(await converse(pool.channelFor(clientConfig(emulator.url, { maxRetries: 0 })), 'hi')), /hi/)
     t.same(built, [4, 1])
   })
 })
@@ -379,7 +379,7 @@ t.test("a profile's role is assumed through STS in the client's region, as the S
   // No region in the profile and none in the environment: only the client can say where STS is.
   await writeFile(configFile, `[profile gateway-role]\nrole_arn = ${ROLE_ARN}\nsource_profile = base\n`)
   setEnv(t, { AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: configFile, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined, AWS_ENDPOINT_URL_STS: sts.url })
-  const sdk = poolFor(t).clientFor(clientConfig(emulator.url, { region: 'eu-central-1', credentials: { kind: 'profile', profile: 'gateway-role' } }))
+  const sdk = poolFor(t).channelFor(clientConfig(emulator.url, { region: 'eu-central-1', credentials: { kind: 'profile', profile: 'gateway-role' } }))
   t.match(replyText(await converse(sdk)), /hi/)
   t.match(sts.calls[0]?.authorization, /Credential=AKIDEXAMPLE\/\d{8}\/eu-central-1\/sts\/aws4_request/, 'STS signed for the client region')
 })

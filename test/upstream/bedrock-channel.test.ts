@@ -8,8 +8,8 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import t, { type Test } from 'tap'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { eventFrame, exceptionFrame } from '../../src/emulator/eventstream.js'
-import type { BedrockClient } from '../../src/gateway/bedrock-client.js'
-import { UpstreamPool } from '../../src/gateway/upstream.js'
+import type { BedrockChannel } from '../../src/upstream/bedrock-channel.js'
+import { UpstreamPool } from '../../src/upstream/pool.js'
 import { testClientConfig } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
 
@@ -38,10 +38,10 @@ async function standIn(t: Test, answer: (n: number, req: IncomingMessage, res: S
 }
 
 /** A client with `maxRetries` and a fixed backoff of `delayMs`. */
-function clientFor(t: Test, endpoint: string, maxRetries = 2, delayMs = 5): BedrockClient {
+function channelFor(t: Test, endpoint: string, maxRetries = 2, delayMs = 5): BedrockChannel {
   const pool = new UpstreamPool({ retryStrategy: (maxAttempts) => new ConfiguredRetryStrategy(maxAttempts, () => delayMs) })
   t.teardown(() => pool.destroy())
-  return pool.clientFor(testClientConfig(endpoint, { maxRetries }))
+  return pool.channelFor(testClientConfig(endpoint, { maxRetries }))
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -67,7 +67,7 @@ t.test('a refused request whose Date shows a skewed clock is signed again with B
       json(res, 200, ANSWER)
     }
   })
-  const answer = await clientFor(t, upstream.url).converse(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, upstream.url).converse(MODEL, userSays('hi'), never)
   t.equal(answer.requestId, 'req-200')
   t.equal(upstream.seen.length, 2, 'retried once')
   const stamp = (i: number) => {
@@ -85,7 +85,7 @@ t.test('an error page that is not JSON keeps its status: a 502 is retried like a
     res.writeHead(502, { 'content-type': 'text/html' })
     res.end('<html><body>Bad Gateway</body></html>')
   })
-  const error = await failure(clientFor(t, upstream.url).converse(MODEL, userSays('hi'), never))
+  const error = await failure(channelFor(t, upstream.url).converse(MODEL, userSays('hi'), never))
   t.ok(error instanceof BedrockRuntimeServiceException)
   t.match(error, { name: 'Unknown', $fault: 'server', $metadata: { httpStatusCode: 502, attempts: 3 } })
   t.equal(upstream.seen.length, 3)
@@ -96,7 +96,7 @@ t.test('an error type newer than the SDK keeps its name; the body code is read w
     if (n === 0) json(res, 400, { message: 'brand new' }, { 'x-amzn-errortype': 'BrandNewException:http://internal.amazon.com/coral/com.amazon.bedrock/' })
     else json(res, 429, { __type: 'com.amazonaws.bedrockruntime#ThrottlingException', Message: 'slow down' })
   })
-  const client = clientFor(t, upstream.url, 0)
+  const client = channelFor(t, upstream.url, 0)
   t.match(await failure(client.converse(MODEL, userSays('hi'), never)), { name: 'BrandNewException', message: 'brand new', $fault: 'client', $metadata: { httpStatusCode: 400, requestId: 'req-400' } })
   const throttled = await failure(client.converse(MODEL, userSays('hi'), never))
   t.ok(throttled instanceof ThrottlingException, '__type names the modeled class')
@@ -114,7 +114,7 @@ t.test("an exception in a stream's first frame is retried like the same error at
     res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'hi' } }, 1))
     res.end(exceptionFrame('modelStreamErrorException', { message: 'model broke', originalStatusCode: 500, originalMessage: 'boom' }))
   })
-  const answer = await clientFor(t, upstream.url).converseStream(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, upstream.url).converseStream(MODEL, userSays('hi'), never)
   t.equal(answer.requestId, 'stream-1')
   const names: string[] = []
   const error = await failure(
@@ -131,7 +131,7 @@ t.test('an abort during backoff ends the call at once', async (t) => {
   const upstream = await standIn(t, (_n, _req, res) => json(res, 429, { message: 'slow' }, { 'x-amzn-errortype': 'ThrottlingException' }))
   const controller = new AbortController()
   // The strategy's own backoff timer still runs out (3 s) after the call ended: the SDK's does too.
-  const call = failure(clientFor(t, upstream.url, 5, 3_000).converse(MODEL, userSays('hi'), controller.signal))
+  const call = failure(channelFor(t, upstream.url, 5, 3_000).converse(MODEL, userSays('hi'), controller.signal))
   while (upstream.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   controller.abort()
   t.match(await call, { name: 'AbortError' })
@@ -146,7 +146,7 @@ t.test('a stream that ends on an exception frame gives its socket back even when
     res.write(Buffer.concat([eventFrame('messageStart', { role: 'assistant' }, 0), exceptionFrame('throttlingException', { message: 'slow down' })]))
     setTimeout(() => res.end(), 30)
   })
-  const answer = await clientFor(t, upstream.url, 0).converseStream(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, upstream.url, 0).converseStream(MODEL, userSays('hi'), never)
   const error = await failure(
     (async () => {
       for await (const _event of answer.output) await new Promise((resolve) => setTimeout(resolve, 100))
@@ -164,7 +164,7 @@ t.test('an IPv6 literal endpoint is dialled without its brackets', async (t) => 
   })
   await new Promise<void>((resolve) => server.listen(0, '::1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  const answer = await clientFor(t, `http://[::1]:${(server.address() as AddressInfo).port}`, 0).converse(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, `http://[::1]:${(server.address() as AddressInfo).port}`, 0).converse(MODEL, userSays('hi'), never)
   t.match(answer.output, { stopReason: 'end_turn' })
 })
 
@@ -173,7 +173,7 @@ t.test('a credential source that hangs cannot outlive the call', async (t) => {
   const sts = await standIn(t, () => undefined)
   const pool = new UpstreamPool({ stsEndpoint: sts.url })
   t.teardown(() => pool.destroy())
-  const client = pool.clientFor(
+  const client = pool.channelFor(
     testClientConfig('http://127.0.0.1:9', {
       name: 'role',
       credentials: { kind: 'assume-role', roleArn: 'arn:aws:iam::123456789012:role/R', roleSessionName: 's', source: { kind: 'static', ...EXAMPLE_CREDENTIALS } },

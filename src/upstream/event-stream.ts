@@ -9,6 +9,14 @@ import { errorFromFrame } from './bedrock-errors.js'
 export interface StreamEvent {
   readonly name: StreamEventName
   readonly data: Record<string, unknown>
+  /** The frame as Bedrock sent it, for a dialect that relays frames unchanged; absent for events the gateway made. */
+  readonly frame?: Uint8Array
+}
+
+/** One decoded frame and its bytes. */
+export interface Frame {
+  readonly message: Message
+  readonly bytes: Uint8Array
 }
 
 export type StreamEventName = 'messageStart' | 'contentBlockStart' | 'contentBlockDelta' | 'contentBlockStop' | 'messageStop' | 'metadata'
@@ -24,12 +32,13 @@ const utf8 = new TextDecoder()
  * Frames as they arrive. Throws the SDK's error for an exception or error frame, and a plain Error
  * for a corrupt (CRC) or truncated frame.
  */
-export async function* frames(body: AsyncIterable<Uint8Array>): AsyncGenerator<Message> {
-  for await (const chunk of getChunkedStream(body)) yield codec.decode(chunk)
+export async function* frames(body: AsyncIterable<Uint8Array>): AsyncGenerator<Frame> {
+  // Each chunk is one whole frame in an array of its own, so it can be relayed as it is.
+  for await (const bytes of getChunkedStream(body)) yield { message: codec.decode(bytes), bytes }
 }
 
 /** The event in a frame, or undefined for an event type this gateway does not know. */
-export function eventOf(message: Message): StreamEvent | undefined {
+export function eventOf({ message, bytes }: Frame): StreamEvent | undefined {
   const type = message.headers[':message-type']?.value
   if (type !== 'event') throw errorFromFrame(message.headers, message.body)
   const name = message.headers[':event-type']?.value
@@ -39,5 +48,5 @@ export function eventOf(message: Message): StreamEvent | undefined {
   // Set to undefined rather than deleted: JSON.stringify drops it all the same, and `delete`
   // would turn the object into a slow dictionary.
   if (data.p !== undefined) data.p = undefined
-  return { name: name as StreamEventName, data }
+  return { name: name as StreamEventName, data, frame: bytes }
 }

@@ -7,7 +7,7 @@
 // exception, correct a skewed clock, and ask the retry strategy whether and when to try again.
 //
 // Two halves: a BedrockUpstream is what clients with the same upstream share (endpoint,
-// credentials, signer, clock offset, sockets); a BedrockClient is one configured client on it,
+// credentials, signer, clock offset, sockets); a BedrockChannel is one configured client on it,
 // with its own retry strategy, and so its own retry quota: one client's throttled calls cannot
 // spend another's retries.
 import { randomUUID } from 'node:crypto'
@@ -16,10 +16,10 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { extendedEncodeURIComponent } from '@smithy/core/protocols'
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry'
-import type { AwsCredentialIdentity, Message, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
+import type { AwsCredentialIdentity, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
 import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-errors.js'
-import { eventOf, frames, type StreamEvent } from './event-stream.js'
-import { encodeOffLoop, type EncodedPayload } from './json-worker.js'
+import { eventOf, frames, type Frame, type StreamEvent } from './event-stream.js'
+import { encodeOffLoop, type EncodedPayload } from '../gateway/json-worker.js'
 import { canonicalPath, hashPayload, SigV4Signer } from './sigv4.js'
 
 /** What clients with the same upstream share. */
@@ -71,7 +71,7 @@ const CLOCK_SKEW_MS = 5 * 60_000
  * One configured client on a shared upstream: Converse and ConverseStream with the client's own
  * retry policy. Allocated once per ClientConfig; its calls go straight to the upstream's.
  */
-export class BedrockClient {
+export class BedrockChannel {
   constructor(
     /** The upstream this client shares with every client of the same region, endpoint, credentials, max retries and connect timeout. */
     readonly upstream: BedrockUpstream,
@@ -265,7 +265,7 @@ function readText(response: IncomingMessage): Promise<string> {
   })
 }
 
-async function nextEvent(source: AsyncIterator<Message>): Promise<StreamEvent | undefined> {
+async function nextEvent(source: AsyncIterator<Frame>): Promise<StreamEvent | undefined> {
   for (;;) {
     const next = await source.next()
     if (next.done === true) return undefined
@@ -274,12 +274,12 @@ async function nextEvent(source: AsyncIterator<Message>): Promise<StreamEvent | 
   }
 }
 
-async function* withFirst(first: StreamEvent | undefined, source: AsyncGenerator<Message>, response: IncomingMessage): EventStream {
+async function* withFirst(first: StreamEvent | undefined, source: AsyncGenerator<Frame>, response: IncomingMessage): EventStream {
   try {
     if (first === undefined) return
     yield first
-    for await (const message of source) {
-      const event = eventOf(message)
+    for await (const frame of source) {
+      const event = eventOf(frame)
       if (event !== undefined) yield event
     }
   } finally {

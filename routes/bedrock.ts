@@ -1,0 +1,120 @@
+// Bedrock's own routes: `POST /model/{modelId}/converse` and `/converse-stream`, so that code
+// written for Bedrock (boto3, the AWS SDKs, BAML, LangChain, the AI SDK) works by changing only
+// its endpoint and key. `{modelId}` names one of the caller's clients; the call is the core's
+// (pipeline.ts); answers, stream frames and errors are Bedrock's, byte for byte where Bedrock's
+// own frames pass through unchanged.
+import type { OutgoingHttpHeaders } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { bedrockFailure, streamException } from '../src/dialects/bedrock/errors.js'
+import { eventFrame, exceptionFrame, heartbeatFrame } from '../src/dialects/bedrock/frames.js'
+import { clientForModel, converseName, readConverseBody } from '../src/dialects/bedrock/request.js'
+import { GatewayError } from '../src/gateway/errors.js'
+import { answerCall, settleFailure, streamCall, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
+import { THOROUGH_BYTES } from '../src/gateway/request.js'
+import { presentedKey } from '../src/gateway/tenants.js'
+import { THROTTLE_RETRY_AFTER_S } from '../src/upstream/errors.js'
+import { callerGone, startUsage } from './usage-hook.js'
+
+interface ModelRoute {
+  Params: { modelId: string }
+}
+
+const SIGV4 = /^AWS4-HMAC-SHA256 /
+
+/** A Bedrock API key, as the SDKs send one (`Authorization: Bearer`), or `x-api-key`. */
+async function authenticate(request: FastifyRequest): Promise<void> {
+  const key = presentedKey(request.headers)
+  if (key === undefined) {
+    const signed = SIGV4.test(request.headers.authorization ?? '')
+    throw new GatewayError(
+      'authentication_error',
+      signed
+        ? 'This gateway does not take AWS credentials: set AWS_BEARER_TOKEN_BEDROCK (or your SDK\'s Bedrock API key) to your gateway key.'
+        : 'Send your gateway key as a Bedrock API key: AWS_BEARER_TOKEN_BEDROCK, or `Authorization: Bearer KEY`.',
+    )
+  }
+  const tenant = request.server.gateway.tenants.resolve(key)
+  if (tenant === undefined) throw new GatewayError('authentication_error', 'Authentication failed: the API key is not valid for this gateway.')
+  request.tenant = tenant
+  if (request.usage !== undefined) request.usage.tenant = tenant.id
+}
+
+export default async function bedrockRoutes(app: FastifyInstance): Promise<void> {
+  // Everything that fails on these routes, before the handler or in it, answers as Bedrock does.
+  app.setErrorHandler(async (error, request, reply) => {
+    const failure = settleFailure(error, request.log, request.usage)
+    const { status, type } = bedrockFailure(failure)
+    if (status === 429) void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
+    return reply.code(status).header('x-amzn-errortype', type).header('x-amzn-requestid', request.id).type('application/json').send({ message: failure.message })
+  })
+  const onRequest = [startUsage('bedrock'), authenticate]
+
+  app.post<ModelRoute>('/model/:modelId/converse', { onRequest }, async (request, reply) => {
+    const call = callRequest(request, reply, false)
+    const { output } = await answerCall(app.gateway, call)
+    return reply.header('x-amzn-requestid', request.id).type('application/json').send(output)
+  })
+
+  app.post<ModelRoute>('/model/:modelId/converse-stream', { onRequest }, async (request, reply) => {
+    await relay(callRequest(request, reply, true), request, reply)
+  })
+}
+
+function callRequest(request: FastifyRequest<ModelRoute>, reply: FastifyReply, stream: boolean): CallRequest {
+  const { tenant, usage } = request
+  if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
+  const client = clientForModel(tenant, request.params.modelId)
+  const bodyBytes = request.bodyBytes ?? 0
+  const { request: body, responseFieldPaths } = readConverseBody(request.body ?? {}, stream, bodyBytes <= THOROUGH_BYTES)
+  return { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply), fieldName: converseName, responseFieldPaths }
+}
+
+/**
+ * Relays the stream as event-stream frames. The status line waits for the first frame, so a
+ * failure before it is still Bedrock's status and JSON error; a quiet model gets keep-alive
+ * frames (and with the first one, the status line) every heartbeat interval; a failure after the
+ * status line is an exception frame, the stream's last.
+ */
+async function relay(call: CallRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const raw = reply.raw
+  // An object, so the compiler does not take a check after an await for the value before it.
+  const status = { committed: false }
+  const commit = (): void => {
+    if (status.committed) return
+    status.committed = true
+    reply.hijack()
+    const headers = reply.getHeaders() as OutgoingHttpHeaders
+    raw.writeHead(200, { ...headers, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': request.id })
+  }
+  const write = (frame: Uint8Array): Promise<void> => {
+    commit()
+    heartbeat.refresh()
+    if (raw.write(frame) || raw.destroyed) return Promise.resolve()
+    // Resolves on close too: a caller that left must not leave the call waiting for a drain.
+    return new Promise((resolve) => {
+      const done = (): void => {
+        raw.off('drain', done)
+        raw.off('close', done)
+        resolve()
+      }
+      raw.once('drain', done)
+      raw.once('close', done)
+    })
+  }
+  const heartbeat = setTimeout(() => {
+    if (raw.destroyed) return
+    void write(heartbeatFrame())
+  }, request.server.gateway.config.server.heartbeatIntervalMs)
+  const emit: Emit = (event) => write(eventFrame(event))
+  try {
+    await streamCall(request.server.gateway, call, emit)
+  } catch (error) {
+    // Nothing written yet: the error handler answers with Bedrock's status and JSON error.
+    if (!status.committed) throw error
+    const failure = settleFailure(error, request.log, call.usage)
+    if (!raw.destroyed) raw.write(exceptionFrame(streamException(failure), failure.message))
+  } finally {
+    clearTimeout(heartbeat)
+  }
+  if (status.committed) raw.end()
+}

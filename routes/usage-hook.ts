@@ -1,0 +1,47 @@
+// The onRequest hook of every call route, whatever its dialect: starts the request's usage record
+// before anything can fail, and writes it exactly once, when the response closes, with the status
+// the caller actually received.
+import { randomUUID } from 'node:crypto'
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
+import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from '../src/gateway/client-errors.js'
+import { UsageRecord, type Api } from '../src/gateway/usage.js'
+
+/** The status a usage record gives a request whose caller went away before any answer. */
+const CLOSED_WITHOUT_ANSWER = 499
+
+/** The hook for the routes of one dialect (`api` goes in every record). */
+export function startUsage(api: Api): onRequestAsyncHookHandler {
+  return async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // The request id may be the caller's and is not unique; the record's own id is. One UUID when
+    // the gateway made the request id itself.
+    const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id, api)
+    usage.remoteAddress = request.ip
+    request.usage = usage
+    reply.raw.once('close', () => {
+      // The HTTP layer answered this request itself (a broken body): the record says what it sent.
+      const failure = httpFailureOf(request.raw)
+      if (failure !== undefined) {
+        usage.fail(failure)
+        usage.write(request.log, failure.status, false)
+        return
+      }
+      // A caller that got no status line got nothing: 499, as nginx records it. An answer reached
+      // the caller if it was written whole, or began on a socket that was its own (a stream the
+      // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
+      // broke off its upload, never did.
+      const res = reply.raw
+      const reached = !abandonedUpload(request.raw) && !behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
+      usage.write(request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
+    })
+    requireHost(request)
+  }
+}
+
+/** The core's `onCallerGone` for a Fastify reply: the response closed before it was written whole. */
+export function callerGone(reply: FastifyReply): (abort: () => void) => void {
+  return (abort) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort()
+    })
+  }
+}

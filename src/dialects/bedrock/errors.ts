@@ -1,0 +1,77 @@
+// The gateway's failures in Bedrock's own shape, so that every SDK raises its modeled exception
+// and retries what it should: before a stream, Bedrock's status, `x-amzn-ErrorType` and a
+// `{"message"}` body (restJson1); inside one, an exception frame of ConverseStream's union.
+import type { ErrorType, GatewayError } from '../../gateway/errors.js'
+
+/** An answer's status and Bedrock error type. */
+export interface BedrockFailure {
+  readonly status: number
+  readonly type: string
+}
+
+const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
+  // A gateway key is what the SDKs send as a Bedrock API key: a bad one is Bedrock's 403.
+  authentication_error: { status: 403, type: 'AccessDeniedException' },
+  invalid_request: { status: 400, type: 'ValidationException' },
+  not_found: { status: 404, type: 'ResourceNotFoundException' },
+  unsupported_media_type: { status: 415, type: 'ValidationException' },
+  request_timeout: { status: 408, type: 'ValidationException' },
+  headers_too_large: { status: 431, type: 'ValidationException' },
+  payload_too_large: { status: 413, type: 'ValidationException' },
+  upstream_validation: { status: 400, type: 'ValidationException' },
+  upstream_throttled: { status: 429, type: 'ThrottlingException' },
+  upstream_timeout: { status: 408, type: 'ModelTimeoutException' },
+  upstream_unavailable: { status: 503, type: 'ServiceUnavailableException' },
+  // The gateway's own AWS credentials failed: nothing the caller can fix, so not their 403.
+  upstream_auth: { status: 500, type: 'InternalServerException' },
+  upstream_error: { status: 500, type: 'InternalServerException' },
+  // The model answered, and the client's policy refused how it stopped: a model error to the caller.
+  finish_reason_rejected: { status: 424, type: 'ModelErrorException' },
+  shutting_down: { status: 503, type: 'ServiceUnavailableException' },
+  internal_error: { status: 500, type: 'InternalServerException' },
+}
+
+/**
+ * Bedrock's own modeled errors that a failed upstream call passes on as they are (a model error,
+ * a missing model, a quota): the caller's code handles them as it would against Bedrock.
+ */
+const PASSED_ON: ReadonlySet<string> = new Set(['ModelErrorException', 'ModelNotReadyException', 'ResourceNotFoundException', 'ServiceQuotaExceededException', 'ModelTimeoutException'])
+
+export function bedrockFailure(error: GatewayError): BedrockFailure {
+  if (error.type === 'upstream_error') {
+    const cause = error.cause as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | undefined
+    const status = cause?.$metadata?.httpStatusCode
+    if (typeof cause?.name === 'string' && PASSED_ON.has(cause.name) && typeof status === 'number') return { status, type: cause.name }
+  }
+  return FAILURES[error.type]
+}
+
+/** ConverseStream's exception members (lower camel case, as the frames name them). */
+export type StreamExceptionType = 'internalServerException' | 'modelStreamErrorException' | 'validationException' | 'throttlingException' | 'serviceUnavailableException'
+
+const STREAM_EXCEPTIONS: ReadonlySet<string> = new Set<StreamExceptionType>(['internalServerException', 'modelStreamErrorException', 'validationException', 'throttlingException', 'serviceUnavailableException'])
+
+/** The exception frame type for a failure after the stream began. */
+export function streamException(error: GatewayError): StreamExceptionType {
+  // Bedrock's own exception frame, passed on as the type it had.
+  const name = (error.cause as { name?: unknown } | undefined)?.name
+  if (typeof name === 'string') {
+    const member = `${name.charAt(0).toLowerCase()}${name.slice(1)}`
+    if (STREAM_EXCEPTIONS.has(member)) return member as StreamExceptionType
+  }
+  switch (error.type) {
+    case 'upstream_throttled':
+      return 'throttlingException'
+    case 'upstream_unavailable':
+    case 'shutting_down':
+      return 'serviceUnavailableException'
+    case 'invalid_request':
+    case 'upstream_validation':
+      return 'validationException'
+    case 'finish_reason_rejected':
+    case 'upstream_timeout':
+      return 'modelStreamErrorException'
+    default:
+      return 'internalServerException'
+  }
+}

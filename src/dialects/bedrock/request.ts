@@ -1,0 +1,94 @@
+// Bedrock's own Converse request, as boto3, the AWS SDKs, BAML, LangChain and the AI SDK send it,
+// read into the core's request. The model is the path's; the client's policy then applies as on
+// /v1/converse. Members that belong to the client (its guardrail, its model-specific fields) or
+// that the gateway does not offer callers are refused by name, never dropped.
+import type { z } from 'zod'
+import { converseRequestBodySchema, converseStreamRequestBodySchema } from '../../bedrock/converse-schema.js'
+import type { ClientConfig, TenantConfig } from '../../config/types.js'
+import { GatewayError } from '../../gateway/errors.js'
+import { formatRequestIssues, parseBounded, type ChatRequest } from '../../gateway/request.js'
+
+type ConverseBody = z.output<typeof converseStreamRequestBodySchema>
+
+/** Members a caller may not send, and why, in the words of the refusal. */
+const CLIENT_MEMBERS: Readonly<Partial<Record<keyof ConverseBody, string>>> = {
+  guardrailConfig: 'the guardrail is the client\'s',
+  additionalModelRequestFields: 'model-specific fields are the client\'s',
+  promptVariables: 'prompt management resources are not served',
+  performanceConfig: 'the client decides latency optimization',
+  serviceTier: 'the client decides the service tier',
+  outputConfig: 'structured output is not offered yet',
+  requestMetadata: 'invocation-log metadata is not offered',
+}
+
+/** A Converse body read into the core's request, and what only this dialect asks for. */
+export interface BedrockRequest {
+  readonly request: ChatRequest
+  /** `additionalModelResponseFieldPaths`: what Bedrock should add to the answer (the AI SDK always asks). */
+  readonly responseFieldPaths: readonly string[] | undefined
+}
+
+/**
+ * Reads a Converse (or ConverseStream) body.
+ * @throws GatewayError `invalid_request` (ValidationException) naming the broken rule or the refused member.
+ */
+export function readConverseBody(body: unknown, stream: boolean, thorough: boolean): BedrockRequest {
+  const parsed = parseBounded(stream ? converseStreamRequestBodySchema : converseRequestBodySchema, body, thorough)
+  if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
+  const converse = parsed.data
+  for (const [member, why] of Object.entries(CLIENT_MEMBERS)) {
+    if (converse[member as keyof ConverseBody] !== undefined) throw new GatewayError('invalid_request', `${member} cannot be set through this gateway: ${why}.`)
+  }
+  if (converse.messages === undefined || converse.messages.length === 0) throw new GatewayError('invalid_request', 'messages: Member must not be null')
+  const request: { -readonly [K in keyof ChatRequest]: ChatRequest[K] } = { messages: converse.messages }
+  if (converse.system !== undefined) request.system = converse.system
+  const inference = converse.inferenceConfig
+  if (inference?.maxTokens !== undefined) request.max_tokens = inference.maxTokens
+  if (inference?.temperature !== undefined) request.temperature = inference.temperature
+  if (inference?.topP !== undefined) request.top_p = inference.topP
+  if (inference?.stopSequences !== undefined) request.stop_sequences = inference.stopSequences
+  if (converse.toolConfig !== undefined) {
+    request.tools = converse.toolConfig.tools
+    if (converse.toolConfig.toolChoice !== undefined) request.tool_choice = converse.toolConfig.toolChoice
+  }
+  return { request, responseFieldPaths: converse.additionalModelResponseFieldPaths }
+}
+
+/** Converse's name for a core request field, so a refusal names what the caller sent. */
+export const converseName = (field: string): string => CONVERSE_NAMES[field] ?? field
+
+const CONVERSE_NAMES: Readonly<Record<string, string>> = {
+  system: 'system',
+  temperature: 'inferenceConfig.temperature',
+  top_p: 'inferenceConfig.topP',
+  max_tokens: 'inferenceConfig.maxTokens',
+  stop_sequences: 'inferenceConfig.stopSequences',
+  tools: 'toolConfig.tools',
+  tool_choice: 'toolConfig.toolChoice',
+}
+
+const modelIndex = new WeakMap<TenantConfig, ReadonlyMap<string, ClientConfig | null>>()
+
+/**
+ * The caller's client a path's model id names: a client's name, or the exact `model` of exactly
+ * one of the tenant's clients (so code written for Bedrock keeps its model ids).
+ * @throws GatewayError `invalid_request` (Bedrock's ValidationException) saying which names the key may use.
+ */
+export function clientForModel(tenant: TenantConfig, modelId: string): ClientConfig {
+  const byName = tenant.clients.get(modelId)
+  if (byName !== undefined) return byName
+  let index = modelIndex.get(tenant)
+  if (index === undefined) {
+    const built = new Map<string, ClientConfig | null>()
+    // null: two clients share the model, so the model id alone does not say which.
+    for (const client of tenant.clients.values()) built.set(client.model, built.has(client.model) ? null : client)
+    modelIndex.set(tenant, built)
+    index = built
+  }
+  const byModel = index.get(modelId)
+  if (byModel !== undefined && byModel !== null) return byModel
+  const names = [...tenant.clients.keys()].map((name) => `"${name}"`).join(', ')
+  const shown = modelId.length <= 128 ? modelId : `${modelId.slice(0, 128)}…`
+  const why = byModel === null ? `More than one of this key's clients uses the model "${shown}"; name the client instead.` : `The provided model identifier "${shown}" names none of this key's clients.`
+  throw new GatewayError('invalid_request', `${why} Use one of: ${names}, or the model id of one of them.`)
+}

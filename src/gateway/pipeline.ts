@@ -1,0 +1,254 @@
+// The core of every call, whatever dialect it came in: a tenant's client and a checked request in;
+// the client's policy applied, Bedrock called (Converse for a JSON answer; ConverseStream relayed
+// event by event, or Converse replayed as a stream for a client without streaming), the usage
+// record filled in, and the answer or a GatewayError out. Framework-free: a dialect's route parses
+// its own request shape, hands it here, and renders answers, events and errors in its own shape.
+// The record is written once, by the HTTP layer, when the response closes (routes/usage-hook.ts).
+import type { FastifyBaseLogger } from 'fastify'
+import type { ClientConfig, TenantConfig } from '../config/types.js'
+import type { Answer, BedrockChannel, ConverseOutput } from '../upstream/bedrock-channel.js'
+import { fromUpstream } from '../upstream/errors.js'
+import type { StreamEvent } from '../upstream/event-stream.js'
+import { Deadline } from './deadline.js'
+import type { GatewayError } from './errors.js'
+import { rejectFinishReason } from './finish-reason.js'
+import { toGatewayError } from './http-errors.js'
+import { OFF_LOOP_BYTES } from './json-worker.js'
+import { toConverseInput, type ConverseInput, type FieldName } from './mapping.js'
+import type { ChatRequest } from './request.js'
+import type { GatewayState } from './state.js'
+import type { TokenCounts, UsageRecord } from './usage.js'
+
+/** What a dialect hands the core for one call. */
+export interface CallRequest {
+  readonly tenant: TenantConfig
+  readonly client: ClientConfig
+  readonly request: ChatRequest
+  readonly usage: UsageRecord
+  /** The caller's body in bytes: a large one is encoded for Bedrock off the event loop. */
+  readonly bodyBytes: number
+  /** Registers what to do when the caller goes away before its answer is written (abort the call). */
+  readonly onCallerGone: (abort: () => void) => void
+  /** How the caller's dialect names request fields in a refusal; by default the core's names. */
+  readonly fieldName?: FieldName
+  /** Bedrock's `additionalModelResponseFieldPaths`, passed on (they only shape the answer). */
+  readonly responseFieldPaths?: readonly string[] | undefined
+}
+
+/** One upstream call in flight. */
+interface Call {
+  readonly client: ClientConfig
+  readonly upstream: BedrockChannel
+  readonly input: ConverseInput
+  readonly usage: UsageRecord
+  readonly deadline: Deadline
+  /** Keep the completion text for the usage record (tenant's `log_prompts`). */
+  readonly keepText: boolean
+  /** The caller's body held megabytes: the upstream payload is encoded off the event loop. */
+  readonly largeBody: boolean
+}
+
+/** Converse's answer as Bedrock sent it, and its text joined (for dialects that answer with text). */
+export interface CallAnswer {
+  readonly output: ConverseOutput
+  readonly text: string
+}
+
+/** Writes one event to the caller; resolves when it may write the next (backpressure). */
+export type Emit = (event: StreamEvent) => Promise<void>
+
+/** What a stream ended with. */
+export interface StreamSummary {
+  request_id: string
+  stopReason: string | undefined
+  usage: unknown
+  metrics: { latencyMs: number | undefined }
+}
+
+/** A JSON answer: Converse. */
+export function answerCall(gateway: GatewayState, request: CallRequest): Promise<CallAnswer> {
+  return run(gateway, request, false, (call) => converse(call))
+}
+
+/**
+ * A stream: events through `emit` as they arrive; resolves with the summary for the dialect's
+ * closing event. Throws a GatewayError for any failure, before or after the first event.
+ */
+export function streamCall(gateway: GatewayState, request: CallRequest, emit: Emit): Promise<StreamSummary> {
+  return run(gateway, request, true, (call) => converseStream(call, emit))
+}
+
+/**
+ * The failure of a request as the catalogue names it, logged (bugs as errors, upstream trouble as
+ * warnings) and set on the usage record. Every dialect's error path goes through here once.
+ */
+export function settleFailure(error: unknown, log: FastifyBaseLogger, usage: UsageRecord | undefined): GatewayError {
+  const failure = toGatewayError(error)
+  if (failure.type === 'internal_error') log.error({ err: error }, 'unhandled error')
+  else if (failure.status >= 500 || failure.type.startsWith('upstream_')) log.warn({ errorType: failure.type, upstream: upstreamSummary(failure.cause) }, failure.message)
+  usage?.fail(failure)
+  return failure
+}
+
+async function run<T>(gateway: GatewayState, request: CallRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
+  const { tenant, client, usage } = request
+  usage.client = client.name
+  usage.model = client.model
+  usage.stream = stream
+  if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
+  const streamUpstream = stream && client.supportsStreaming
+  const input = toConverseInput(client, request.request, streamUpstream, request.fieldName)
+  if (request.responseFieldPaths !== undefined) input.body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
+  // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
+  const deadline = new Deadline(client.timeouts, streamUpstream)
+  const call: Call = { client, upstream: gateway.upstreams.channelFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES }
+  // The caller went away: stop paying for the upstream call.
+  request.onCallerGone(() => deadline.abort({ kind: 'client' }))
+  gateway.inflight.add(deadline)
+  try {
+    return await serve(call)
+  } finally {
+    deadline.clear()
+    gateway.inflight.delete(deadline)
+  }
+}
+
+async function converse(call: Call): Promise<CallAnswer> {
+  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
+  const text = textOf(output.output?.message?.content ?? [])
+  settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
+  const rejected = rejectFinishReason(call.client.finishReasons, output.stopReason, call.client.name)
+  if (rejected !== undefined) throw rejected
+  return { output, text }
+}
+
+/**
+ * Streams the answer through `emit`, one event per upstream event as it arrives, and resolves
+ * with the summary for the terminal `done` event. Throws a GatewayError for any failure (the
+ * route turns it into the terminal `error` event, or a JSON error if nothing was written yet).
+ */
+async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
+  if (!call.client.supportsStreaming) return replayAsStream(call, emit)
+  const events = await send(call, () => call.upstream.converseStream(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
+  let stopReason: string | undefined
+  let usage: unknown
+  let latencyMs: number | undefined
+  let text = ''
+  const started = performance.now()
+  try {
+    for await (const event of events) {
+      const { name, data } = event
+      call.deadline.onEvent()
+      if (name === 'contentBlockDelta') {
+        call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
+        if (call.keepText) {
+          const delta = data.delta as { text?: unknown } | undefined
+          if (typeof delta?.text === 'string') text += delta.text
+        }
+      } else if (name === 'messageStop') {
+        stopReason = data.stopReason as string | undefined
+      } else if (name === 'metadata') {
+        usage = data.usage
+        latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
+      }
+      await emit(event)
+    }
+  } catch (error) {
+    throw fromUpstream(error, call.client.name, call.deadline.reason)
+  } finally {
+    call.usage.upstreamMs = (call.usage.upstreamMs ?? 0) + Math.round(performance.now() - started)
+  }
+  settle(call, stopReason, usage, latencyMs, text)
+  const rejected = rejectFinishReason(call.client.finishReasons, stopReason, call.client.name)
+  if (rejected !== undefined) throw rejected
+  return { request_id: call.usage.requestId, stopReason, usage, metrics: { latencyMs } }
+}
+
+/** A client without streaming answers a stream request from Converse, as events of the same shape. */
+async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
+  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
+  const message = output.output?.message
+  await emit({ name: 'messageStart', data: { role: message?.role ?? 'assistant' } })
+  for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {
+    const { toolUse, text, reasoningContent } = block as { toolUse?: { toolUseId: string; name: string; input: unknown }; text?: string; reasoningContent?: { reasoningText?: unknown } }
+    if (toolUse !== undefined) {
+      const { toolUseId, name, input } = toolUse
+      await emit({ name: 'contentBlockStart', data: { contentBlockIndex, start: { toolUse: { toolUseId, name } } } })
+      await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { toolUse: { input: JSON.stringify(input) } } } })
+    } else if (text !== undefined) {
+      call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
+      await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { text } } })
+    } else if (reasoningContent !== undefined) {
+      await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { reasoningContent: reasoningContent.reasoningText ?? reasoningContent } } })
+    }
+    await emit({ name: 'contentBlockStop', data: { contentBlockIndex } })
+  }
+  await emit({ name: 'messageStop', data: { stopReason: output.stopReason } })
+  const metadata: Record<string, unknown> = { usage: output.usage, metrics: output.metrics }
+  if (output.trace !== undefined) metadata.trace = output.trace
+  await emit({ name: 'metadata', data: metadata })
+  const text = textOf(message?.content ?? [])
+  settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
+  const rejected = rejectFinishReason(call.client.finishReasons, output.stopReason, call.client.name)
+  if (rejected !== undefined) throw rejected
+  return { request_id: call.usage.requestId, stopReason: output.stopReason, usage: output.usage, metrics: { latencyMs: output.metrics?.latencyMs } }
+}
+
+/** Makes one upstream call, timing it and mapping its failure; retries happen inside. */
+async function send<T>(call: Call, sendCall: () => Promise<Answer<T>>): Promise<T> {
+  const started = performance.now()
+  try {
+    const answer = await sendCall()
+    call.usage.upstreamRequestId = answer.requestId ?? null
+    return answer.output
+  } catch (error) {
+    const metadata = (error as { $metadata?: { requestId?: string } } | null)?.$metadata
+    call.usage.upstreamRequestId = metadata?.requestId ?? null
+    throw fromUpstream(error, call.client.name, call.deadline.reason)
+  } finally {
+    call.usage.upstreamMs = Math.round(performance.now() - started)
+  }
+}
+
+function settle(call: Call, stopReason: string | undefined, usage: unknown, latencyMs: number | undefined, text: string): void {
+  call.usage.stopReason = stopReason ?? null
+  if (typeof usage === 'object' && usage !== null) call.usage.tokens = tokenCounts(usage as Record<string, unknown>)
+  call.usage.upstreamLatencyMs = latencyMs ?? null
+  if (call.keepText) call.usage.completion = text
+}
+
+/** The counts the usage record keeps; anything that is not a number is not a count. */
+function tokenCounts(usage: Record<string, unknown>): TokenCounts {
+  return {
+    inputTokens: count(usage.inputTokens),
+    outputTokens: count(usage.outputTokens),
+    totalTokens: count(usage.totalTokens),
+    cacheReadInputTokens: count(usage.cacheReadInputTokens),
+    cacheWriteInputTokens: count(usage.cacheWriteInputTokens),
+  }
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
+}
+
+function textOf(content: readonly Record<string, unknown>[]): string {
+  let text = ''
+  for (const block of content) if (typeof block.text === 'string') text += block.text
+  return text
+}
+
+/**
+ * What an upstream failure may say in a log line: its name, status and request id, no payload.
+ * The message is cut where AWS starts quoting the request: a signature mismatch spells out the
+ * canonical request, every signed header with it, the session token among them.
+ */
+function upstreamSummary(cause: unknown): Record<string, unknown> | undefined {
+  if (cause === null || typeof cause !== 'object') return undefined
+  const e = cause as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } }
+  const message = typeof e.message === 'string' ? e.message.split(QUOTED_REQUEST)[0] : e.message
+  return { name: e.name, message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
+}
+
+/** Where AWS's signature errors begin to quote the request they received. */
+const QUOTED_REQUEST = /\s*(?:The Canonical String for this request should have been|The String-to-Sign should have been)/
