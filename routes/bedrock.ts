@@ -49,13 +49,13 @@ export default async function bedrockRoutes(app: FastifyInstance): Promise<void>
   })
   const onRequest = [startUsage('bedrock'), authenticate]
 
-  app.post<ModelRoute>('/model/:modelId/converse', { onRequest }, async (request, reply) => {
+  app.post<ModelRoute>('/model/:modelId/converse', { config: { recordsUsage: true }, onRequest }, async (request, reply) => {
     const call = callRequest(request, reply, false)
     const { output } = await answerCall(app.gateway, call)
     return reply.header('x-amzn-requestid', request.id).type('application/json').send(output)
   })
 
-  app.post<ModelRoute>('/model/:modelId/converse-stream', { onRequest }, async (request, reply) => {
+  app.post<ModelRoute>('/model/:modelId/converse-stream', { config: { recordsUsage: true }, onRequest }, async (request, reply) => {
     await relay(callRequest(request, reply, true), request, reply)
   })
 }

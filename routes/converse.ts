@@ -26,7 +26,7 @@ export interface ConverseAnswer {
 }
 
 export default async function converseRoutes(app: FastifyInstance): Promise<void> {
-  app.post('/v1/converse', { sse: 'manual', onRequest: [startUsage('converse'), authenticate] }, async (request, reply) => {
+  app.post('/v1/converse', { sse: 'manual', config: { recordsUsage: true }, onRequest: [startUsage('converse'), authenticate] }, async (request, reply) => {
     const { tenant, usage } = request
     if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
     const bodyBytes = request.bodyBytes ?? 0

@@ -1,14 +1,16 @@
 // buildApp(): the gateway as a Fastify instance that never listens by itself (server.ts does).
 // Everything that talks to the world is passed in, so tests run the real app on loopback.
 import { randomUUID } from 'node:crypto'
+import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
 import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
-import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, noteClosingAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
+import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, lingeringStreamClose, noteClosingAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
 import { errorBody } from './gateway/errors.js'
 import { settleFailure } from './gateway/pipeline.js'
 import { registerJsonBody } from './gateway/json-body.js'
+import { dualProtocolServer } from './gateway/listener.js'
 import { GatewayState } from './gateway/state.js'
 import { THROTTLE_RETRY_AFTER_S } from './upstream/errors.js'
 import { UpstreamPool } from './upstream/pool.js'
@@ -32,6 +34,10 @@ declare module 'fastify' {
     usage?: UsageRecord
     /** Set by the JSON body parser: the body's size in bytes, as received. */
     bodyBytes?: number
+  }
+  interface FastifyContextConfig {
+    /** A call route: its usage hook (routes/usage-hook.ts) checks Host, so the refusal is recorded. */
+    recordsUsage?: boolean
   }
 }
 
@@ -74,11 +80,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? { logger: { level: process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, stream: stdoutLog() } }
       : { loggerInstance: options.logger }),
     bodyLimit: config.server.bodyLimitBytes,
-    keepAliveTimeout: config.server.keepAliveTimeoutMs,
-    // requestTimeout bounds receiving the request (headers and body), not sending the answer: a
-    // stream may last as long as it needs. The JSON body reader enforces the same deadline
-    // itself (see json-body.ts); this is Node's backstop for other requests.
-    requestTimeout: config.server.requestTimeoutMs,
+    // HTTP/1.1 and h2c on one port (listener.ts), with these HTTP/1.1 settings. requestTimeout
+    // bounds receiving the request (headers and body), not sending the answer: a stream may last
+    // as long as it needs. The JSON body reader enforces the same deadline itself (see
+    // json-body.ts); this is Node's backstop for other requests.
+    serverFactory: (handler) =>
+      dualProtocolServer(handler, {
+        http: {
+          // Node answers a request without Host with a bare 400 of its own; the gateway answers it
+          // in the catalogue's shape instead (onRequest below).
+          requireHostHeader: false,
+          // Node sweeps for headers (and requests) past their timeout this often; its default, 30 s,
+          // let a slow sender keep a socket up to 30 s past headers_timeout_ms. The sweep only visits
+          // connections still receiving a request, so once a second costs nothing measurable.
+          connectionsCheckingInterval: 1000,
+        },
+        keepAliveTimeoutMs: config.server.keepAliveTimeoutMs,
+        requestTimeoutMs: config.server.requestTimeoutMs,
+        headersTimeoutMs: config.server.headersTimeoutMs,
+      }),
     // Fastify takes a hop count here too; its types only list the other forms.
     trustProxy: config.server.trustProxy as boolean | string[],
     // The usage record is the access log: one line per request, not three.
@@ -89,15 +109,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
     }),
-    http: {
-      // Node answers a request without Host with a bare 400 of its own; the gateway answers it
-      // in the catalogue's shape instead (onRequest below).
-      requireHostHeader: false,
-      // Node sweeps for headers (and requests) past their timeout this often; its default, 30 s,
-      // let a slow sender keep a socket up to 30 s past headers_timeout_ms. The sweep only visits
-      // connections still receiving a request, so once a second costs nothing measurable.
-      connectionsCheckingInterval: 1000,
-    },
     // What the HTTP layer refuses (framing, oversize headers, slow uploads, undecodable URLs)
     // answers in the catalogue's shape too, not Fastify's.
     clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket) {
@@ -122,8 +133,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    // /v1/converse checks it once its usage record exists, so the refusal is recorded.
-    if (request.routeOptions.url !== '/v1/converse') requireHost(request)
+    // A call route checks it once its usage record exists, so the refusal is recorded.
+    if (request.routeOptions.config.recordsUsage !== true) requireHost(request)
   })
   // An Expect other than 100-continue: RFC 9110 lets a server ignore it, and Node would answer a
   // bare 417 outside the contract. CONNECT: Node would drop the connection without a word.
@@ -133,6 +144,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // answer instead of reading the rest, so an upload nobody will use cannot hold it open.
   // A callback hook, not an async one: it runs on every response and needs no promise.
   app.addHook('onSend', (request, reply, payload, done) => {
+    if (request.raw.httpVersionMajor === 2) {
+      // HTTP/2 ends a stream, never the connection, and has no Connection header (Fastify sets
+      // one after a body it could not parse). A body still arriving is read and dropped, for a
+      // while: a stream reset under an early answer loses the answer for some clients (curl).
+      void reply.removeHeader('connection')
+      if (!request.raw.complete) lingeringStreamClose(request.raw as unknown as Http2ServerRequest)
+      return done(null, payload)
+    }
     // Fastify closes after any body it could not parse; a caller may ask for it; an incomplete
     // body always does (below).
     const closes = !request.raw.complete || reply.getHeader('connection') === 'close' || request.headers.connection?.toLowerCase() === 'close'

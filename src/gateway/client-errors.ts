@@ -7,6 +7,7 @@
 // (the 400, or 499 when the caller itself broke off).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, GatewayError } from './errors.js'
@@ -21,6 +22,8 @@ export function requestIdFor(generate: (raw: IncomingMessage) => string): (raw: 
   return (raw) => {
     const id = generate(raw)
     idOfRaw.set(raw, id)
+    // HTTP/2 streams are not pipelined: nothing to keep in order.
+    if (raw.httpVersionMajor === 2) return id
     // Called as Node hands each request over, in the order they came on the connection.
     const place = (requestsOnSocket.get(raw.socket) ?? 0) + 1
     requestsOnSocket.set(raw.socket, place)
@@ -157,6 +160,17 @@ function whenAnswered(socket: Socket, then: (raw: IncomingMessage | undefined, h
 
 /** How long a connection closed after an early answer may still send what it was sending. */
 const LINGER_MS = 2000
+
+/**
+ * The HTTP/2 form of {@link lingeringClose}: the rest of the request body is read and dropped, and
+ * the stream closed (NO_ERROR) after LINGER_MS if the caller is still sending.
+ */
+export function lingeringStreamClose(raw: Http2ServerRequest): void {
+  raw.resume()
+  const { stream } = raw
+  const timer = setTimeout(() => stream.close(), LINGER_MS).unref()
+  stream.once('close', () => clearTimeout(timer))
+}
 
 /**
  * Closes a connection that may still be sending: our side ends after the answer, what the caller

@@ -184,3 +184,26 @@ t.test('bad input gets a Bedrock-shaped 4xx, never a 5xx', async (t) => {
   }
   t.equal(gw.emulator.recorder.requests.length, 0)
 })
+
+t.test('the SDK\'s default handler speaks h2c to the same port: plain, streamed, failures, usage', async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  // No requestHandler: the Bedrock Runtime client's own default, HTTP/2 (prior knowledge on http://).
+  const client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: gw.url, token: { token: 'acme-key' }, authSchemePreference: ['httpBearerAuth'], maxAttempts: 1 })
+  t.teardown(() => client.destroy())
+  const plain = await client.send(new ConverseCommand({ modelId: 'main', messages: user('over h2') }))
+  t.match(plain.output?.message?.content?.[0]?.text, /over h2/)
+  const answer = await client.send(new ConverseStreamCommand({ modelId: 'main', messages: user('[emulator:echo ttft_ms=500] streamed over h2') }))
+  let text = ''
+  for await (const event of answer.stream ?? []) text += event.contentBlockDelta?.delta?.text ?? ''
+  t.match(text, /streamed over h2/, 'a stream with keep-alive frames first')
+  const broken = await client.send(new ConverseStreamCommand({ modelId: 'main', messages: user('[emulator:stream-internal after=1] a b c') }))
+  const error = await (async () => {
+    for await (const event of broken.stream ?? []) t.ok(event)
+  })().catch((e: unknown) => e)
+  t.match(error, { name: 'InternalServerException' })
+  const refused = await client.send(new ConverseCommand({ modelId: 'nope', messages: user('hi') })).catch((e: unknown) => e)
+  t.match(refused, { name: 'ValidationException', $metadata: { httpStatusCode: 400 } })
+  const records = await gw.waitForUsage(4)
+  t.match(records, [{ api: 'bedrock', status: 200, outcome: 'success' }, { status: 200, outcome: 'success', stream: true }, { status: 200, errorType: 'upstream_error' }, { status: 400, outcome: 'rejected' }])
+  t.equal(new Set(records.map((r) => r.requestId)).size, 4, 'each stream has its own request id')
+})

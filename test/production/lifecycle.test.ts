@@ -2,6 +2,7 @@
 // failing a request and refuses an invalid one; SIGTERM turns readiness 503 at once, lets calls
 // finish, ends the streams still open at the drain deadline with `shutting_down`, and exits 0.
 import { writeFile } from 'node:fs/promises'
+import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import t from 'tap'
 import { startEmulator } from '../../src/emulator/index.js'
 import { freePort, gatewayProcess, tempDir, writeConfig } from '../helpers/process.js'
@@ -80,4 +81,30 @@ t.test('the drain deadline ends open streams with a shutting_down error event, a
   const usage = gw.records().filter((r) => r.record === 'usage')
   t.match(usage.find((r) => r.requestId === 'slow'), { outcome: 'shutting_down', errorType: 'shutting_down' })
   t.match(usage.find((r) => r.requestId === 'quick'), { outcome: 'success' })
+})
+
+t.test('h2c sessions drain like HTTP/1.1 connections: open streams end with an exception frame, the process exits 0', async (t) => {
+  const file = await writeConfig(await tempDir(), 'gateway.yaml', yaml('  shutdown_delay_ms: 0\n  drain_timeout_ms: 600\n', ['main']))
+  const gw = gatewayProcess(t, ['--config', file], env, await freePort())
+  await gw.start()
+  // The Bedrock Runtime client's default handler: HTTP/2 with prior knowledge, one session for all calls.
+  const client = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: gw.url, token: { token: 'acme-key' }, authSchemePreference: ['httpBearerAuth'], maxAttempts: 1 })
+  t.teardown(() => client.destroy())
+  const read = async (text: string): Promise<string> => {
+    const answer = await client.send(new ConverseStreamCommand({ modelId: 'main', messages: [{ role: 'user', content: [{ text }] }] }))
+    let out = ''
+    for await (const event of answer.stream ?? []) out += event.contentBlockDelta?.delta?.text ?? ''
+    return out
+  }
+  t.match(await read('warm the session'), /warm the session/)
+  const quick = read('[emulator:echo delay_ms=50] a b c')
+  const slow = read('[emulator:echo delay_ms=400] a b c d e f g h i j k l m n o p').catch((e: unknown) => e)
+  await new Promise((r) => setTimeout(r, 100))
+  const exit = gw.stop('SIGTERM')
+  t.match(await quick, /a b c/, 'a stream that ends within the drain deadline completes')
+  t.match(await slow, { name: 'ServiceUnavailableException' }, 'the open stream ended with a serviceUnavailableException frame')
+  t.equal(await exit, 0, 'exits 0, the idle HTTP/2 session closed')
+  const usage = gw.records().filter((r) => r.record === 'usage')
+  t.equal(usage.length, 3)
+  t.match(usage.filter((r) => r.outcome === 'shutting_down'), [{ api: 'bedrock', errorType: 'shutting_down', status: 200 }])
 })
