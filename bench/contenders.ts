@@ -10,12 +10,13 @@ import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
 import type { PortkeyInstall } from './portkey.js'
 import { freePort, startChild, waitForHttp, type Child } from './processes.js'
 
-export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-nolog' | 'naive' | 'portkey'
+export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-bedrock' | 'gateway-nolog' | 'naive' | 'portkey'
 
 export const LABELS: Readonly<Record<ContenderId, string>> = {
   direct: 'direct (emulator)',
   forward: 'bare forwarding proxy (the hop alone)',
   gateway: 'this gateway',
+  'gateway-bedrock': 'this gateway, Bedrock\'s own route (/model/{id}/converse)',
   'gateway-nolog': 'this gateway, LOG_LEVEL=warn (no usage records)',
   naive: 'naive Fastify + SDK',
   portkey: 'Portkey 1.15.2',
@@ -124,6 +125,7 @@ export async function startContender(id: ContenderId, ctx: StartContext): Promis
     case 'forward':
       return forward(ctx)
     case 'gateway':
+    case 'gateway-bedrock':
     case 'gateway-nolog':
       return gateway(id, ctx)
     case 'naive':
@@ -181,7 +183,7 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
   )
 }
 
-async function gateway(id: 'gateway' | 'gateway-nolog', ctx: StartContext): Promise<Contender> {
+async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-nolog', ctx: StartContext): Promise<Contender> {
   const port = await freePort()
   const apiKey = randomBytes(16).toString('hex')
   const digest = createHash('sha256').update(apiKey).digest('hex')
@@ -197,11 +199,22 @@ async function gateway(id: 'gateway' | 'gateway-nolog', ctx: StartContext): Prom
     // The usage records are the product: they go to a file, as they would go to a log pipe.
     stdout: logFile,
     stderr: join(ctx.workDir, `${id}-${port}.err`),
-    env: { ...process.env, LOG_LEVEL: id === 'gateway' ? 'info' : 'warn', BENCH_SECRET_ACCESS_KEY: EXAMPLE_CREDENTIALS.secretAccessKey },
+    env: { ...process.env, LOG_LEVEL: id === 'gateway-nolog' ? 'warn' : 'info', BENCH_SECRET_ACCESS_KEY: EXAMPLE_CREDENTIALS.secretAccessKey },
   })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/healthz`, child)
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }
+  if (id === 'gateway-bedrock') {
+    // What boto3 or the AWS SDK sends to Bedrock, with the gateway's key as a Bedrock API key.
+    return {
+      id,
+      pid: child.pid,
+      child,
+      logFile,
+      unary: async () => ({ url: `${base}/model/claude/converse`, headers, body: JSON.stringify(converseBody(UNARY_PROMPT)), expect: 'end_turn' }),
+      stream: async () => ({ url: `${base}/model/claude/converse-stream`, headers, body: JSON.stringify(converseBody(STREAM_PROMPT)), expect: 'metadata' }),
+    }
+  }
   return {
     id,
     pid: child.pid,

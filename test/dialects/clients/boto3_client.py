@@ -29,10 +29,10 @@ def stream_text(model, text):
 def error_of(call):
     try:
         call()
+    except EventStreamError as e:  # a ClientError too: caught first
+        return {"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"], "inStream": True}
     except ClientError as e:
         return {"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"], "status": e.response["ResponseMetadata"].get("HTTPStatusCode")}
-    except EventStreamError as e:
-        return {"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"], "inStream": True}
     return None
 
 
