@@ -69,6 +69,41 @@ t.test('the three clients, against the embedded default', async (t) => {
   })
 })
 
+/** Bedrock's own clients, each changing only endpoint and key (README, "Use your existing Bedrock code"). */
+const BEDROCK_EXAMPLES = {
+  boto3: ['python3', 'bedrock_boto3.py', 'python', 'boto3'],
+  'aws-sdk': [process.execPath, 'bedrock_sdk.mjs', 'js', 'the AWS SDK'],
+  'ai-sdk': [process.execPath, 'bedrock_ai_sdk.mjs', 'js', 'the AI SDK'],
+  langchain: [process.execPath, 'bedrock_langchain.mjs', 'js', 'LangChain'],
+} as const
+
+t.test('the Bedrock clients, against the embedded default', async (t) => {
+  const url = await embeddedDefault(t)
+  const env = { ...process.env, GATEWAY_URL: url, GATEWAY_KEY: 'demo' }
+  for (const [name, [runner, file, , says]] of Object.entries(BEDROCK_EXAMPLES)) {
+    const { stdout } = await run(runner, [example(file)], { env })
+    const stop = name === 'ai-sdk' ? 'stop' : 'end_turn'
+    const streamedStop = name === 'langchain' ? '' : ` \\(${stop}\\)`
+    t.match(stdout, new RegExp(`^plain: Hello from ${says} \\(${stop}\\)\\nstreamed: Hello from ${says}${streamedStop}\\n$`), name)
+    const failure = await run(runner, [example(file)], { env: { ...env, GATEWAY_KEY: 'wrong' } }).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+    )
+    t.not(failure?.code ?? 0, 0, `${name} with a wrong key exits non-zero`)
+    t.match(`${failure?.stdout ?? ''}${failure?.stderr ?? ''}`, /AccessDenied|403|API key is not valid/, `${name} says why`)
+  }
+})
+
+t.test('the README shows each Bedrock example as it is', async (t) => {
+  const readme = await readFile(new URL('README.md', root), 'utf8')
+  const start = readme.indexOf('## Use your existing Bedrock code')
+  t.not(start, -1, 'the README has the section')
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
+  for (const [, file, fence] of Object.values(BEDROCK_EXAMPLES)) {
+    t.ok(section.includes(`\`\`\`${fence}\n${await readFile(example(file), 'utf8')}\`\`\``), `${file} is shown verbatim`)
+  }
+})
+
 t.test('the README shows each example as it is', async (t) => {
   const readme = await readFile(new URL('README.md', root), 'utf8')
   const start = readme.indexOf('## Clients in three languages')
