@@ -64,6 +64,9 @@ function callRequest(request: FastifyRequest<ModelRoute>, reply: FastifyReply, s
   const { tenant, usage } = request
   if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
   const client = clientForModel(tenant, request.params.modelId)
+  // Known from the path: a request refused for its body is still attributed to its client.
+  usage.client = client.name
+  usage.model = client.model
   const bodyBytes = request.bodyBytes ?? 0
   const { request: body, responseFieldPaths } = readConverseBody(request.body ?? {}, stream, bodyBytes <= THOROUGH_BYTES)
   return { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply), fieldName: converseName, responseFieldPaths }

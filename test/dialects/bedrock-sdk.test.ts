@@ -98,7 +98,13 @@ t.test('the client\'s policy applies: guardrail and model from the client, roles
   t.match(refused, { name: 'ValidationException', message: /does not let callers set "inferenceConfig\.temperature"/ })
   const guardrail = await client.send(new ConverseCommand({ modelId: 'main', messages: user('hi'), guardrailConfig: { guardrailIdentifier: 'mine', guardrailVersion: '1' } })).catch((e: unknown) => e)
   t.match(guardrail, { name: 'ValidationException', message: /guardrailConfig cannot be set through this gateway/ })
+  const fields = await client.send(new ConverseCommand({ modelId: 'main', messages: user('hi'), additionalModelRequestFields: { top_k: 5 } })).catch((e: unknown) => e)
+  t.match(fields, { name: 'ValidationException', message: /additionalModelRequestFields cannot be set/ })
   t.equal(gw.emulator.recorder.requests.length, 1, 'nothing refused reached Bedrock')
+  await client.send(new ConverseCommand({ modelId: 'main', messages: user('hi'), additionalModelRequestFields: {} }))
+  t.equal(gw.emulator.recorder.requests.length, 2, 'an empty member sets nothing and is taken (BAML always sends one)')
+  const records = await gw.waitForUsage(7)
+  t.match(records.find((r) => r.status === 400), { client: 'main', errorType: 'invalid_request' }, 'a refusal is attributed to the client its path named')
 })
 
 t.test('unknown, ambiguous and other tenants\' models: ValidationException naming the usable names', async (t) => {

@@ -37,7 +37,9 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
   if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
   const converse = parsed.data
   for (const [member, why] of Object.entries(CLIENT_MEMBERS)) {
-    if (converse[member as keyof ConverseBody] !== undefined) throw new GatewayError('invalid_request', `${member} cannot be set through this gateway: ${why}.`)
+    const value = converse[member as keyof ConverseBody]
+    // An empty object sets nothing: BAML sends `additionalModelRequestFields: {}` on every call.
+    if (value !== undefined && !isEmptyObject(value)) throw new GatewayError('invalid_request', `${member} cannot be set through this gateway: ${why}.`)
   }
   if (converse.messages === undefined || converse.messages.length === 0) throw new GatewayError('invalid_request', 'messages: Member must not be null')
   const request: { -readonly [K in keyof ChatRequest]: ChatRequest[K] } = { messages: converse.messages }
@@ -91,4 +93,8 @@ export function clientForModel(tenant: TenantConfig, modelId: string): ClientCon
   const shown = modelId.length <= 128 ? modelId : `${modelId.slice(0, 128)}…`
   const why = byModel === null ? `More than one of this key's clients uses the model "${shown}"; name the client instead.` : `The provided model identifier "${shown}" names none of this key's clients.`
   throw new GatewayError('invalid_request', `${why} Use one of: ${names}, or the model id of one of them.`)
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
 }
