@@ -21,6 +21,8 @@ const CLIENT_MEMBERS: Readonly<Partial<Record<keyof ConverseBody, string>>> = {
   requestMetadata: 'invocation-log metadata is not offered',
 }
 
+const CLIENT_MEMBER_LIST = Object.entries(CLIENT_MEMBERS) as [keyof ConverseBody, string][]
+
 /** A Converse body read into the core's request, and what only this dialect asks for. */
 export interface BedrockRequest {
   readonly request: ChatRequest
@@ -36,8 +38,8 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
   const parsed = parseBounded(stream ? converseStreamRequestBodySchema : converseRequestBodySchema, body, thorough)
   if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
   const converse = parsed.data
-  for (const [member, why] of Object.entries(CLIENT_MEMBERS)) {
-    const value = converse[member as keyof ConverseBody]
+  for (const [member, why] of CLIENT_MEMBER_LIST) {
+    const value = converse[member]
     // An empty object sets nothing: BAML sends `additionalModelRequestFields: {}` on every call.
     if (value !== undefined && !isEmptyObject(value)) throw new GatewayError('invalid_request', `${member} cannot be set through this gateway: ${why}.`)
   }
