@@ -12,7 +12,7 @@ export * from './content-schema.js'
 
 // Constraints follow the bedrock-runtime 2023-09-30 Smithy model (aws/aws-sdk-go-v2
 // codegen/sdk-codegen/aws-models/bedrock-runtime.json, the newest stored copy) and, for members
-// newer than that copy, docs/bedrock-wire.md §2.3; member lists were checked against
+// newer than that copy, docs/wire-protocol.md §2.3; member lists were checked against
 // @aws-sdk/client-bedrock-runtime 3.1163.0. Unknown members are dropped, never rejected.
 
 export const inferenceConfigurationSchema = structure({

@@ -1,5 +1,5 @@
 // Request authentication as Bedrock's front door does it: SigV4 with signing name `bedrock`
-// (verified by recomputing the signature with @smithy/signature-v4, docs/bedrock-wire.md §6.3), or a
+// (verified by recomputing the signature with @smithy/signature-v4, docs/wire-protocol.md §6.3), or a
 // Bedrock API key sent as `Authorization: Bearer`.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Hash } from '@smithy/hash-node'

@@ -1,4 +1,4 @@
-// Bedrock Runtime's error catalogue as it appears on the wire (docs/bedrock-wire.md §5), shared by
+// Bedrock Runtime's error catalogue as it appears on the wire (docs/wire-protocol.md §5), shared by
 // every place in the emulator that fails a request, so the SDK raises its modeled exceptions.
 import { randomUUID } from 'node:crypto'
 import type { EmulatorResponse } from './http.js'

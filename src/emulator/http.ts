@@ -1,5 +1,5 @@
 // One port, two protocols: the AWS SDK's default handler speaks h2c with prior knowledge, while
-// NodeHttpHandler speaks HTTP/1.1 (docs/bedrock-wire.md §1.3). We sniff the first bytes of each
+// NodeHttpHandler speaks HTTP/1.1 (docs/wire-protocol.md §1.3). We sniff the first bytes of each
 // connection and hand the socket to the matching Node server.
 import { createServer as createH1Server, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer as createH2Server, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2'

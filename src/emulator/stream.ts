@@ -43,7 +43,7 @@ function plan(turn: ModelTurn, latencyMs: () => number): { frames: Planned[]; me
       frames.push({ frame: eventFrame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { name, toolUseId } } }, seq++), token: false })
       frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: JSON.stringify(input) } } }, seq++), token: true })
     } else {
-      // Text blocks have no contentBlockStart on the wire (docs/bedrock-wire.md §4.5).
+      // Text blocks have no contentBlockStart on the wire (docs/wire-protocol.md §4.5).
       const tokens = turn.tokens[index] ?? []
       if (tokens.length === 0) frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { text: '' } }, seq++), token: true })
       for (const token of tokens) frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { text: token } }, seq++), token: true })

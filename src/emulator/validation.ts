@@ -30,7 +30,7 @@ export interface ConverseValidationOptions {
 
 type RequestBody = ConverseRequestBody | ConverseStreamRequestBody
 
-// Sources per message: docs/bedrock-wire.md §7 unless noted.
+// Sources per message: docs/wire-protocol.md §7 unless noted.
 const MUST_START_WITH_USER = 'A conversation must start with a user message. Try again with a conversation that starts with a user message.'
 const MUST_ALTERNATE =
   'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.'
@@ -81,7 +81,7 @@ const MAX_DOCUMENTS = 5
  * The ValidationException message Bedrock answers `body` (the parsed JSON of the request) with,
  * or undefined when Bedrock would accept it. Checked in Bedrock's order: Coral's schema
  * constraints (all failures in one message), then Bedrock's own union and conversation rules
- * (docs/bedrock-wire.md §7), then the rejections Bedrock relays from the model.
+ * (docs/wire-protocol.md §7), then the rejections Bedrock relays from the model.
  */
 export function validateConverseRequest(
   body: unknown,

@@ -121,7 +121,7 @@ export class BedrockUpstream {
 
   constructor(init: BedrockUpstreamInit) {
     this.#init = init
-    // Bedrock Runtime's signing name is `bedrock` (docs/bedrock-wire.md §6.1).
+    // Bedrock Runtime's signing name is `bedrock` (docs/wire-protocol.md §6.1).
     this.#signer = new SigV4Signer(init.region, 'bedrock')
   }
 
