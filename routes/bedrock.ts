@@ -6,7 +6,7 @@
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { bedrockFailure, streamException } from '../src/dialects/bedrock/errors.js'
-import { eventFrame, exceptionFrame, heartbeatFrame } from '../src/dialects/bedrock/frames.js'
+import { eventFrame, exceptionFrame, HEARTBEAT_FRAME } from '../src/dialects/bedrock/frames.js'
 import { clientForModel, converseName, readConverseBody } from '../src/dialects/bedrock/request.js'
 import { GatewayError } from '../src/gateway/errors.js'
 import { answerCall, settleFailure, streamCall, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
@@ -106,7 +106,7 @@ async function relay(call: CallRequest, request: FastifyRequest, reply: FastifyR
   }
   const heartbeat = setTimeout(() => {
     if (raw.destroyed) return
-    void write(heartbeatFrame())
+    void write(HEARTBEAT_FRAME)
   }, request.server.gateway.config.server.heartbeatIntervalMs)
   const emit: Emit = (event) => write(eventFrame(event))
   try {

@@ -1,11 +1,10 @@
-// ConverseStream frames exactly as Bedrock writes them (docs/bedrock-wire.md §4.3–4.6): three string
+// ConverseStream frames exactly as Bedrock writes them (docs/wire-protocol.md §4.3–4.6): three string
 // headers in Bedrock's order, alphabetically keyed JSON payloads with the `p` padding member.
-// The binary framing itself is Smithy's codec, the same code the SDK decodes with.
-import { EventStreamCodec } from '@smithy/core/event-streams'
+// The frames themselves are src/bedrock/frames.ts's, shared with the gateway.
 import type { MessageHeaders } from '@smithy/types'
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8'
+import { codec, encodeEvent, encodeException } from '../bedrock/frames.js'
 
-export const codec = new EventStreamCodec(toUtf8, fromUtf8)
+export { codec, type StreamExceptionType } from '../bedrock/frames.js'
 
 const PAD_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
@@ -17,14 +16,6 @@ export type StreamEventType =
   | 'contentBlockStop'
   | 'messageStop'
   | 'metadata'
-
-/** The modeled in-stream exceptions (wire doc §4.6), lower camel case as on the wire. */
-export type StreamExceptionType =
-  | 'internalServerException'
-  | 'modelStreamErrorException'
-  | 'validationException'
-  | 'throttlingException'
-  | 'serviceUnavailableException'
 
 /** JSON with object keys sorted at every depth, as in every recorded Bedrock body. */
 export function sortedJson(value: unknown): string {
@@ -46,22 +37,12 @@ export function padding(seq: number): string {
 
 /** Encodes one event frame; `seq` only varies the padding length. */
 export function eventFrame(type: StreamEventType, payload: Record<string, unknown>, seq: number): Uint8Array {
-  const headers: MessageHeaders = {
-    ':event-type': { type: 'string', value: type },
-    ':content-type': { type: 'string', value: 'application/json' },
-    ':message-type': { type: 'string', value: 'event' },
-  }
-  return codec.encode({ headers, body: fromUtf8(sortedJson({ ...payload, p: padding(seq) })) })
+  return encodeEvent(type, sortedJson({ ...payload, p: padding(seq) }))
 }
 
 /** Encodes a modeled exception frame: the SDK raises the matching exception class. */
 export function exceptionFrame(type: string, payload: Record<string, unknown>): Uint8Array {
-  const headers: MessageHeaders = {
-    ':exception-type': { type: 'string', value: type },
-    ':content-type': { type: 'string', value: 'application/json' },
-    ':message-type': { type: 'string', value: 'exception' },
-  }
-  return codec.encode({ headers, body: fromUtf8(sortedJson(payload)) })
+  return encodeException(type, sortedJson(payload))
 }
 
 /** Encodes an unmodeled error frame (`:message-type error`), which carries no payload. */

@@ -1,8 +1,8 @@
 // ConverseStream's body (`application/vnd.amazon.eventstream`) as events, with Smithy's codec:
 // the same framing, prelude and message CRC checks and truncation error the SDK applies.
-import { EventStreamCodec, getChunkedStream } from '@smithy/core/event-streams'
+import { getChunkedStream } from '@smithy/core/event-streams'
 import type { Message } from '@smithy/types'
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8'
+import { codec } from '../bedrock/frames.js'
 import { errorFromFrame } from './bedrock-errors.js'
 
 /** One ConverseStream event: the union member's name and its members as Bedrock sent them. */
@@ -25,7 +25,6 @@ export type StreamEventName = 'messageStart' | 'contentBlockStart' | 'contentBlo
 // the SDK skips them.
 const EVENT_NAMES: ReadonlySet<string> = new Set<StreamEventName>(['messageStart', 'contentBlockStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata'])
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8)
 const utf8 = new TextDecoder()
 
 /**

@@ -1,6 +1,7 @@
 // The gateway's failures in Bedrock's own shape, so that every SDK raises its modeled exception
 // and retries what it should: before a stream, Bedrock's status, `x-amzn-ErrorType` and a
 // `{"message"}` body (restJson1); inside one, an exception frame of ConverseStream's union.
+import { STREAM_EXCEPTION_TYPES, type StreamExceptionType } from '../../bedrock/frames.js'
 import type { ErrorType, GatewayError } from '../../gateway/errors.js'
 
 /** An answer's status and Bedrock error type. */
@@ -46,10 +47,7 @@ export function bedrockFailure(error: GatewayError): BedrockFailure {
   return FAILURES[error.type]
 }
 
-/** ConverseStream's exception members (lower camel case, as the frames name them). */
-export type StreamExceptionType = 'internalServerException' | 'modelStreamErrorException' | 'validationException' | 'throttlingException' | 'serviceUnavailableException'
-
-const STREAM_EXCEPTIONS: ReadonlySet<string> = new Set<StreamExceptionType>(['internalServerException', 'modelStreamErrorException', 'validationException', 'throttlingException', 'serviceUnavailableException'])
+const STREAM_EXCEPTIONS: ReadonlySet<string> = new Set(STREAM_EXCEPTION_TYPES)
 
 /** The exception frame type for a failure after the stream began. */
 export function streamException(error: GatewayError): StreamExceptionType {
