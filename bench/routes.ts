@@ -1,0 +1,99 @@
+// `npm run bench:routes [-- --rounds N --seconds S]`: what a dialect costs. One emulator (CPU 1,
+// no think time) and two gateways pinned to CPU 0, one loaded at a time, in ABBA order so drift
+// and warm-up fall on both alike. Each round runs the same Converse request, content as blocks,
+// through `/v1/converse` and `/model/claude/converse`, then the same streamed request through
+// `/v1/converse` (SSE) and `/model/claude/converse-stream` (event-stream frames), each at
+// saturation (wrk, 50 connections). Reports the gateway's CPU ms per call for each route, the
+// ratio per round and the median ratio. Writes bench/results/<date>-routes.json.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { repositoryRoot } from './fuzz/contract.js'
+import { startContender, startEmulator, STREAM_PROMPT, UNARY_PROMPT, type Contender, type Target } from './contenders.js'
+import { describeMachine } from './machine.js'
+import { saturation, warmUp, type Environment } from './measure.js'
+import { stopAll } from './processes.js'
+import { median } from './report.js'
+
+const ROOT = repositoryRoot()
+const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' } } })
+const rounds = Number(flags.rounds ?? 4)
+const seconds = Number(flags.seconds ?? 8)
+
+type Route = 'converse' | 'bedrock'
+type Kind = 'unary' | 'stream'
+
+const blocks = (text: string) => [{ role: 'user', content: [{ text }] }]
+/** The same messages on both routes: the dialects differ only in their envelope. */
+function targetFor(route: Route, kind: Kind, base: Target): Target {
+  const prompt = kind === 'unary' ? UNARY_PROMPT : STREAM_PROMPT
+  if (route === 'bedrock') return base
+  const body = JSON.stringify({ ...(kind === 'stream' ? { stream: true } : {}), messages: blocks(prompt) })
+  return { ...base, body }
+}
+
+/** A contender whose unary request is the given kind on the given route, so `saturation` measures it. */
+function as(contender: Contender, route: Route, kind: Kind): Contender {
+  const pick = async (): Promise<Target> => targetFor(route, kind, kind === 'unary' ? await contender.unary() : await contender.stream())
+  return { ...contender, unary: pick, stream: pick }
+}
+
+interface Sample {
+  readonly round: number
+  readonly kind: Kind
+  readonly route: Route
+  readonly cpuMsPerCall: number
+  readonly rps: number
+  readonly failures: number
+  readonly otherOnCpu0: number
+}
+
+async function main(): Promise<void> {
+  const workDir = await mkdtemp(join(tmpdir(), 'bench-routes-'))
+  const emulator = await startEmulator(ROOT, { cpu: 1 })
+  const env: Environment = { root: ROOT, layout: 'pinned', emulator, quiet: { maxBusy: 0.15, sampleMs: 500, maxWaitMs: 10_000, totalWaitMs: 120_000 } }
+  const samples: Sample[] = []
+  try {
+    const [converse, bedrock] = await Promise.all([
+      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir }),
+      startContender('gateway-bedrock', { root: ROOT, emulator, cpu: 0, workDir }),
+    ])
+    const gateways: Record<Route, Contender> = { converse, bedrock }
+    for (const route of ['converse', 'bedrock'] as const) {
+      for (const kind of ['unary', 'stream'] as const) await warmUp(as(gateways[route], route, kind), env, 3)
+    }
+    for (let round = 1; round <= rounds; round++) {
+      const order: Route[] = round % 2 === 1 ? ['converse', 'bedrock'] : ['bedrock', 'converse']
+      for (const kind of ['unary', 'stream'] as const) {
+        for (const route of order) {
+          const run = await saturation(as(gateways[route], route, kind), env, round, seconds)
+          samples.push({ round, kind, route, cpuMsPerCall: run.cpuMsPerRequest, rps: run.rps, failures: run.failures, otherOnCpu0: run.otherOnCpu0 })
+          console.log(`round ${round} ${kind} ${route}: ${run.cpuMsPerRequest.toFixed(4)} CPU ms/call, ${Math.round(run.rps)} calls/s, failures ${run.failures}, other on CPU0 ${(100 * run.otherOnCpu0).toFixed(0)}%`)
+        }
+      }
+    }
+  } finally {
+    await stopAll()
+    await rm(workDir, { recursive: true, force: true })
+  }
+  const summary: Record<string, unknown> = {}
+  for (const kind of ['unary', 'stream'] as const) {
+    const of = (route: Route) => samples.filter((s) => s.kind === kind && s.route === route)
+    const ratios = of('bedrock').map((b, i) => b.cpuMsPerCall / (of('converse')[i]?.cpuMsPerCall ?? NaN))
+    const converseMedian = median(of('converse').map((s) => s.cpuMsPerCall))
+    const bedrockMedian = median(of('bedrock').map((s) => s.cpuMsPerCall))
+    summary[kind] = { converseCpuMs: converseMedian, bedrockCpuMs: bedrockMedian, ratios, medianRatio: median(ratios), ratioOfMedians: bedrockMedian / converseMedian }
+    console.log(
+      `${kind}: /v1/converse ${converseMedian.toFixed(4)} ms, Bedrock route ${bedrockMedian.toFixed(4)} ms CPU per call (medians); ` +
+        `Bedrock/converse per round ${ratios.map((r) => r.toFixed(3)).join(' ')}, median ${median(ratios).toFixed(3)}`,
+    )
+  }
+  const date = new Date().toISOString()
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true })
+  const file = join(ROOT, 'bench/results', `${date.replace(/[:.]/g, '-').slice(0, 19)}-routes.json`)
+  await writeFile(file, `${JSON.stringify({ date, machine: describeMachine(), rounds, seconds, samples, summary }, null, 2)}\n`)
+  console.log(`wrote ${file}`)
+}
+
+await main()
