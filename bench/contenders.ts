@@ -10,13 +10,14 @@ import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
 import type { PortkeyInstall } from './portkey.js'
 import { freePort, startChild, waitForHttp, type Child } from './processes.js'
 
-export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-bedrock' | 'gateway-nolog' | 'naive' | 'portkey'
+export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'gateway-nolog' | 'naive' | 'portkey'
 
 export const LABELS: Readonly<Record<ContenderId, string>> = {
   direct: 'direct (emulator)',
   forward: 'bare forwarding proxy (the hop alone)',
   gateway: 'this gateway',
   'gateway-bedrock': 'this gateway, Bedrock\'s own route (/model/{id}/converse)',
+  'gateway-openai': 'this gateway, OpenAI\'s route (/v1/chat/completions)',
   'gateway-nolog': 'this gateway, LOG_LEVEL=warn (no usage records)',
   naive: 'naive Fastify + SDK',
   portkey: 'Portkey 1.15.2',
@@ -126,6 +127,7 @@ export async function startContender(id: ContenderId, ctx: StartContext): Promis
       return forward(ctx)
     case 'gateway':
     case 'gateway-bedrock':
+    case 'gateway-openai':
     case 'gateway-nolog':
       return gateway(id, ctx)
     case 'naive':
@@ -183,7 +185,7 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
   )
 }
 
-async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-nolog', ctx: StartContext): Promise<Contender> {
+async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'gateway-nolog', ctx: StartContext): Promise<Contender> {
   const port = await freePort()
   const apiKey = randomBytes(16).toString('hex')
   const digest = createHash('sha256').update(apiKey).digest('hex')
@@ -213,6 +215,18 @@ async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-nolog', ctx:
       logFile,
       unary: async () => ({ url: `${base}/model/claude/converse`, headers, body: JSON.stringify(converseBody(UNARY_PROMPT)), expect: 'end_turn' }),
       stream: async () => ({ url: `${base}/model/claude/converse-stream`, headers, body: JSON.stringify(converseBody(STREAM_PROMPT)), expect: 'metadata' }),
+    }
+  }
+  if (id === 'gateway-openai') {
+    // What the `openai` SDK sends, like for like with Portkey's /v1/chat/completions.
+    const chat = (prompt: string, stream: boolean) => JSON.stringify({ model: 'claude', messages: [{ role: 'user', content: prompt }], ...(stream ? { stream: true } : {}) })
+    return {
+      id,
+      pid: child.pid,
+      child,
+      logFile,
+      unary: async () => ({ url: `${base}/v1/chat/completions`, headers, body: chat(UNARY_PROMPT, false), expect: '"finish_reason":"stop"' }),
+      stream: async () => ({ url: `${base}/v1/chat/completions`, headers, body: chat(STREAM_PROMPT, true), expect: 'data: [DONE]' }),
     }
   }
   return {

@@ -102,15 +102,32 @@ export interface Verdicts {
   readonly addedP99: { ms: number; met: boolean } | undefined
   readonly sseStreams: { count: number; spread: number | undefined; met: boolean } | undefined
   readonly sseRss: { kb: number; spreadKb: number | undefined; met: boolean } | undefined
+  /** Each dialect's route against its peers and against /v1/converse, in the same run. */
+  readonly bedrockVsNaive: { ratio: number; met: boolean } | undefined
+  readonly bedrockCpu: { ratio: number; met: boolean } | undefined
+  readonly openaiVsPortkey: { ratio: number; met: boolean } | undefined
+  readonly openaiCpu: { ratio: number; met: boolean } | undefined
+  readonly openaiStreamTtfb: { ms: number; met: boolean } | undefined
 }
 
 export function verdicts(results: Results): Verdicts {
   const has = (id: ContenderId, runs: readonly { contender: ContenderId; layout: Layout }[]): boolean => runs.some((r) => r.contender === id && r.layout === 'pinned')
-  const vs = (other: ContenderId, need: number): { ratio: number; met: boolean } | undefined => {
-    if (!has('gateway', results.saturation) || !has(other, results.saturation)) return undefined
-    const r = ratio(results.saturation, 'gateway', other, 'pinned').ofMedians
+  const vs = (other: ContenderId, need: number, us: ContenderId = 'gateway'): { ratio: number; met: boolean } | undefined => {
+    if (!has(us, results.saturation) || !has(other, results.saturation)) return undefined
+    const r = ratio(results.saturation, us, other, 'pinned').ofMedians
     return { ratio: r, met: r >= need }
   }
+  // CPU per call of a dialect's route over /v1/converse's (medians over rounds): within 10 %.
+  const cpuOver = (id: ContenderId): { ratio: number; met: boolean } | undefined => {
+    if (!has(id, results.saturation) || !has('gateway', results.saturation)) return undefined
+    const cpu = (c: ContenderId): number => median(runsOf(results.saturation, c, 'pinned').map((r) => r.cpuMsPerRequest))
+    const r = cpu(id) / cpu('gateway')
+    return { ratio: r, met: r <= 1.1 }
+  }
+  const ttfb = (r: RateRun): number => r.result.ttfbMs?.p50 ?? NaN
+  const ttfbGap = has('gateway-openai', results.stream) && has('gateway', results.stream) && has('direct', results.stream)
+    ? addedOverDirect(results.stream, 'gateway-openai', 'pinned', ttfb).median - addedOverDirect(results.stream, 'gateway', 'pinned', ttfb).median
+    : undefined
   const added = has('gateway', results.rate) && has('direct', results.rate) ? addedOverDirect(results.rate, 'gateway', 'pinned', (r) => r.result.latencyMs.p99).median : undefined
   // The verdict is on one upstream, as a gateway serving one Bedrock region is deployed.
   const sse = results.sse.find((r) => r.upstreams === 1)
@@ -118,6 +135,11 @@ export function verdicts(results: Results): Verdicts {
   return {
     vsPortkey: vs('portkey', 3),
     vsNaive: vs('naive', 1.5),
+    bedrockVsNaive: vs('naive', 2, 'gateway-bedrock'),
+    bedrockCpu: cpuOver('gateway-bedrock'),
+    openaiVsPortkey: vs('portkey', 4, 'gateway-openai'),
+    openaiCpu: cpuOver('gateway-openai'),
+    openaiStreamTtfb: ttfbGap === undefined ? undefined : { ms: ttfbGap, met: ttfbGap <= 1 },
     addedP99: added === undefined ? undefined : { ms: added, met: added <= 1 },
     // A stream only counts when its upstream call is under way, not merely queued for a socket.
     sseStreams: sse === undefined ? undefined : { count: Math.min(sse.maxOnTime, sse.relayingAtMax), spread: spread?.maxOnTime, met: sse.maxOnTime >= 5000 && sse.relayingAtMax >= 5000 },
@@ -351,6 +373,11 @@ export function markdown(results: Results): string {
     `| non-streaming throughput ≥ 1.5× the naive baseline's (pinned, same run) | ${v.vsNaive === undefined ? '–' : `${fmt(v.vsNaive.ratio)}×`} | ${yes(v.vsNaive?.met)} |`,
     `| p99 added latency over direct ≤ 1 ms at ${s.rate} req/s (pinned) | ${v.addedP99 === undefined ? '–' : `${signed(v.addedP99.ms, 3)} ms`} | ${yes(v.addedP99?.met)} |`,
     `| ≥ 5,000 concurrent open SSE streams on one instance, every heartbeat on time (one upstream) | ${v.sseStreams === undefined ? '–' : `${int(v.sseStreams.count)}${v.sseStreams.spread === undefined ? '' : ` (spread over several upstreams: ${int(v.sseStreams.spread)})`}`} | ${yes(v.sseStreams?.met)} |`,
+    `| Bedrock's route: throughput ≥ 2× the naive baseline's (pinned, same run) | ${v.bedrockVsNaive === undefined ? '–' : `${fmt(v.bedrockVsNaive.ratio)}×`} | ${yes(v.bedrockVsNaive?.met)} |`,
+    `| Bedrock's route: CPU per call ≤ 1.10× \`/v1/converse\`'s (pinned, same run) | ${v.bedrockCpu === undefined ? '–' : `${fmt(v.bedrockCpu.ratio, 3)}×`} | ${yes(v.bedrockCpu?.met)} |`,
+    `| OpenAI's route: throughput ≥ 4× Portkey's \`/v1/chat/completions\` (pinned, same run) | ${v.openaiVsPortkey === undefined ? '–' : `${fmt(v.openaiVsPortkey.ratio)}×`} | ${yes(v.openaiVsPortkey?.met)} |`,
+    `| OpenAI's route: CPU per call ≤ 1.10× \`/v1/converse\`'s (pinned, same run) | ${v.openaiCpu === undefined ? '–' : `${fmt(v.openaiCpu.ratio, 3)}×`} | ${yes(v.openaiCpu?.met)} |`,
+    `| OpenAI's route: streams' added time to first byte within 1 ms of \`/v1/converse\`'s (p50, pinned) | ${v.openaiStreamTtfb === undefined ? '–' : `${signed(v.openaiStreamTtfb.ms, 3)} ms`} | ${yes(v.openaiStreamTtfb?.met)} |`,
     `| ≤ 50 KB of RSS per open SSE stream (at ≥ 5,000 streams) | ${v.sseRss === undefined ? '–' : `${fmt(v.sseRss.kb, 1)} KB${v.sseRss.spreadKb === undefined ? '' : ` (spread: ${fmt(v.sseRss.spreadKb, 1)} KB)`}`} | ${yes(v.sseRss?.met)} |`,
     '',
     '## Machine and method',

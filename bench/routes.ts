@@ -1,10 +1,11 @@
 // `npm run bench:routes [-- --rounds N --seconds S]`: what a dialect costs. One emulator (CPU 1,
-// no think time) and two gateways pinned to CPU 0, one loaded at a time, in ABBA order so drift
-// and warm-up fall on both alike. Each round runs the same Converse request, content as blocks,
-// through `/v1/converse` and `/model/claude/converse`, then the same streamed request through
-// `/v1/converse` (SSE) and `/model/claude/converse-stream` (event-stream frames), each at
-// saturation (wrk, 50 connections). Reports the gateway's CPU ms per call for each route, the
-// ratio per round and the median ratio. Writes bench/results/<date>-routes.json.
+// no think time) and three gateways pinned to CPU 0, one loaded at a time, in ABC CBA order so
+// drift and warm-up fall on all alike. Each round runs the same conversation through
+// `/v1/converse` (content as blocks), `/model/claude/converse` (the same blocks) and
+// `/v1/chat/completions` (OpenAI's string content), then the same streamed request through each
+// (SSE events, event-stream frames, chunk lines), each at saturation (wrk, 50 connections).
+// Reports the gateway's CPU ms per call for each route, each dialect's ratio to /v1/converse per
+// round and the median ratio. Writes bench/results/<date>-routes.json.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,14 +22,15 @@ const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, sec
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
 
-type Route = 'converse' | 'bedrock'
+type Route = 'converse' | 'bedrock' | 'openai'
+const ROUTES: readonly Route[] = ['converse', 'bedrock', 'openai']
 type Kind = 'unary' | 'stream'
 
 const blocks = (text: string) => [{ role: 'user', content: [{ text }] }]
 /** The same messages on both routes: the dialects differ only in their envelope. */
 function targetFor(route: Route, kind: Kind, base: Target): Target {
   const prompt = kind === 'unary' ? UNARY_PROMPT : STREAM_PROMPT
-  if (route === 'bedrock') return base
+  if (route !== 'converse') return base
   const body = JSON.stringify({ ...(kind === 'stream' ? { stream: true } : {}), messages: blocks(prompt) })
   return { ...base, body }
 }
@@ -55,16 +57,17 @@ async function main(): Promise<void> {
   const env: Environment = { root: ROOT, layout: 'pinned', emulator, quiet: { maxBusy: 0.15, sampleMs: 500, maxWaitMs: 10_000, totalWaitMs: 120_000 } }
   const samples: Sample[] = []
   try {
-    const [converse, bedrock] = await Promise.all([
+    const [converse, bedrock, openai] = await Promise.all([
       startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir }),
       startContender('gateway-bedrock', { root: ROOT, emulator, cpu: 0, workDir }),
+      startContender('gateway-openai', { root: ROOT, emulator, cpu: 0, workDir }),
     ])
-    const gateways: Record<Route, Contender> = { converse, bedrock }
-    for (const route of ['converse', 'bedrock'] as const) {
+    const gateways: Record<Route, Contender> = { converse, bedrock, openai }
+    for (const route of ROUTES) {
       for (const kind of ['unary', 'stream'] as const) await warmUp(as(gateways[route], route, kind), env, 3)
     }
     for (let round = 1; round <= rounds; round++) {
-      const order: Route[] = round % 2 === 1 ? ['converse', 'bedrock'] : ['bedrock', 'converse']
+      const order: Route[] = round % 2 === 1 ? [...ROUTES] : [...ROUTES].reverse()
       for (const kind of ['unary', 'stream'] as const) {
         for (const route of order) {
           const run = await saturation(as(gateways[route], route, kind), env, round, seconds)
@@ -80,14 +83,17 @@ async function main(): Promise<void> {
   const summary: Record<string, unknown> = {}
   for (const kind of ['unary', 'stream'] as const) {
     const of = (route: Route) => samples.filter((s) => s.kind === kind && s.route === route)
-    const ratios = of('bedrock').map((b, i) => b.cpuMsPerCall / (of('converse')[i]?.cpuMsPerCall ?? NaN))
-    const converseMedian = median(of('converse').map((s) => s.cpuMsPerCall))
-    const bedrockMedian = median(of('bedrock').map((s) => s.cpuMsPerCall))
-    summary[kind] = { converseCpuMs: converseMedian, bedrockCpuMs: bedrockMedian, ratios, medianRatio: median(ratios), ratioOfMedians: bedrockMedian / converseMedian }
-    console.log(
-      `${kind}: /v1/converse ${converseMedian.toFixed(4)} ms, Bedrock route ${bedrockMedian.toFixed(4)} ms CPU per call (medians); ` +
-        `Bedrock/converse per round ${ratios.map((r) => r.toFixed(3)).join(' ')}, median ${median(ratios).toFixed(3)}`,
-    )
+    const cpu = (route: Route): number => median(of(route).map((s) => s.cpuMsPerCall))
+    const byRoute: Record<string, unknown> = { converseCpuMs: cpu('converse') }
+    for (const route of ['bedrock', 'openai'] as const) {
+      const ratios = of(route).map((b, i) => b.cpuMsPerCall / (of('converse')[i]?.cpuMsPerCall ?? NaN))
+      byRoute[route] = { cpuMs: cpu(route), ratios, medianRatio: median(ratios), ratioOfMedians: cpu(route) / cpu('converse') }
+      console.log(
+        `${kind}: /v1/converse ${cpu('converse').toFixed(4)} ms, ${route} ${cpu(route).toFixed(4)} ms CPU per call (medians); ` +
+          `${route}/converse per round ${ratios.map((r) => r.toFixed(3)).join(' ')}, median ${median(ratios).toFixed(3)}`,
+      )
+    }
+    summary[kind] = byRoute
   }
   const date = new Date().toISOString()
   await mkdir(join(ROOT, 'bench/results'), { recursive: true })

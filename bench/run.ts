@@ -284,13 +284,13 @@ try {
   }
   const peers: ContenderId[] = ['naive', ...(portkey === undefined ? [] : ['portkey' as const])]
   // `forward` (a bare forwarding proxy) measures what the extra process hop alone costs.
-  const pinnedIds: ContenderId[] = ['direct', 'forward', 'gateway', 'gateway-bedrock', ...(settings.withNolog ? ['gateway-nolog' as const] : []), ...peers]
+  const pinnedIds: ContenderId[] = ['direct', 'forward', 'gateway', 'gateway-bedrock', 'gateway-openai', ...(settings.withNolog ? ['gateway-nolog' as const] : []), ...peers]
   const contenderIds: ContenderId[] = pinnedIds
   log(`${settings.mode} run: ${settings.rounds} rounds of ${pinnedIds.join(', ')}; machine ${JSON.stringify(describeMachine())}`)
 
   if (!skip.has('pinned')) await phase('pinned', () => overheadPhase('pinned', pinnedIds, settings.rounds, true, workDir, portkey))
   if (!skip.has('unpinned')) await phase('unpinned', () => overheadPhase('unpinned', ['direct', 'gateway', ...peers], settings.unpinnedRounds, false, workDir, portkey))
-  if (!skip.has('streams')) await phase('streams', () => streamPhase(['direct', 'gateway', 'gateway-bedrock', ...peers], workDir, portkey))
+  if (!skip.has('streams')) await phase('streams', () => streamPhase(['direct', 'gateway', 'gateway-bedrock', 'gateway-openai', ...peers], workDir, portkey))
   if (!skip.has('sse')) await phase('sse', () => ssePhase(workDir))
 
   const directTtfb = median(streamRuns.filter((r) => r.contender === 'direct').map((r) => r.result.ttfbMs?.p50 ?? NaN))

@@ -3,7 +3,6 @@
 // its endpoint and key. `{modelId}` names one of the caller's clients; the call is the core's
 // (pipeline.ts); answers, stream frames and errors are Bedrock's, byte for byte where Bedrock's
 // own frames pass through unchanged.
-import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { bedrockFailure, streamException } from '../src/dialects/bedrock/errors.js'
 import { eventFrame, exceptionFrame, HEARTBEAT_FRAME } from '../src/dialects/bedrock/frames.js'
@@ -13,6 +12,7 @@ import { answerCall, settleFailure, streamCall, type CallRequest, type Emit } fr
 import { THOROUGH_BYTES } from '../src/gateway/request.js'
 import { presentedKey } from '../src/gateway/tenants.js'
 import { THROTTLE_RETRY_AFTER_S } from '../src/upstream/errors.js'
+import { openRawStream } from './raw-stream.js'
 import { callerGone, startUsage } from './usage-hook.js'
 
 interface ModelRoute {
@@ -73,51 +73,20 @@ function callRequest(request: FastifyRequest<ModelRoute>, reply: FastifyReply, s
 }
 
 /**
- * Relays the stream as event-stream frames. The status line waits for the first frame, so a
- * failure before it is still Bedrock's status and JSON error; a quiet model gets keep-alive
- * frames (and with the first one, the status line) every heartbeat interval; a failure after the
- * status line is an exception frame, the stream's last.
+ * Relays the stream as event-stream frames (see raw-stream.ts for when the status line goes out);
+ * a failure after the status line is an exception frame, the stream's last.
  */
 async function relay(call: CallRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const raw = reply.raw
-  // An object, so the compiler does not take a check after an await for the value before it.
-  const status = { committed: false }
-  const commit = (): void => {
-    if (status.committed) return
-    status.committed = true
-    reply.hijack()
-    const headers = reply.getHeaders() as OutgoingHttpHeaders
-    raw.writeHead(200, { ...headers, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': request.id })
-  }
-  const write = (frame: Uint8Array): Promise<void> => {
-    commit()
-    heartbeat.refresh()
-    if (raw.write(frame) || raw.destroyed) return Promise.resolve()
-    // Resolves on close too: a caller that left must not leave the call waiting for a drain.
-    return new Promise((resolve) => {
-      const done = (): void => {
-        raw.off('drain', done)
-        raw.off('close', done)
-        resolve()
-      }
-      raw.once('drain', done)
-      raw.once('close', done)
-    })
-  }
-  const heartbeat = setTimeout(() => {
-    if (raw.destroyed) return
-    void write(HEARTBEAT_FRAME)
-  }, request.server.gateway.config.server.heartbeatIntervalMs)
-  const emit: Emit = (event) => write(eventFrame(event))
+  const stream = openRawStream(request, reply, { contentType: 'application/vnd.amazon.eventstream', heartbeat: HEARTBEAT_FRAME, headers: { 'x-amzn-requestid': request.id } })
+  const emit: Emit = (event) => stream.write(eventFrame(event))
   try {
     await streamCall(request.server.gateway, call, emit)
   } catch (error) {
     // Nothing written yet: the error handler answers with Bedrock's status and JSON error.
-    if (!status.committed) throw error
+    if (!stream.committed) throw error
     const failure = settleFailure(error, request.log, call.usage)
-    if (!raw.destroyed) raw.write(exceptionFrame(streamException(failure), failure.message))
+    if (!stream.closed) void stream.write(exceptionFrame(streamException(failure), failure.message))
   } finally {
-    clearTimeout(heartbeat)
+    stream.finish()
   }
-  if (status.committed) raw.end()
 }

@@ -18,6 +18,7 @@ import { stdoutLog } from './log-sink.js'
 import type { UsageRecord } from './gateway/usage.js'
 import clientsRoutes from '../routes/clients.js'
 import bedrockRoutes from '../routes/bedrock.js'
+import openAiRoutes from '../routes/openai.js'
 import converseRoutes from '../routes/converse.js'
 import docsRoutes from '../routes/docs.js'
 import healthRoutes from '../routes/health.js'
@@ -180,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(clientsRoutes)
   await app.register(converseRoutes)
   await app.register(bedrockRoutes)
+  await app.register(openAiRoutes)
   if (config.server.docs) await app.register(docsRoutes)
   return app
 }

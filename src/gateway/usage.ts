@@ -22,8 +22,8 @@ export interface TokenCounts {
   cacheWriteInputTokens?: number | undefined
 }
 
-/** The dialect that served a request: our own `/v1/converse`, or Bedrock's own routes. */
-export type Api = 'converse' | 'bedrock'
+/** The dialect that served a request: our own `/v1/converse`, Bedrock's own routes, or OpenAI's Chat Completions. */
+export type Api = 'converse' | 'bedrock' | 'openai'
 
 export class UsageRecord {
   tenant: string | null = null
@@ -42,6 +42,8 @@ export class UsageRecord {
   upstreamMs: number | null = null
   timeToFirstTokenMs: number | null = null
   upstreamRequestId: string | null = null
+  /** The end user the caller named (OpenAI's `user` or `safety_identifier`), for abuse tracing. */
+  user: string | null = null
   /** Set only for tenants with `log_prompts`. */
   prompt: unknown = undefined
   completion: string | undefined
@@ -100,6 +102,7 @@ export class UsageRecord {
         upstreamMs: this.upstreamMs,
         timeToFirstTokenMs: this.timeToFirstTokenMs,
         upstreamRequestId: this.upstreamRequestId,
+        user: this.user,
         durationMs: this.elapsed(),
         ...(this.prompt === undefined ? {} : { prompt: this.prompt, completion: this.completion ?? null }),
       },

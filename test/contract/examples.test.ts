@@ -117,3 +117,48 @@ t.test('the README shows each example as it is', async (t) => {
     t.ok(section.includes(`\`\`\`${fence}\n${await readFile(example(file), 'utf8')}\`\`\``), `${file} is shown verbatim`)
   }
 })
+
+/** OpenAI's Chat Completions with curl and Python's standard library (README, "Use your existing OpenAI code"). */
+const OPENAI_EXAMPLES = { curl: ['bash', 'openai_curl.sh', 'sh'], python: ['python3', 'openai_python.py', 'python'] } as const
+
+t.test('the OpenAI examples, against the embedded default', async (t) => {
+  const url = await embeddedDefault(t)
+  const env = { ...process.env, GATEWAY_URL: url, GATEWAY_KEY: 'demo' }
+  const curl = await run('bash', [example('openai_curl.sh')], { env })
+  t.match(curl.stderr, /--- plain call\n--- streamed call/)
+  const newline = curl.stdout.indexOf('\n')
+  const answer = JSON.parse(curl.stdout.slice(0, newline)) as unknown
+  assertValid(schemaValidator('ChatCompletion'), answer, 'openai_curl.sh plain answer')
+  t.match(answer, { object: 'chat.completion', model: 'claude', choices: [{ message: { content: 'Hello from curl' }, finish_reason: 'stop' }] })
+  const lines = curl.stdout
+    .slice(newline + 1)
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => l.slice(6))
+  t.equal(lines.at(-1), '[DONE]')
+  const chunks = lines.slice(0, -1).map((l) => JSON.parse(l) as { choices: { delta: { content?: string } }[]; usage?: unknown })
+  for (const chunk of chunks) assertValid(schemaValidator('ChatCompletionChunk'), chunk, 'openai_curl.sh chunk')
+  t.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hello from curl, streamed')
+  t.ok(chunks.at(-1)?.usage, 'the usage chunk last')
+
+  const python = await run('python3', [example('openai_python.py')], { env })
+  t.match(python.stdout, /^plain: Hello from Python \(stop, \d+ tokens\)\nstreamed: Hello from Python \(stop, \d+ tokens\)\n$/)
+  for (const [name, [runner, file]] of Object.entries(OPENAI_EXAMPLES)) {
+    const failure = await run(runner, [example(file)], { env: { ...env, GATEWAY_KEY: 'wrong' } }).then(
+      () => undefined,
+      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+    )
+    t.not(failure?.code ?? 0, 0, `${name} with a wrong key exits non-zero`)
+    t.match(`${failure?.stdout ?? ''}${failure?.stderr ?? ''}`, /invalid_api_key|401/, `${name} says why`)
+  }
+})
+
+t.test('the README shows each OpenAI example as it is', async (t) => {
+  const readme = await readFile(new URL('README.md', root), 'utf8')
+  const start = readme.indexOf('## Use your existing OpenAI code')
+  t.not(start, -1, 'the README has the section')
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
+  for (const [, file, fence] of Object.values(OPENAI_EXAMPLES)) {
+    t.ok(section.includes(`\`\`\`${fence}\n${await readFile(example(file), 'utf8')}\`\`\``), `${file} is shown verbatim`)
+  }
+})

@@ -39,3 +39,23 @@ t.test('curl over h2c: health, a JSON answer, a stream of server-sent events, an
   const records = await gw.waitForUsage(23)
   t.match(records.slice(0, 4), [{ status: 200, outcome: 'success' }, { status: 200, stream: true, outcome: 'success' }, { status: 400 }, { status: 401 }])
 })
+
+t.test('curl over h2c: OpenAI\'s route, plain, streamed through keep-alive comments, refused', async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const auth = ['-H', 'authorization: Bearer acme-key', '-H', 'content-type: application/json']
+  const url = `${gw.url}/v1/chat/completions`
+  const plain = await curl(url, ...auth, '-d', JSON.stringify({ model: 'main', messages: [{ role: 'user', content: 'plain over h2' }] }))
+  t.equal(plain.status, 'HTTP/2 200')
+  t.match(JSON.parse(plain.body), { object: 'chat.completion', choices: [{ message: { content: 'plain over h2' } }] })
+  const stream = await curl(url, '-N', ...auth, '-d', JSON.stringify({ model: 'main', stream: true, messages: [{ role: 'user', content: '[emulator:echo ttft_ms=500] streamed over h2' }] }))
+  t.equal(stream.status, 'HTTP/2 200')
+  t.match(stream.headers, /content-type: text\/event-stream/)
+  t.match(stream.body, /^: keep-alive\n\n/)
+  t.match(stream.body, /"content":" over"/)
+  t.match(stream.body, /data: \[DONE\]\n\n$/)
+  const refused = await curl(url, ...auth, '-d', JSON.stringify({ model: 'nope', messages: [{ role: 'user', content: 'x' }] }))
+  t.equal(refused.status, 'HTTP/2 404')
+  t.match(JSON.parse(refused.body), { error: { code: 'model_not_found' } })
+  const records = await gw.waitForUsage(3)
+  t.match(records, [{ api: 'openai', status: 200 }, { api: 'openai', stream: true, status: 200 }, { api: 'openai', status: 404 }])
+})

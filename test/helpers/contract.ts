@@ -27,6 +27,8 @@ export interface ResponseObject {
   headers?: Record<string, HeaderObject>
   content?: Record<string, MediaType>
   'x-error-types'?: string[]
+  /** OpenAI's routes: the OpenAI error types a response of this status carries. */
+  'x-openai-error-types'?: string[]
 }
 export interface Operation {
   operationId?: string
@@ -159,7 +161,7 @@ export function checkResponse(exchange: Exchange): void {
   const documented = content[mediaType]
   if (documented === undefined) throw new ContractError(`${where}: content-type "${mediaType}" is not documented (documented: ${Object.keys(content).join(', ') || 'none'})`)
   if (exchange.body !== undefined && documented.schema !== undefined) assertValid(validatorOf(documented.schema), exchange.body, where)
-  const types = response['x-error-types']
+  const types = response['x-error-types'] ?? response['x-openai-error-types']
   if (types !== undefined) {
     const type = (exchange.body as { error?: { type?: unknown } } | undefined)?.error?.type
     if (typeof type !== 'string' || !types.includes(type)) throw new ContractError(`${where}: error type ${JSON.stringify(type)} does not belong to this status (${types.join(', ')})`)

@@ -5,6 +5,7 @@
 import type { z } from 'zod'
 import { converseRequestBodySchema, converseStreamRequestBodySchema } from '../../bedrock/converse-schema.js'
 import type { ClientConfig, TenantConfig } from '../../config/types.js'
+import { clientNames, findClient, quotedModel } from '../../gateway/client-lookup.js'
 import { GatewayError } from '../../gateway/errors.js'
 import { formatRequestIssues, parseBounded, type ChatRequest } from '../../gateway/request.js'
 
@@ -71,30 +72,17 @@ const CONVERSE_NAMES: Readonly<Record<string, string>> = {
   tool_choice: 'toolConfig.toolChoice',
 }
 
-const modelIndex = new WeakMap<TenantConfig, ReadonlyMap<string, ClientConfig | null>>()
-
 /**
  * The caller's client a path's model id names: a client's name, or the exact `model` of exactly
  * one of the tenant's clients (so code written for Bedrock keeps its model ids).
  * @throws GatewayError `invalid_request` (Bedrock's ValidationException) saying which names the key may use.
  */
 export function clientForModel(tenant: TenantConfig, modelId: string): ClientConfig {
-  const byName = tenant.clients.get(modelId)
-  if (byName !== undefined) return byName
-  let index = modelIndex.get(tenant)
-  if (index === undefined) {
-    const built = new Map<string, ClientConfig | null>()
-    // null: two clients share the model, so the model id alone does not say which.
-    for (const client of tenant.clients.values()) built.set(client.model, built.has(client.model) ? null : client)
-    modelIndex.set(tenant, built)
-    index = built
-  }
-  const byModel = index.get(modelId)
-  if (byModel !== undefined && byModel !== null) return byModel
-  const names = [...tenant.clients.keys()].map((name) => `"${name}"`).join(', ')
-  const shown = modelId.length <= 128 ? modelId : `${modelId.slice(0, 128)}…`
-  const why = byModel === null ? `More than one of this key's clients uses the model "${shown}"; name the client instead.` : `The provided model identifier "${shown}" names none of this key's clients.`
-  throw new GatewayError('invalid_request', `${why} Use one of: ${names}, or the model id of one of them.`)
+  const found = findClient(tenant, modelId)
+  if (found !== undefined && found !== 'ambiguous') return found
+  const shown = quotedModel(modelId)
+  const why = found === 'ambiguous' ? `More than one of this key's clients uses the model "${shown}"; name the client instead.` : `The provided model identifier "${shown}" names none of this key's clients.`
+  throw new GatewayError('invalid_request', `${why} Use one of: ${clientNames(tenant)}, or the model id of one of them.`)
 }
 
 function isEmptyObject(value: unknown): boolean {
