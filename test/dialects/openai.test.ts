@@ -211,7 +211,8 @@ t.test('every error type has its documented OpenAI status and shape', async (t) 
 
 t.test('the AI SDK (@ai-sdk/openai with baseURL)', async (t) => {
   const gw = await gatewayFor(t, yaml)
-  const openai = createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'acme-key' })
+  const contract = contractFetch()
+  const openai = createOpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'acme-key', fetch: contract.fetch })
   const plain = await generateText({ model: openai.chat('main'), prompt: 'hello from the ai sdk', maxRetries: 0 })
   t.equal(plain.text, 'hello from the ai sdk')
   t.equal(plain.finishReason, 'stop')
@@ -232,11 +233,14 @@ t.test('the AI SDK (@ai-sdk/openai with baseURL)', async (t) => {
   t.match(throttled, { statusCode: 429 })
   const records = await gw.waitForUsage(5)
   t.ok(records.every((r) => r.api === 'openai'))
+  await contract.settled()
+  t.ok(contract.streams.length > 0, 'its streams were held to openapi.yaml too')
 })
 
 t.test('LangChain ChatOpenAI (configuration.baseURL)', async (t) => {
   const gw = await gatewayFor(t, yaml)
-  const chat = new ChatOpenAI({ model: 'main', apiKey: 'acme-key', maxRetries: 0, configuration: { baseURL: `${gw.url}/v1` } })
+  const contract = contractFetch()
+  const chat = new ChatOpenAI({ model: 'main', apiKey: 'acme-key', maxRetries: 0, configuration: { baseURL: `${gw.url}/v1`, fetch: contract.fetch } })
   const plain = await chat.invoke([
     ['system', 'be brief'],
     ['human', 'hello from langchain'],
@@ -251,4 +255,6 @@ t.test('LangChain ChatOpenAI (configuration.baseURL)', async (t) => {
   t.match(call.tool_calls, [{ name: 'get_weather', args: { city: 'example' } }])
   const records = await gw.waitForUsage(3)
   t.ok(records.every((r) => r.api === 'openai' && r.outcome === 'success'))
+  await contract.settled()
+  t.equal(contract.streams.length, 1, 'its stream was held to openapi.yaml too')
 })
