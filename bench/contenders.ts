@@ -115,6 +115,8 @@ export interface StartContext {
   /** Gateway only: extra node flags (e.g. --cpu-prof). */
   readonly nodeFlags?: readonly string[]
   readonly nofile?: number
+  /** Gateway only: every limit configured (high enough never to refuse), counted in memory or on Redis. */
+  readonly limits?: { readonly redisUrl?: string }
 }
 
 const converseBody = (text: string): Record<string, unknown> => ({ messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: MAX_TOKENS } })
@@ -161,7 +163,9 @@ function direct(emulator: Emulator): Contender {
  * A gateway config for one tenant whose clients point at the emulators: `claude` (the default) at
  * the first, `claude-2`, `claude-3`, ... at the others. JSON is YAML.
  */
-export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number): string {
+export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string }): string {
+  // Every limit checked on every call, none ever reached: the cost of limiting, not of refusing.
+  const never = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 1_000_000, tokens_per_day: 1_000_000_000_000 }
   const clients: Record<string, unknown> = {}
   emulatorUrls.forEach((endpoint, i) => {
     clients[i === 0 ? 'claude' : `claude-${i + 1}`] = {
@@ -173,12 +177,21 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
       inference_config: { max_tokens: MAX_TOKENS },
       // Long enough for the SSE capacity test, whose streams stay open on purpose.
       timeouts: { first_token_ms: 600_000, idle_ms: 600_000, total_ms: 600_000 },
+      ...(limits === undefined ? {} : { limits: { requests_per_minute: 1_000_000_000 } }),
     }
   })
   return JSON.stringify(
     {
-      server: { host: '127.0.0.1', port, heartbeat_interval_ms: heartbeatMs, shutdown_delay_ms: 0, drain_timeout_ms: 1000, docs: false },
-      tenants: { bench: { api_keys: [apiKeyDigest], default_client: 'claude', clients } },
+      server: {
+        host: '127.0.0.1',
+        port,
+        heartbeat_interval_ms: heartbeatMs,
+        shutdown_delay_ms: 0,
+        drain_timeout_ms: 1000,
+        docs: false,
+        ...(limits?.redisUrl === undefined ? {} : { redis: { url: limits.redisUrl, key_prefix: `bench-${port}`, timeout_ms: 50 } }),
+      },
+      tenants: { bench: { api_keys: [apiKeyDigest], default_client: 'claude', clients, ...(limits === undefined ? {} : { limits: never }) } },
     },
     null,
     2,
@@ -191,7 +204,7 @@ async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'g
   const digest = createHash('sha256').update(apiKey).digest('hex')
   const config = join(ctx.workDir, `${id}-${port}.yaml`)
   const logFile = join(ctx.workDir, `${id}-${port}.log`)
-  await writeFile(config, gatewayConfig(port, [ctx.emulator.url, ...(ctx.moreEmulators ?? []).map((e) => e.url)], digest, ctx.heartbeatMs ?? 15_000))
+  await writeFile(config, gatewayConfig(port, [ctx.emulator.url, ...(ctx.moreEmulators ?? []).map((e) => e.url)], digest, ctx.heartbeatMs ?? 15_000, ctx.limits))
   const child = startChild({
     name: id,
     command: process.execPath,

@@ -7,13 +7,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { bedrockFailure, streamException } from '../src/dialects/bedrock/errors.js'
 import { eventFrame, exceptionFrame, HEARTBEAT_FRAME } from '../src/dialects/bedrock/frames.js'
 import { clientForModel, converseName, readConverseBody } from '../src/dialects/bedrock/request.js'
-import { GatewayError } from '../src/gateway/errors.js'
+import { GatewayError, retryAfterOf } from '../src/gateway/errors.js'
 import { answerCall, settleFailure, streamCall, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
 import { THOROUGH_BYTES } from '../src/gateway/request.js'
 import { presentedKey } from '../src/gateway/tenants.js'
-import { THROTTLE_RETRY_AFTER_S } from '../src/upstream/errors.js'
 import { openRawStream } from './raw-stream.js'
-import { callerGone, startUsage } from './usage-hook.js'
+import { callerGone, headersOn, startUsage } from './usage-hook.js'
 
 interface ModelRoute {
   Params: { modelId: string }
@@ -44,7 +43,8 @@ export default async function bedrockRoutes(app: FastifyInstance): Promise<void>
   app.setErrorHandler(async (error, request, reply) => {
     const failure = settleFailure(error, request.log, request.usage)
     const { status, type } = bedrockFailure(failure)
-    if (status === 429) void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
+    const retryAfter = retryAfterOf(failure)
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter))
     return reply.code(status).header('x-amzn-errortype', type).header('x-amzn-requestid', request.id).type('application/json').send({ message: failure.message })
   })
   const onRequest = [startUsage('bedrock'), authenticate]
@@ -69,7 +69,7 @@ function callRequest(request: FastifyRequest<ModelRoute>, reply: FastifyReply, s
   usage.model = client.model
   const bodyBytes = request.bodyBytes ?? 0
   const { request: body, responseFieldPaths } = readConverseBody(request.body ?? {}, stream, bodyBytes <= THOROUGH_BYTES)
-  return { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply), fieldName: converseName, responseFieldPaths }
+  return { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply), fieldName: converseName, responseFieldPaths, setHeaders: headersOn(reply) }
 }
 
 /**

@@ -6,7 +6,7 @@ import { errorBody, GatewayError } from '../src/gateway/errors.js'
 import { answerCall, settleFailure, streamCall, type CallAnswer, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
 import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/gateway/request.js'
 import { authenticate } from './auth.js'
-import { callerGone, startUsage } from './usage-hook.js'
+import { callerGone, headersOn, startUsage } from './usage-hook.js'
 
 /** The JSON answer of `POST /v1/converse` without `stream`. */
 export interface ConverseAnswer {
@@ -36,7 +36,7 @@ export default async function converseRoutes(app: FastifyInstance): Promise<void
     // Another tenant's client name answers exactly like a name that does not exist.
     const client = body.client === undefined ? tenant.defaultClient : tenant.clients.get(body.client)
     if (client === undefined) throw new GatewayError('not_found', `Unknown client "${body.client ?? ''}".`)
-    const call: CallRequest = { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply) }
+    const call: CallRequest = { tenant, client, request: body, usage, bodyBytes, onCallerGone: callerGone(reply), setHeaders: headersOn(reply) }
     if (body.stream ?? acceptsEventStream(request.headers.accept)) return relay(call, request, reply)
     return converseAnswer(await answerCall(app.gateway, call), call)
   })

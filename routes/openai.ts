@@ -8,13 +8,12 @@ import { openAiError, openAiStatus } from '../src/dialects/openai/errors.js'
 import { readChatCompletion, type ChatCompletionRequest } from '../src/dialects/openai/request.js'
 import type { ClientConfig, TenantConfig } from '../src/config/types.js'
 import { clientNames, findClient, quotedModel } from '../src/gateway/client-lookup.js'
-import { GatewayError } from '../src/gateway/errors.js'
+import { GatewayError, retryAfterOf } from '../src/gateway/errors.js'
 import { answerCall, settleFailure, streamCall, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
 import { THOROUGH_BYTES } from '../src/gateway/request.js'
-import { THROTTLE_RETRY_AFTER_S } from '../src/upstream/errors.js'
 import { authenticate } from './auth.js'
 import { openRawStream } from './raw-stream.js'
-import { callerGone, startUsage } from './usage-hook.js'
+import { callerGone, headersOn, startUsage } from './usage-hook.js'
 
 interface ModelRoute {
   Params: { model: string }
@@ -26,7 +25,8 @@ export default async function openAiRoutes(app: FastifyInstance): Promise<void> 
   // Everything that fails on these routes, before the handler or in it, answers as OpenAI does.
   app.setErrorHandler(async (error, request, reply) => {
     const failure = settleFailure(error, request.log, request.usage)
-    if (failure.type === 'upstream_throttled') void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
+    const retryAfter = retryAfterOf(failure)
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter))
     return reply.code(openAiStatus(failure)).send(openAiError(failure))
   })
   // The models' `created`: when this configuration began to serve.
@@ -39,7 +39,7 @@ export default async function openAiRoutes(app: FastifyInstance): Promise<void> 
     const chat = readChatCompletion(request.body, bodyBytes <= THOROUGH_BYTES)
     if (chat.user !== undefined) usage.user = chat.user
     const client = modelClient(tenant, chat.model)
-    const call: CallRequest = { tenant, client, request: chat.request, usage, bodyBytes, onCallerGone: callerGone(reply) }
+    const call: CallRequest = { tenant, client, request: chat.request, usage, bodyBytes, onCallerGone: callerGone(reply), setHeaders: headersOn(reply) }
     const id = `chatcmpl-${usage.id}`
     const now = Math.floor(Date.now() / 1000)
     if (chat.stream) return relay(call, chat, id, now, request, reply)

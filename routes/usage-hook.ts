@@ -45,3 +45,10 @@ export function callerGone(reply: FastifyReply): (abort: () => void) => void {
     })
   }
 }
+
+/** The core's `setHeaders` for a Fastify reply: headers set before the answer (or a stream) begins. */
+export function headersOn(reply: FastifyReply): (headers: Readonly<Record<string, string>>) => void {
+  return (headers) => {
+    for (const name in headers) void reply.header(name, headers[name])
+  }
+}

@@ -7,16 +7,20 @@ import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
 import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, lingeringStreamClose, noteClosingAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
-import { errorBody } from './gateway/errors.js'
+import { errorBody, retryAfterOf } from './gateway/errors.js'
 import { settleFailure } from './gateway/pipeline.js'
 import { registerJsonBody } from './gateway/json-body.js'
 import { dualProtocolServer } from './gateway/listener.js'
 import { GatewayState } from './gateway/state.js'
-import { THROTTLE_RETRY_AFTER_S } from './upstream/errors.js'
 import { UpstreamPool } from './upstream/pool.js'
+import { DEFAULTS } from './config/defaults.js'
+import { Limiter } from './limits/limiter.js'
+import { MemoryStore } from './limits/memory.js'
+import { RedisStore } from './limits/redis.js'
 import { stdoutLog } from './log-sink.js'
 import type { UsageRecord } from './gateway/usage.js'
 import clientsRoutes from '../routes/clients.js'
+import limitsRoutes from '../routes/limits.js'
 import bedrockRoutes from '../routes/bedrock.js'
 import openAiRoutes from '../routes/openai.js'
 import converseRoutes from '../routes/converse.js'
@@ -48,6 +52,8 @@ export interface AppOptions {
   readonly logger?: FastifyBaseLogger
   /** The upstream Bedrock clients; by default a new pool, destroyed when the app closes. */
   readonly upstreams?: UpstreamPool
+  /** The limiter's clock (tests move it to see a daily budget start again); by default Date.now. */
+  readonly clock?: () => number
 }
 
 /**
@@ -119,7 +125,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   const upstreams = options.upstreams ?? new UpstreamPool()
   if (options.upstreams === undefined) app.addHook('onClose', () => upstreams.destroy())
-  app.decorate('gateway', new GatewayState(config, upstreams))
+  const redis = config.server.redis
+  const limiter = new Limiter({
+    store: redis === undefined ? new MemoryStore() : new RedisStore({ url: redis.url, keyPrefix: redis.keyPrefix, timeoutMs: redis.timeoutMs }),
+    timeoutMs: redis?.timeoutMs ?? DEFAULTS.redis.timeout_ms,
+    onUnavailable: redis?.onUnavailable ?? 'allow',
+    leaseMs: redis?.leaseMs ?? DEFAULTS.redis.lease_ms,
+    log: app.log,
+    ...(options.clock === undefined ? {} : { now: options.clock }),
+  })
+  app.addHook('onClose', () => limiter.close())
+  app.decorate('gateway', new GatewayState(config, upstreams, limiter))
   // Node's headersTimeout must exceed keepAliveTimeout.
   app.server.headersTimeout = config.server.headersTimeoutMs
   // A caller may half-close its socket once it has sent its request (HTTP allows it); Node would
@@ -169,7 +185,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler(async (error, request, reply) => {
     const failure = settleFailure(error, request.log, request.usage)
-    if (failure.type === 'upstream_throttled') void reply.header('retry-after', String(THROTTLE_RETRY_AFTER_S))
+    const retryAfter = retryAfterOf(failure)
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter))
     return reply.code(failure.status).send(errorBody(failure, request.id))
   })
 
@@ -179,6 +196,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes)
   await app.register(clientsRoutes)
+  await app.register(limitsRoutes)
   await app.register(converseRoutes)
   await app.register(bedrockRoutes)
   await app.register(openAiRoutes)

@@ -1,6 +1,8 @@
 // Turns a checked config file into the app's GatewayConfig: camelCase names, defaults and derived values filled in.
 import { DEFAULTS } from './defaults.js'
 import type { RawClientConfig, RawGatewayConfig, RawServerConfig, RawTenantConfig } from './schema.js'
+
+type RawLimits = RawTenantConfig['limits']
 import type {
   ClientConfig,
   CredentialSource,
@@ -8,6 +10,8 @@ import type {
   GatewayConfig,
   GuardrailConfig,
   InferenceConfig,
+  Limits,
+  RedisConfig,
   S3LocationPolicy,
   ServerConfig,
   TenantConfig,
@@ -35,7 +39,24 @@ function buildServer(s: RawServerConfig): ServerConfig {
     shutdownDelayMs: s.shutdown_delay_ms ?? d.shutdown_delay_ms,
     drainTimeoutMs: s.drain_timeout_ms ?? d.drain_timeout_ms,
     docs: s.docs ?? d.docs,
+    ...(s.redis === undefined ? {} : { redis: buildRedis(s.redis) }),
   }
+}
+
+function buildRedis(r: NonNullable<RawServerConfig['redis']>): RedisConfig {
+  const d = DEFAULTS.redis
+  return { url: r.url, keyPrefix: r.key_prefix ?? d.key_prefix, timeoutMs: r.timeout_ms ?? d.timeout_ms, onUnavailable: r.on_unavailable ?? d.on_unavailable, leaseMs: r.lease_ms ?? d.lease_ms }
+}
+
+/** Limits as the limiter reads them; none set is no limits at all. */
+function buildLimits(l: RawLimits | undefined): Limits | undefined {
+  if (l === undefined) return undefined
+  const limits: { -readonly [K in keyof Limits]: Limits[K] } = {}
+  if (l.requests_per_minute !== undefined) limits.requestsPerMinute = l.requests_per_minute
+  if (l.tokens_per_minute !== undefined) limits.tokensPerMinute = l.tokens_per_minute
+  if (l.concurrent_requests !== undefined) limits.concurrentRequests = l.concurrent_requests
+  if (l.tokens_per_day !== undefined) limits.tokensPerDay = l.tokens_per_day
+  return Object.keys(limits).length === 0 ? undefined : limits
 }
 
 function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
@@ -50,6 +71,7 @@ function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
     clients,
     defaultClient,
     logPrompts: t.log_prompts ?? DEFAULTS.tenant.log_prompts,
+    ...optionalLimits(t.limits),
   }
 }
 
@@ -79,7 +101,13 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     maxRetries: c.max_retries ?? d.max_retries,
     timeouts: buildTimeouts(c.timeouts ?? {}),
     overridable: new Set(c.overridable ?? d.overridable),
+    ...optionalLimits(c.limits),
   }
+}
+
+function optionalLimits(l: RawLimits | undefined): { limits?: Limits } {
+  const limits = buildLimits(l)
+  return limits === undefined ? {} : { limits }
 }
 
 function buildS3Locations(allow: boolean | readonly string[]): S3LocationPolicy {

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { DEFAULTS } from './defaults.js'
 import { envString, isRecord, literal, type Env } from './primitives.js'
 import { GUARDRAIL_STREAM_MODES, GUARDRAIL_TRACE, OVERRIDABLE_FIELDS, ROLES } from './types.js'
+import { limitsSchema } from './limits-schema.js'
 import { strict } from './unknown-keys.js'
 
 type Fields = Readonly<Record<string, unknown>>
@@ -93,6 +94,7 @@ export function clientSchema(env: Env) {
     max_retries: z.int().min(0).max(10).optional(),
     timeouts: timeouts.optional(),
     overridable: z.array(z.enum(OVERRIDABLE_FIELDS)).refine(unique, 'must not repeat a field').optional(),
+    limits: limitsSchema.optional(),
   }).superRefine((c: Fields, ctx) => {
     const report = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path })
     modelRules(c, report)

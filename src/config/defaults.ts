@@ -51,4 +51,13 @@ export const DEFAULTS = {
   tenant: {
     log_prompts: false,
   },
+  redis: {
+    key_prefix: 'bedrock-gateway',
+    // A limiter decision never holds a call up longer than this.
+    timeout_ms: 50,
+    // Fail open: an outage of the limiter's store must not become an outage of the gateway.
+    on_unavailable: 'allow',
+    // A replica killed holding concurrency slots frees them this long after its last renewal.
+    lease_ms: 30_000,
+  },
 } as const

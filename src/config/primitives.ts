@@ -78,6 +78,31 @@ export function apiKey(env: Env) {
   })
 }
 
+/**
+ * Redis's URL, `redis://` or `rediss://`: as `env.NAME`, or written in the file only when it holds
+ * no password (a password is a secret, and secrets come from the environment).
+ */
+export function redisUrl(env: Env) {
+  return z.string().transform((written, ctx) => {
+    const resolved = resolve(written, env, 'plain')
+    if ('error' in resolved) {
+      ctx.addIssue({ code: 'custom', message: resolved.error })
+      return z.NEVER
+    }
+    const url = URL.canParse(resolved.value) ? new URL(resolved.value) : undefined
+    const where = resolved.ref === undefined ? '' : `value of env.${resolved.ref} `
+    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+      ctx.addIssue({ code: 'custom', message: `${where}must be a redis:// or rediss:// URL` })
+      return z.NEVER
+    }
+    if (resolved.ref === undefined && url.password !== '') {
+      ctx.addIssue({ code: 'custom', message: 'holds a password: write env.NAME and put the URL in the environment, never a secret in the file' })
+      return z.NEVER
+    }
+    return resolved.value
+  })
+}
+
 type Resolved = { value: string; ref?: string } | { error: string }
 
 function resolve(written: string, env: Env, kind: 'plain' | 'secret'): Resolved {

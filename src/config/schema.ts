@@ -1,13 +1,23 @@
 // Schema of the gateway config file as users write it (snake_case), with `env.NAME` references resolved from `env`.
 import { z } from 'zod'
 import { clientSchema } from './client-schema.js'
-import { apiKey, identifier, isRecord, type Env } from './primitives.js'
+import { apiKey, identifier, isRecord, redisUrl, type Env } from './primitives.js'
+import { limitsSchema } from './limits-schema.js'
 import { strict } from './unknown-keys.js'
 
 export { clientSchema } from './client-schema.js'
 export type { Env } from './primitives.js'
 
-const serverSchema = strict({
+const redisSchema = (env: Env) =>
+  strict({
+    url: redisUrl(env),
+    key_prefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 characters of [A-Za-z0-9:_.-]').optional(),
+    timeout_ms: z.int().min(1).max(10_000).optional(),
+    on_unavailable: z.enum(['allow', 'deny']).optional(),
+    lease_ms: z.int().min(1000).max(3_600_000).optional(),
+  })
+
+const serverSchema = (env: Env) => strict({
   host: z.string().min(1),
   port: z.int().min(0).max(65_535),
   body_limit_bytes: z.int().min(1024),
@@ -22,6 +32,7 @@ const serverSchema = strict({
   shutdown_delay_ms: z.int().min(0),
   drain_timeout_ms: z.int().min(0),
   docs: z.boolean(),
+  redis: redisSchema(env),
 }).partial().superRefine((server, ctx) => {
   // Node closes a keep-alive socket whose next request's headers take longer than headersTimeout.
   const keepAlive = server.keep_alive_timeout_ms ?? 72_000
@@ -36,6 +47,7 @@ function tenantSchema(env: Env) {
     clients: z.record(identifier, clientSchema(env)).refine(notEmpty, 'must define at least one client'),
     default_client: identifier.optional(),
     log_prompts: z.boolean().optional(),
+    limits: limitsSchema.optional(),
   }).superRefine((tenant: Readonly<Record<string, unknown>>, ctx) => {
     const names = isRecord(tenant.clients) ? Object.keys(tenant.clients) : []
     const chosen = tenant.default_client
@@ -54,7 +66,7 @@ function tenantSchema(env: Env) {
  */
 export function gatewaySchema(env: Env) {
   return strict({
-    server: serverSchema.optional(),
+    server: serverSchema(env).optional(),
     tenants: z.record(identifier, tenantSchema(env)).refine(notEmpty, 'must define at least one tenant'),
   }).superRefine((config, ctx) => {
     // A key shared by two tenants would let either reach the other's clients, whichever the lookup found first.

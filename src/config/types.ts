@@ -134,9 +134,34 @@ export interface ClientConfig {
   readonly maxRetries: number
   readonly timeouts: Timeouts
   readonly overridable: ReadonlySet<OverridableField>
+  /** The client's own limits, checked as well as its tenant's. */
+  readonly limits?: Limits
 }
 
 /** One customer of the gateway: its API keys and the clients those keys can reach. */
+/** A tenant's or a client's limits; an unset one does not apply. Counted per tenant and per client. */
+export interface Limits {
+  readonly requestsPerMinute?: number
+  /** Input, output and cache tokens together. */
+  readonly tokensPerMinute?: number
+  /** Calls in flight, open streams included. */
+  readonly concurrentRequests?: number
+  /** A budget per UTC day. */
+  readonly tokensPerDay?: number
+}
+
+/** Where limits are counted when replicas share them. */
+export interface RedisConfig {
+  readonly url: string
+  readonly keyPrefix: string
+  /** A limiter decision never waits longer than this. */
+  readonly timeoutMs: number
+  /** What a call gets when Redis cannot decide in time: admitted (fail open) or refused. */
+  readonly onUnavailable: 'allow' | 'deny'
+  /** How long a concurrency slot outlives a replica that died holding it. */
+  readonly leaseMs: number
+}
+
 export interface TenantConfig {
   readonly id: string
   /** sha256 digests (32 bytes each) for `crypto.timingSafeEqual` against `hashApiKey(presentedKey)`. */
@@ -146,6 +171,8 @@ export interface TenantConfig {
   readonly defaultClient: ClientConfig
   /** Whether prompt and completion text may appear in logs. */
   readonly logPrompts: boolean
+  /** Absent: the tenant is not limited (its clients may still be). */
+  readonly limits?: Limits
 }
 
 /** How the HTTP server listens. */
@@ -168,6 +195,8 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number
   /** Serve the OpenAPI document and interactive docs (no auth). */
   readonly docs: boolean
+  /** Absent: limits are kept per instance, in memory. */
+  readonly redis?: RedisConfig
 }
 
 /** Everything the gateway needs from its config file, checked and resolved once at boot. */

@@ -20,6 +20,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   /** Bedrock rejected the request (ValidationException): Bedrock's message is passed on. */
   upstream_validation: 400,
+  /** A tenant's or client's own limit refused the call before Bedrock was called. Carries `Retry-After` and which `limit`. */
+  rate_limited: 429,
   /** Bedrock throttled the call and the client's retries are spent. Carries `Retry-After`. */
   upstream_throttled: 429,
   /** Bedrock's ModelTimeoutException, or one of the client's time limits ran out. */
@@ -34,6 +36,8 @@ export const ERROR_STATUS = {
   finish_reason_rejected: 422,
   /** The gateway is draining and takes no new work. */
   shutting_down: 503,
+  /** Limits cannot be checked (Redis unreachable) and `server.redis.on_unavailable` is `deny`. */
+  limits_unavailable: 503,
   /** A bug of ours; the message never carries internals. */
   internal_error: 500,
 } as const
@@ -59,4 +63,10 @@ export class GatewayError extends Error {
 /** The JSON body (or SSE `error` event payload) for an error. */
 export function errorBody(error: GatewayError, requestId: string): { error: Record<string, unknown> } {
   return { error: { type: error.type, message: error.message, request_id: requestId, ...error.details } }
+}
+
+/** Seconds a caller should wait before retrying (`Retry-After`), for the failures that say so. */
+export function retryAfterOf(error: GatewayError): number | undefined {
+  const seconds = error.details.retry_after_seconds
+  return (error.type === 'upstream_throttled' || error.type === 'rate_limited') && typeof seconds === 'number' ? seconds : undefined
 }

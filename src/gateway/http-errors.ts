@@ -40,6 +40,8 @@ export function outcomeOf(error: GatewayError): Outcome {
       return 'finish_reason_rejected'
     case 'shutting_down':
       return 'shutting_down'
+    case 'rate_limited':
+      return 'rate_limited'
     case 'upstream_validation':
     case 'upstream_throttled':
     case 'upstream_unavailable':

@@ -33,6 +33,8 @@ export interface CallRequest {
   readonly fieldName?: FieldName
   /** Bedrock's `additionalModelResponseFieldPaths`, passed on (they only shape the answer). */
   readonly responseFieldPaths?: readonly string[] | undefined
+  /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
+  readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
 }
 
 /** One upstream call in flight. */
@@ -46,6 +48,8 @@ interface Call {
   readonly keepText: boolean
   /** The caller's body held megabytes: the upstream payload is encoded off the event loop. */
   readonly largeBody: boolean
+  /** Deltas relayed so far: the output a broken stream is charged for when Bedrock never said its usage. */
+  deltas: number
 }
 
 /** Converse's answer as Bedrock sent it, and its text joined (for dialects that answer with text). */
@@ -99,9 +103,12 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   const streamUpstream = stream && client.supportsStreaming
   const input = toConverseInput(client, request.request, streamUpstream, request.fieldName)
   if (request.responseFieldPaths !== undefined) input.body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
+  // A refused call never reaches Bedrock; an admitted one is counted until it ends.
+  const ticket = await gateway.limiter.admit(tenant, client)
+  request.setHeaders?.(ticket.headers)
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
   const deadline = new Deadline(client.timeouts, streamUpstream)
-  const call: Call = { client, upstream: gateway.upstreams.channelFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES }
+  const call: Call = { client, upstream: gateway.upstreams.channelFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }
   // The caller went away: stop paying for the upstream call.
   request.onCallerGone(() => deadline.abort({ kind: 'client' }))
   gateway.inflight.add(deadline)
@@ -110,7 +117,14 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   } finally {
     deadline.clear()
     gateway.inflight.delete(deadline)
+    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas)
   }
+}
+
+/** Input, output and cache tokens together, as the token limits count them; undefined when Bedrock never said. */
+function tokensSpent(t: TokenCounts): number | undefined {
+  if (t.inputTokens === undefined && t.outputTokens === undefined) return undefined
+  return (t.inputTokens ?? 0) + (t.outputTokens ?? 0) + (t.cacheReadInputTokens ?? 0) + (t.cacheWriteInputTokens ?? 0)
 }
 
 async function converse(call: Call): Promise<CallAnswer> {
@@ -140,6 +154,7 @@ async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
       const { name, data } = event
       call.deadline.onEvent()
       if (name === 'contentBlockDelta') {
+        call.deltas++
         call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
         if (call.keepText) {
           const delta = data.delta as { text?: unknown } | undefined

@@ -5,12 +5,13 @@ import type { GatewayConfig, ServerConfig } from '../config/types.js'
 import type { Deadline } from './deadline.js'
 import { TenantDirectory } from './tenants.js'
 import type { UpstreamPool } from '../upstream/pool.js'
+import type { Limiter } from '../limits/limiter.js'
 
 /** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
 export type Readiness = 'starting' | 'ready' | 'draining'
 
 /** Server settings a reload cannot change: they are fixed when the listener starts. */
-const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs']
+const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs', 'redis']
 
 export class GatewayState {
   #config: GatewayConfig
@@ -22,6 +23,8 @@ export class GatewayState {
   constructor(
     config: GatewayConfig,
     readonly upstreams: UpstreamPool,
+    /** Counters outlive a reload: new limits apply to the counts so far. */
+    readonly limiter: Limiter,
   ) {
     this.#config = config
     this.#tenants = new TenantDirectory(config)

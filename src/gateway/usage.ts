@@ -10,6 +10,7 @@ export type Outcome =
   | 'rejected'
   | 'upstream_error'
   | 'finish_reason_rejected'
+  | 'rate_limited'
   | 'timeout'
   | 'client_disconnected'
   | 'shutting_down'

@@ -63,8 +63,8 @@ ${more.replace(/^/gm, '  ')}
 `
 }
 
-export async function gatewayFor(t: Teardown, yaml: string, options: { emulator?: EmulatorOptions; env?: Record<string, string> } = {}): Promise<TestGateway> {
-  const emulator = await emulatorFor(t, options.emulator)
+export async function gatewayFor(t: Teardown, yaml: string, options: { emulator?: EmulatorOptions; env?: Record<string, string>; clock?: () => number; emulatorInstance?: Emulator } = {}): Promise<TestGateway> {
+  const emulator = options.emulatorInstance ?? (await emulatorFor(t, options.emulator))
   const env = { EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key', GLOBEX_KEY: 'globex-key', ...options.env }
   const config = parseConfig(yaml, 'test.yaml', env)
   const logLines: string[] = []
@@ -75,7 +75,7 @@ export async function gatewayFor(t: Teardown, yaml: string, options: { emulator?
     },
   })
   const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink)
-  const app = await buildApp({ config: { ...config, server: { ...config.server, port: 0 } }, logger })
+  const app = await buildApp({ config: { ...config, server: { ...config.server, port: 0 } }, logger, ...(options.clock === undefined ? {} : { clock: options.clock }) })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const usageRecords = (): Record<string, unknown>[] =>

@@ -20,6 +20,7 @@ const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
   headers_too_large: { status: 431, type: 'ValidationException' },
   payload_too_large: { status: 413, type: 'ValidationException' },
   upstream_validation: { status: 400, type: 'ValidationException' },
+  rate_limited: { status: 429, type: 'ThrottlingException' },
   upstream_throttled: { status: 429, type: 'ThrottlingException' },
   upstream_timeout: { status: 408, type: 'ModelTimeoutException' },
   upstream_unavailable: { status: 503, type: 'ServiceUnavailableException' },
@@ -29,6 +30,7 @@ const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
   // The model answered, and the client's policy refused how it stopped: a model error to the caller.
   finish_reason_rejected: { status: 424, type: 'ModelErrorException' },
   shutting_down: { status: 503, type: 'ServiceUnavailableException' },
+  limits_unavailable: { status: 503, type: 'ServiceUnavailableException' },
   internal_error: { status: 500, type: 'InternalServerException' },
 }
 
@@ -59,9 +61,11 @@ export function streamException(error: GatewayError): StreamExceptionType {
   }
   switch (error.type) {
     case 'upstream_throttled':
+    case 'rate_limited':
       return 'throttlingException'
     case 'upstream_unavailable':
     case 'shutting_down':
+    case 'limits_unavailable':
       return 'serviceUnavailableException'
     case 'invalid_request':
     case 'upstream_validation':

@@ -26,6 +26,7 @@ const SHAPES: Readonly<Record<ErrorType, Shape>> = {
   payload_too_large: { status: 413, type: 'invalid_request_error', code: 'payload_too_large' },
   // Bedrock refused what the gateway sent for the caller: the caller's request, in Bedrock's words.
   upstream_validation: { status: 400, type: 'invalid_request_error', code: 'upstream_validation' },
+  rate_limited: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
   upstream_throttled: { status: 429, type: 'rate_limit_error', code: 'rate_limit_exceeded' },
   upstream_timeout: { status: 504, type: 'server_error', code: 'upstream_timeout' },
   upstream_unavailable: { status: 503, type: 'server_error', code: 'upstream_unavailable' },
@@ -34,6 +35,7 @@ const SHAPES: Readonly<Record<ErrorType, Shape>> = {
   // The model answered and the client's policy refused how it stopped: not worth retrying as sent.
   finish_reason_rejected: { status: 422, type: 'invalid_request_error', code: 'finish_reason_rejected' },
   shutting_down: { status: 503, type: 'server_error', code: 'shutting_down' },
+  limits_unavailable: { status: 503, type: 'server_error', code: 'limits_unavailable' },
   internal_error: { status: 500, type: 'server_error', code: 'internal_error' },
 }
 
@@ -44,6 +46,6 @@ export function openAiStatus(error: GatewayError): number {
 /** The error object, for a JSON body or a stream's `data: {"error": ...}` line. */
 export function openAiError(error: GatewayError): { error: OpenAiError } {
   const { type, code } = SHAPES[error.type]
-  const param = error.details.param
+  const param = error.details.param ?? (error.type === 'rate_limited' ? error.details.limit : undefined)
   return { error: { message: error.message, type, param: typeof param === 'string' ? param : null, code } }
 }

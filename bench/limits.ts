@@ -1,0 +1,85 @@
+// `npm run bench:limits [-- --rounds N --seconds S]`: what limits cost a call. One emulator and
+// one redis-server (CPU 1, beside the load generator) and three gateways pinned to CPU 0, loaded
+// one at a time in ABC CBA order: without limits, with every limit of the tenant and the client
+// counted in memory, and the same counted on Redis. Each at saturation (wrk, 50 connections) on
+// `/v1/converse`. Reports the gateway's CPU ms per call for each, the differences per round and
+// their medians, and Redis round trips per call (its EVALSHA/EVAL count over the calls served).
+// Writes bench/results/<date>-limits.json.
+import { execFile, spawn } from 'node:child_process'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { promisify } from 'node:util'
+import { repositoryRoot } from './fuzz/contract.js'
+import { startContender, startEmulator, type Contender } from './contenders.js'
+import { describeMachine } from './machine.js'
+import { saturation, warmUp, type Environment } from './measure.js'
+import { freePort, stopAll } from './processes.js'
+import { median } from './report.js'
+
+const run = promisify(execFile)
+const ROOT = repositoryRoot()
+const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' } } })
+const rounds = Number(flags.rounds ?? 4)
+const seconds = Number(flags.seconds ?? 8)
+
+type Variant = 'none' | 'memory' | 'redis'
+const VARIANTS: readonly Variant[] = ['none', 'memory', 'redis']
+
+/** Redis's count of script calls so far. */
+async function scriptCalls(port: number): Promise<number> {
+  const { stdout } = await run('redis-cli', ['-p', String(port), 'INFO', 'commandstats'])
+  let calls = 0
+  for (const match of stdout.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1])
+  return calls
+}
+
+async function main(): Promise<void> {
+  const workDir = await mkdtemp(join(tmpdir(), 'bench-limits-'))
+  const redisPort = await freePort()
+  const redis = spawn('taskset', ['-c', '1', 'redis-server', '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
+  await new Promise((r) => setTimeout(r, 500))
+  const emulator = await startEmulator(ROOT, { cpu: 1 })
+  const env: Environment = { root: ROOT, layout: 'pinned', emulator, quiet: { maxBusy: 0.15, sampleMs: 500, maxWaitMs: 10_000, totalWaitMs: 120_000 } }
+  const samples: { round: number; variant: Variant; cpuMsPerCall: number; rps: number; failures: number; scriptCallsPerCall?: number }[] = []
+  try {
+    const [none, memory, onRedis] = await Promise.all([
+      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir }),
+      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, limits: {} }),
+      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, limits: { redisUrl: `redis://127.0.0.1:${redisPort}` } }),
+    ])
+    const gateways: Record<Variant, Contender> = { none, memory, redis: onRedis }
+    for (const variant of VARIANTS) await warmUp(gateways[variant], env, 3)
+    for (let round = 1; round <= rounds; round++) {
+      for (const variant of round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse()) {
+        const before = variant === 'redis' ? await scriptCalls(redisPort) : 0
+        const r = await saturation(gateways[variant], env, round, seconds)
+        const perCall = variant === 'redis' ? ((await scriptCalls(redisPort)) - before) / r.requests : undefined
+        samples.push({ round, variant, cpuMsPerCall: r.cpuMsPerRequest, rps: r.rps, failures: r.failures, ...(perCall === undefined ? {} : { scriptCallsPerCall: perCall }) })
+        console.log(`round ${round} ${variant}: ${r.cpuMsPerRequest.toFixed(4)} CPU ms/call, ${Math.round(r.rps)} calls/s, failures ${r.failures}${perCall === undefined ? '' : `, ${perCall.toFixed(2)} Redis scripts per call`}`)
+      }
+    }
+  } finally {
+    await stopAll()
+    redis.kill('SIGKILL')
+    await rm(workDir, { recursive: true, force: true })
+  }
+  const of = (v: Variant) => samples.filter((s) => s.variant === v)
+  const summary: Record<string, unknown> = { cpuMs: Object.fromEntries(VARIANTS.map((v) => [v, median(of(v).map((s) => s.cpuMsPerCall))])) }
+  for (const v of ['memory', 'redis'] as const) {
+    const added = of(v).map((s, i) => s.cpuMsPerCall - (of('none')[i]?.cpuMsPerCall ?? NaN))
+    summary[v] = { addedMsPerRound: added, medianAddedMs: median(added) }
+    console.log(`${v}: +${median(added).toFixed(4)} CPU ms per call over no limits (median of rounds: ${added.map((a) => a.toFixed(4)).join(' ')})`)
+  }
+  const trips = of('redis').map((s) => s.scriptCallsPerCall ?? NaN)
+  summary.redisScriptsPerCall = median(trips)
+  console.log(`Redis: ${median(trips).toFixed(2)} script calls per call (one to admit, one to settle)`)
+  const date = new Date().toISOString()
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true })
+  const file = join(ROOT, 'bench/results', `${date.replace(/[:.]/g, '-').slice(0, 19)}-limits.json`)
+  await writeFile(file, `${JSON.stringify({ date, machine: describeMachine(), rounds, seconds, samples, summary }, null, 2)}\n`)
+  console.log(`wrote ${file}`)
+}
+
+await main()

@@ -1,0 +1,205 @@
+// Admission for every call, whatever its dialect: the tenant's and the client's limits checked
+// together before Bedrock is called, the call's real tokens counted when it ends, its
+// concurrency slot held as a lease renewed while it runs. The store decides (memory, or Redis
+// shared by replicas); when Redis cannot decide within `timeout_ms`, `on_unavailable` does.
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { ClientConfig, Limits, TenantConfig } from '../config/types.js'
+import { GatewayError } from '../gateway/errors.js'
+import { momentAt, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
+
+export interface LimiterOptions {
+  readonly store: LimitStore
+  readonly timeoutMs: number
+  readonly onUnavailable: 'allow' | 'deny'
+  readonly leaseMs: number
+  readonly log: FastifyBaseLogger
+  /** The clock; tests move it (the daily budget). */
+  readonly now?: () => number
+}
+
+/** One admitted call: its headers, and what to do when it ends. */
+export interface Ticket {
+  /** `x-ratelimit-*` for the response. */
+  readonly headers: Readonly<Record<string, string>>
+  /** Counts the call's tokens and gives its slot back; never throws. */
+  settle(tokens: number): void
+}
+
+const NO_TICKET: Ticket = { headers: {}, settle: () => undefined }
+/** How often a store outage is logged, at most. */
+const OUTAGE_LOG_MS = 10_000
+
+export class Limiter {
+  readonly #o: LimiterOptions
+  readonly #now: () => number
+  readonly #scopes = new WeakMap<TenantConfig | ClientConfig, Scope>()
+  /** Calls holding concurrency slots, renewed together. */
+  readonly #held = new Map<string, readonly Scope[]>()
+  readonly #renewal: NodeJS.Timeout
+  #outage = { since: 0, decisions: 0, loggedAt: 0 }
+  /** Decisions made by `on_unavailable` since the start, for operators (and metrics). */
+  unavailableDecisions = 0
+
+  constructor(options: LimiterOptions) {
+    this.#o = options
+    this.#now = options.now ?? Date.now
+    this.#renewal = setInterval(() => this.#renew(), Math.max(250, Math.floor(options.leaseMs / 3)))
+    this.#renewal.unref()
+  }
+
+  get store(): LimitStore {
+    return this.#o.store
+  }
+
+  /** Whether calls can be admitted: false only when Redis is down and the policy is `deny`. */
+  get ready(): boolean {
+    return this.#o.onUnavailable === 'allow' || this.#o.store.available
+  }
+
+  scopesOf(tenant: TenantConfig, client?: ClientConfig): Scope[] {
+    const scopes: Scope[] = []
+    const own = this.#scope(tenant, tenant.id, 'tenant', tenant.limits)
+    if (own !== undefined) scopes.push(own)
+    const clientScope = client === undefined ? undefined : this.#scope(client, `${tenant.id}/${client.name}`, 'client', client.limits, tenant.id)
+    if (clientScope !== undefined) scopes.push(clientScope)
+    return scopes
+  }
+
+  #scope(owner: TenantConfig | ClientConfig, id: string, kind: Scope['kind'], limits: Limits | undefined, tenant = id): Scope | undefined {
+    if (limits === undefined) return undefined
+    let scope = this.#scopes.get(owner)
+    if (scope === undefined) {
+      scope = { kind, tenant, id, limits }
+      this.#scopes.set(owner, scope)
+    }
+    return scope
+  }
+
+  /**
+   * Admits one call to `client` of `tenant`, or refuses it before Bedrock is called.
+   * @throws GatewayError `rate_limited` (429, which limit, Retry-After) or `limits_unavailable` (503, policy `deny`).
+   */
+  async admit(tenant: TenantConfig, client: ClientConfig): Promise<Ticket> {
+    const scopes = this.scopesOf(tenant, client)
+    if (scopes.length === 0) return NO_TICKET
+    const moment = momentAt(this.#now())
+    const lease = randomUUID()
+    let decision
+    try {
+      decision = await withTimeout(this.#o.store.admit(scopes, moment, lease, this.#o.leaseMs), this.#o.timeoutMs)
+    } catch (error) {
+      return this.#unavailable(error)
+    }
+    this.#recovered()
+    if (!decision.admitted) {
+      const { scope, limit, retryAfterMs } = decision.refusal
+      const value = scope.limits[LIMIT_KEYS[limit]]
+      const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000))
+      const whose = scope.kind === 'tenant' ? `tenant "${scope.tenant}"` : `client "${scope.id.slice(scope.tenant.length + 1)}"`
+      throw new GatewayError('rate_limited', `Rate limit reached: ${whose} allows ${limit} ${value}. Retry after ${retryAfterSeconds} s.`, {
+        limit,
+        scope: scope.kind,
+        retry_after_seconds: retryAfterSeconds,
+      })
+    }
+    if (scopes.some((s) => s.limits.concurrentRequests !== undefined)) this.#held.set(lease, scopes)
+    let settled = false
+    return {
+      headers: rateLimitHeaders(decision.states),
+      settle: (tokens) => {
+        if (settled) return
+        settled = true
+        this.#held.delete(lease)
+        this.#o.store.settle(scopes, momentAt(this.#now()), lease, tokens).catch((error: unknown) => this.#note(error, 'settle'))
+      },
+    }
+  }
+
+  /** The caller's limits and what remains of them, counting nothing. */
+  async look(tenant: TenantConfig): Promise<{ scope: Scope; state: ScopeState }[]> {
+    const scopes = this.scopesOf(tenant)
+    for (const client of tenant.clients.values()) scopes.push(...this.scopesOf(tenant, client).filter((s) => s.kind === 'client'))
+    if (scopes.length === 0) return []
+    const states = await withTimeout(this.#o.store.look(scopes, momentAt(this.#now())), Math.max(this.#o.timeoutMs, 1000))
+    return scopes.map((scope, i) => ({ scope, state: states[i] ?? {} }))
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#renewal)
+    await this.#o.store.close()
+  }
+
+  #unavailable(error: unknown): Ticket {
+    this.unavailableDecisions++
+    this.#note(error, 'admit')
+    if (this.#o.onUnavailable === 'deny') throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now; try again shortly.')
+    return NO_TICKET
+  }
+
+  /** Logs a store failure, at most once per OUTAGE_LOG_MS, with the count since the last line. */
+  #note(error: unknown, during: string): void {
+    const now = Date.now()
+    const o = this.#outage
+    if (o.since === 0) o.since = now
+    o.decisions++
+    if (now - o.loggedAt < OUTAGE_LOG_MS) return
+    this.#o.log.warn({ during, onUnavailable: this.#o.onUnavailable, failures: o.decisions, err: { message: error instanceof Error ? error.message : String(error) } }, 'rate-limit store unavailable')
+    o.loggedAt = now
+    o.decisions = 0
+  }
+
+  #recovered(): void {
+    if (this.#outage.since === 0) return
+    this.#o.log.info({ downMs: Date.now() - this.#outage.since }, 'rate-limit store available again')
+    this.#outage = { since: 0, decisions: 0, loggedAt: 0 }
+  }
+
+  #renew(): void {
+    if (this.#held.size === 0) return
+    const moment = momentAt(this.#now())
+    for (const [lease, scopes] of this.#held) {
+      this.#o.store.renew(scopes, moment, lease, this.#o.leaseMs).catch((error: unknown) => this.#note(error, 'renew'))
+    }
+  }
+}
+
+const LIMIT_KEYS = {
+  requests_per_minute: 'requestsPerMinute',
+  tokens_per_minute: 'tokensPerMinute',
+  concurrent_requests: 'concurrentRequests',
+  tokens_per_day: 'tokensPerDay',
+} as const satisfies Record<string, keyof Limits>
+
+/** OpenAI's `x-ratelimit-*` headers, for the tightest of the scopes' per-minute limits. */
+export function rateLimitHeaders(states: readonly ScopeState[]): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const tightest = (pick: (s: ScopeState) => Remaining | undefined): Remaining | undefined => {
+    let best: Remaining | undefined
+    for (const state of states) {
+      const r = pick(state)
+      if (r !== undefined && (best === undefined || r.remaining < best.remaining)) best = r
+    }
+    return best
+  }
+  for (const [kind, r] of [['requests', tightest((s) => s.requests)], ['tokens', tightest((s) => s.tokens)]] as const) {
+    if (r === undefined) continue
+    headers[`x-ratelimit-limit-${kind}`] = String(r.limit)
+    headers[`x-ratelimit-remaining-${kind}`] = String(r.remaining)
+    headers[`x-ratelimit-reset-${kind}`] = duration(r.resetMs)
+  }
+  return headers
+}
+
+/** `1.5s`, `60s`, `0s`: the time until a limit is whole again, as OpenAI writes it. */
+function duration(ms: number): string {
+  return `${Number((Math.max(0, ms) / 1000).toFixed(3))}s`
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no decision within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}

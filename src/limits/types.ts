@@ -1,0 +1,84 @@
+// What the limiter counts and decides: per scope (a tenant, or one of its clients) requests and
+// tokens per minute, calls in flight and tokens per UTC day; a decision admits a call or names
+// the limit that refused it. Both stores (memory.ts, redis.ts) implement the same arithmetic.
+import type { Limits } from '../config/types.js'
+
+export type LimitName = 'requests_per_minute' | 'tokens_per_minute' | 'concurrent_requests' | 'tokens_per_day'
+export const LIMIT_NAMES: readonly LimitName[] = ['requests_per_minute', 'tokens_per_minute', 'concurrent_requests', 'tokens_per_day']
+
+/** A per-minute limit admits at most its value in a burst, refilling continuously over this window. */
+export const WINDOW_MS = 60_000
+
+/** A leaky bucket: `level` requests (or tokens) counted at `at`, draining at limit / WINDOW_MS per ms. */
+export interface Bucket {
+  readonly level: number
+  readonly at: number
+}
+
+/** The bucket's level at `now`, drained at the rate of the limit in force now. */
+export function drained(bucket: Bucket, now: number, limit: number): number {
+  return Math.max(0, bucket.level - ((now - bucket.at) * limit) / WINDOW_MS)
+}
+
+/** Counters are kept per scope: the tenant, and each of its clients apart. */
+export interface Scope {
+  readonly kind: 'tenant' | 'client'
+  readonly tenant: string
+  /** `acme` for a tenant, `acme/claude` for a client. */
+  readonly id: string
+  readonly limits: Limits
+}
+
+/** What remains of one per-minute limit in one scope, for the `x-ratelimit-*` headers. */
+export interface Remaining {
+  readonly limit: number
+  readonly remaining: number
+  /** Until the limit is whole again. */
+  readonly resetMs: number
+}
+
+/** A scope's state after a decision (or a look). */
+export interface ScopeState {
+  readonly requests?: Remaining
+  readonly tokens?: Remaining
+  readonly inFlight?: number
+  readonly tokensToday?: number
+}
+
+export interface Refusal {
+  readonly scope: Scope
+  readonly limit: LimitName
+  readonly retryAfterMs: number
+}
+
+export type Decision = { readonly admitted: true; readonly states: readonly ScopeState[] } | { readonly admitted: false; readonly refusal: Refusal }
+
+/** The clock and calendar of one decision: the gateway's time, so a test can move it. */
+export interface Moment {
+  readonly now: number
+  /** The UTC day, `YYYY-MM-DD`: the daily budget's key. */
+  readonly day: string
+  /** Until the next UTC midnight, when the daily budget starts again. */
+  readonly msToNextDay: number
+}
+
+export function momentAt(now: number): Moment {
+  const day = new Date(now).toISOString().slice(0, 10)
+  const midnight = Date.parse(`${day}T00:00:00.000Z`) + 86_400_000
+  return { now, day, msToNextDay: midnight - now }
+}
+
+/** Where counters live: this process's memory, or Redis shared by every replica. */
+export interface LimitStore {
+  /** Checks every scope's limits and, only if all admit, counts the request and takes a concurrency slot under `lease`. */
+  admit(scopes: readonly Scope[], moment: Moment, lease: string, leaseMs: number): Promise<Decision>
+  /** The call ended: its tokens are counted and its slot given back. */
+  settle(scopes: readonly Scope[], moment: Moment, lease: string, tokens: number): Promise<void>
+  /** The call goes on: its slots live another `leaseMs`. */
+  renew(scopes: readonly Scope[], moment: Moment, lease: string, leaseMs: number): Promise<void>
+  /** Each scope's state, counting nothing. */
+  look(scopes: readonly Scope[], moment: Moment): Promise<ScopeState[]>
+  /** Whether decisions can be made now (Redis: connected). */
+  readonly available: boolean
+  close(): Promise<void>
+}

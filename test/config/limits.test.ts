@@ -1,0 +1,35 @@
+// Limits and the Redis store in the config: checked like the rest (unknown keys, ranges, secrets).
+import t from 'tap'
+import { accepts, fastClient, rejects, withClient } from './helpers.js'
+
+const withRedis = (redis: string): string => `server:\n  redis:\n${redis.replace(/^/gm, '    ')}\n${withClient()}`
+const withTenantLimits = (limits: string): string => withClient().replace('    api_keys:', `    limits: ${limits}\n    api_keys:`)
+
+t.test('tenant and client limits are read, each optional', async (t) => {
+  const config = accepts(withTenantLimits('{ requests_per_minute: 600, tokens_per_day: 5000000 }').replace('endpoint: http://127.0.0.1:4010', 'endpoint: http://127.0.0.1:4010\n        limits: { concurrent_requests: 3 }'))
+  t.same(config.tenants.get('acme')?.limits, { requestsPerMinute: 600, tokensPerDay: 5_000_000 })
+  t.same(fastClient(config).limits, { concurrentRequests: 3 })
+  t.equal(accepts(withTenantLimits('{}')).tenants.get('acme')?.limits, undefined, 'an empty map limits nothing')
+  t.equal(config.server.redis, undefined, 'no redis: limits in memory')
+})
+
+t.test('limits are checked', async (t) => {
+  rejects(t, withTenantLimits('{ requests_per_minte: 5 }'), 'tenants.acme.limits.requests_per_minte', /unknown/)
+  rejects(t, withTenantLimits('{ requests_per_minute: 0 }'), 'tenants.acme.limits.requests_per_minute', />=\s*1|at least 1|too small/i)
+  rejects(t, withTenantLimits('{ tokens_per_minute: 1.5 }'), 'tenants.acme.limits.tokens_per_minute', /int/i)
+  rejects(t, withClient('limits: { concurrent_requests: -1 }'), 'tenants.acme.clients.fast.limits.concurrent_requests', />=\s*1|at least 1|too small/i)
+})
+
+t.test('server.redis: defaults, env references, no password written in the file', async (t) => {
+  const config = accepts(withRedis('url: redis://127.0.0.1:6379'))
+  t.same(config.server.redis, { url: 'redis://127.0.0.1:6379', keyPrefix: 'bedrock-gateway', timeoutMs: 50, onUnavailable: 'allow', leaseMs: 30_000 })
+  const fromEnv = accepts(withRedis('url: env.REDIS_URL\non_unavailable: deny\ntimeout_ms: 20\nkey_prefix: gw:prod'), { REDIS_URL: 'rediss://:s3cret@redis.internal:6380/2' })
+  t.match(fromEnv.server.redis, { url: 'rediss://:s3cret@redis.internal:6380/2', onUnavailable: 'deny', timeoutMs: 20, keyPrefix: 'gw:prod' })
+  rejects(t, withRedis('url: redis://:s3cret@127.0.0.1:6379'), 'server.redis.url', /holds a password: write env\.NAME/)
+  rejects(t, withRedis('url: http://127.0.0.1:6379'), 'server.redis.url', /redis:\/\/ or rediss:\/\//)
+  rejects(t, withRedis('url: env.REDIS_URL'), 'server.redis.url', /env\.REDIS_URL is not set/)
+  rejects(t, withRedis('url: redis://127.0.0.1\non_unavailable: maybe'), 'server.redis.on_unavailable', /allow|deny/)
+  rejects(t, withRedis('url: redis://127.0.0.1\ntimeout_ms: 0'), 'server.redis.timeout_ms', />=\s*1|at least 1|too small/i)
+  rejects(t, withRedis('url: redis://127.0.0.1\nkeyprefix: x'), 'server.redis.keyprefix', /unknown/)
+  rejects(t, withRedis('key_prefix: x'), 'server.redis.url', /required/)
+})
