@@ -104,8 +104,7 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   const input = toConverseInput(client, request.request, streamUpstream, request.fieldName)
   if (request.responseFieldPaths !== undefined) input.body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
   // A refused call never reaches Bedrock; an admitted one is counted until it ends.
-  const ticket = await gateway.limiter.admit(tenant, client)
-  request.setHeaders?.(ticket.headers)
+  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
   const deadline = new Deadline(client.timeouts, streamUpstream)
   const call: Call = { client, upstream: gateway.upstreams.channelFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }

@@ -20,7 +20,7 @@ export interface LimiterOptions {
 
 /** One admitted call: its headers, and what to do when it ends. */
 export interface Ticket {
-  /** `x-ratelimit-*` for the response. */
+  /** `x-ratelimit-*` for the response (already given to `admit`'s `setHeaders`). */
   readonly headers: Readonly<Record<string, string>>
   /** Counts the call's tokens and gives its slot back; never throws. */
   settle(tokens: number): void
@@ -80,7 +80,7 @@ export class Limiter {
    * Admits one call to `client` of `tenant`, or refuses it before Bedrock is called.
    * @throws GatewayError `rate_limited` (429, which limit, Retry-After) or `limits_unavailable` (503, policy `deny`).
    */
-  async admit(tenant: TenantConfig, client: ClientConfig): Promise<Ticket> {
+  async admit(tenant: TenantConfig, client: ClientConfig, setHeaders?: (headers: Readonly<Record<string, string>>) => void): Promise<Ticket> {
     const scopes = this.scopesOf(tenant, client)
     if (scopes.length === 0) return NO_TICKET
     const moment = momentAt(this.#now())
@@ -92,6 +92,9 @@ export class Limiter {
       return this.#unavailable(error)
     }
     this.#recovered()
+    // On every response of a limited tenant, refusals included.
+    const headers = rateLimitHeaders(decision.states)
+    setHeaders?.(headers)
     if (!decision.admitted) {
       const { scope, limit, retryAfterMs } = decision.refusal
       const value = scope.limits[LIMIT_KEYS[limit]]
@@ -106,7 +109,7 @@ export class Limiter {
     if (scopes.some((s) => s.limits.concurrentRequests !== undefined)) this.#held.set(lease, scopes)
     let settled = false
     return {
-      headers: rateLimitHeaders(decision.states),
+      headers,
       settle: (tokens) => {
         if (settled) return
         settled = true

@@ -2,7 +2,7 @@
 // uses. The arithmetic is redis.ts's, in TypeScript: a leaky bucket each for requests and tokens
 // per minute (the level drains at limit/60 s at the limit in force, so a reload's new limit
 // applies to what was counted before it), leases for calls in flight, a counter per UTC day.
-import { drained, WINDOW_MS, type Bucket, type Decision, type LimitStore, type Moment, type Scope, type ScopeState } from './types.js'
+import { drained, WINDOW_MS, type Bucket, type Decision, type LimitStore, type Moment, type Refusal, type Scope, type ScopeState } from './types.js'
 
 interface Counters {
   requests: Bucket
@@ -27,26 +27,9 @@ export class MemoryStore implements LimitStore {
   }
 
   async admit(scopes: readonly Scope[], m: Moment, lease: string, leaseMs: number): Promise<Decision> {
+    const refusal = this.#refusal(scopes, m)
+    if (refusal !== undefined) return { admitted: false, refusal, states: await this.look(scopes, m) }
     const { now } = m
-    for (const scope of scopes) {
-      const c = this.#of(scope)
-      const { requestsPerMinute: rpm, tokensPerMinute: tpm, concurrentRequests: conc, tokensPerDay: tpd } = scope.limits
-      if (rpm !== undefined) {
-        const level = drained(c.requests, now, rpm)
-        if (level + 1 > rpm + 1e-9) return { admitted: false, refusal: { scope, limit: 'requests_per_minute', retryAfterMs: Math.ceil(((level + 1 - rpm) * WINDOW_MS) / rpm) } }
-      }
-      if (tpm !== undefined) {
-        const level = drained(c.tokens, now, tpm)
-        if (level >= tpm) return { admitted: false, refusal: { scope, limit: 'tokens_per_minute', retryAfterMs: Math.floor(((level - tpm) * WINDOW_MS) / tpm) + 1 } }
-      }
-      if (conc !== undefined) {
-        for (const [id, expiry] of c.leases) if (expiry <= now) c.leases.delete(id)
-        if (c.leases.size >= conc) return { admitted: false, refusal: { scope, limit: 'concurrent_requests', retryAfterMs: 1000 } }
-      }
-      if (tpd !== undefined && c.day === m.day && c.tokensToday >= tpd) {
-        return { admitted: false, refusal: { scope, limit: 'tokens_per_day', retryAfterMs: m.msToNextDay } }
-      }
-    }
     const states: ScopeState[] = []
     for (const scope of scopes) {
       const c = this.#of(scope)
@@ -56,6 +39,29 @@ export class MemoryStore implements LimitStore {
       states.push(stateOf(scope, c, m))
     }
     return { admitted: true, states }
+  }
+
+  /** The first limit that refuses a call now, if any. */
+  #refusal(scopes: readonly Scope[], m: Moment): Refusal | undefined {
+    const { now } = m
+    for (const scope of scopes) {
+      const c = this.#of(scope)
+      const { requestsPerMinute: rpm, tokensPerMinute: tpm, concurrentRequests: conc, tokensPerDay: tpd } = scope.limits
+      if (rpm !== undefined) {
+        const level = drained(c.requests, now, rpm)
+        if (level + 1 > rpm + 1e-9) return { scope, limit: 'requests_per_minute', retryAfterMs: Math.ceil(((level + 1 - rpm) * WINDOW_MS) / rpm) }
+      }
+      if (tpm !== undefined) {
+        const level = drained(c.tokens, now, tpm)
+        if (level >= tpm) return { scope, limit: 'tokens_per_minute', retryAfterMs: Math.floor(((level - tpm) * WINDOW_MS) / tpm) + 1 }
+      }
+      if (conc !== undefined) {
+        for (const [id, expiry] of c.leases) if (expiry <= now) c.leases.delete(id)
+        if (c.leases.size >= conc) return { scope, limit: 'concurrent_requests', retryAfterMs: 1000 }
+      }
+      if (tpd !== undefined && c.day === m.day && c.tokensToday >= tpd) return { scope, limit: 'tokens_per_day', retryAfterMs: m.msToNextDay }
+    }
+    return undefined
   }
 
   async settle(scopes: readonly Scope[], m: Moment, lease: string, tokens: number): Promise<void> {

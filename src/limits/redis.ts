@@ -24,49 +24,56 @@ local function reset(l, limit) return math.ceil(l * W / limit) end
 `
 
 // KEYS: 4 per scope. ARGV: now, lease, leaseMs, msToNextDay, then rpm, tpm, conc, tpd per scope (0: unset).
-// Returns {1, per scope: reqRemaining, reqResetMs, tokRemaining, tokResetMs, inFlight, tokensToday}
-// (-1: not limited) or {0, scope index (0-based), limit (1..4), retryAfterMs}.
+// Returns {1, 0, 0, 0, states} when it admits (states after counting the call), or
+// {0, scope index (0-based), limit (1..4), retryAfterMs, states} (as they stand) when it refuses;
+// states are, per scope: reqRemaining, reqResetMs, tokRemaining, tokResetMs, inFlight, tokensToday
+// (-1: not limited).
 const ADMIT = `${COMMON}
 local now, lease, leaseMs, toNextDay = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local n = #KEYS / 4
+local rl, tl, inflight, today = {}, {}, {}, {}
+local verdict = nil
 for i = 0, n - 1 do
   local rpm, tpm, conc, tpd = tonumber(ARGV[5 + i * 4]), tonumber(ARGV[6 + i * 4]), tonumber(ARGV[7 + i * 4]), tonumber(ARGV[8 + i * 4])
   local kr, kt, kc, kd = KEYS[1 + i * 4], KEYS[2 + i * 4], KEYS[3 + i * 4], KEYS[4 + i * 4]
+  rl[i], tl[i], inflight[i], today[i] = 0, 0, -1, -1
   if rpm > 0 then
-    local l = level(kr, now, rpm)
-    if l + 1 > rpm + 0.000000001 then return {0, i, 1, math.ceil((l + 1 - rpm) * W / rpm)} end
+    rl[i] = level(kr, now, rpm)
+    if not verdict and rl[i] + 1 > rpm + 0.000000001 then verdict = {0, i, 1, math.ceil((rl[i] + 1 - rpm) * W / rpm)} end
   end
   if tpm > 0 then
-    local l = level(kt, now, tpm)
-    if l >= tpm then return {0, i, 2, math.floor((l - tpm) * W / tpm) + 1} end
+    tl[i] = level(kt, now, tpm)
+    if not verdict and tl[i] >= tpm then verdict = {0, i, 2, math.floor((tl[i] - tpm) * W / tpm) + 1} end
   end
   if conc > 0 then
     redis.call('ZREMRANGEBYSCORE', kc, '-inf', now)
-    if redis.call('ZCARD', kc) >= conc then return {0, i, 3, 1000} end
+    inflight[i] = redis.call('ZCARD', kc)
+    if not verdict and inflight[i] >= conc then verdict = {0, i, 3, 1000} end
   end
-  if tpd > 0 and num(redis.call('GET', kd)) >= tpd then return {0, i, 4, toNextDay} end
+  if tpd > 0 then
+    today[i] = num(redis.call('GET', kd))
+    if not verdict and today[i] >= tpd then verdict = {0, i, 4, toNextDay} end
+  end
 end
-local out = {1}
+local out = verdict or {1, 0, 0, 0}
 for i = 0, n - 1 do
-  local rpm, tpm, conc, tpd = tonumber(ARGV[5 + i * 4]), tonumber(ARGV[6 + i * 4]), tonumber(ARGV[7 + i * 4]), tonumber(ARGV[8 + i * 4])
-  local kr, kt, kc, kd = KEYS[1 + i * 4], KEYS[2 + i * 4], KEYS[3 + i * 4], KEYS[4 + i * 4]
-  local rr, rs, tr, ts, inflight, today = -1, -1, -1, -1, -1, -1
-  if rpm > 0 then
-    local l = level(kr, now, rpm) + 1
-    store(kr, l, now, rpm)
-    rr, rs = remaining(l, rpm), reset(l, rpm)
+  local rpm, tpm, conc = tonumber(ARGV[5 + i * 4]), tonumber(ARGV[6 + i * 4]), tonumber(ARGV[7 + i * 4])
+  local kr, kc = KEYS[1 + i * 4], KEYS[3 + i * 4]
+  if not verdict then
+    if rpm > 0 then
+      rl[i] = rl[i] + 1
+      store(kr, rl[i], now, rpm)
+    end
+    if conc > 0 then
+      redis.call('ZADD', kc, now + leaseMs, lease)
+      redis.call('PEXPIRE', kc, leaseMs * 2)
+      inflight[i] = inflight[i] + 1
+    end
   end
-  if tpm > 0 then
-    local l = level(kt, now, tpm)
-    tr, ts = remaining(l, tpm), reset(l, tpm)
-  end
-  if conc > 0 then
-    redis.call('ZADD', kc, now + leaseMs, lease)
-    redis.call('PEXPIRE', kc, leaseMs * 2)
-    inflight = redis.call('ZCARD', kc)
-  end
-  if tpd > 0 then today = num(redis.call('GET', kd)) end
-  table.insert(out, rr) table.insert(out, rs) table.insert(out, tr) table.insert(out, ts) table.insert(out, inflight) table.insert(out, today)
+  local rr, rs, tr, ts = -1, -1, -1, -1
+  if rpm > 0 then rr, rs = remaining(rl[i], rpm), reset(rl[i], rpm) end
+  if tpm > 0 then tr, ts = remaining(tl[i], tpm), reset(tl[i], tpm) end
+  table.insert(out, rr) table.insert(out, rs) table.insert(out, tr) table.insert(out, ts) table.insert(out, inflight[i]) table.insert(out, today[i])
 end
 return out
 `
@@ -170,11 +177,12 @@ export class RedisStore implements LimitStore {
     for (const { limits: l } of scopes) args.push(l.requestsPerMinute ?? 0, l.tokensPerMinute ?? 0, l.concurrentRequests ?? 0, l.tokensPerDay ?? 0)
     const keys = this.#keys(scopes, m)
     const reply = await this.#redis.gatewayAdmit(keys.length, ...keys, ...args)
-    if (reply[0] === 1) return { admitted: true, states: statesOf(scopes, reply) }
+    const states = statesOf(scopes, reply, 4)
+    if (reply[0] === 1) return { admitted: true, states }
     const scope = scopes[reply[1] ?? 0]
     const limit = LIMIT_CODES[(reply[2] ?? 1) - 1]
     if (scope === undefined || limit === undefined) throw new Error(`unexpected limiter reply ${JSON.stringify(reply)}`)
-    return { admitted: false, refusal: { scope, limit, retryAfterMs: reply[3] ?? 1000 } }
+    return { admitted: false, refusal: { scope, limit, retryAfterMs: reply[3] ?? 1000 }, states }
   }
 
   async settle(scopes: readonly Scope[], m: Moment, lease: string, tokens: number): Promise<void> {
@@ -196,7 +204,7 @@ export class RedisStore implements LimitStore {
     const args: (string | number)[] = [m.now]
     for (const { limits: l } of scopes) args.push(l.requestsPerMinute ?? 0, l.tokensPerMinute ?? 0, l.concurrentRequests ?? 0, l.tokensPerDay ?? 0)
     const keys = this.#keys(scopes, m)
-    return statesOf(scopes, await this.#redis.gatewayLook(keys.length, ...keys, ...args))
+    return statesOf(scopes, await this.#redis.gatewayLook(keys.length, ...keys, ...args), 1)
   }
 
   async close(): Promise<void> {
@@ -204,9 +212,10 @@ export class RedisStore implements LimitStore {
   }
 }
 
-function statesOf(scopes: readonly Scope[], reply: readonly number[]): ScopeState[] {
+/** The per-scope states of a script's reply, which begin at `offset`. */
+function statesOf(scopes: readonly Scope[], reply: readonly number[], offset: number): ScopeState[] {
   return scopes.map((scope, i) => {
-    const at = (k: number): number => reply[1 + i * 6 + k] ?? -1
+    const at = (k: number): number => reply[offset + i * 6 + k] ?? -1
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = scope.limits
     const state: { -readonly [K in keyof ScopeState]: ScopeState[K] } = {}
     if (rpm !== undefined) state.requests = { limit: rpm, remaining: at(0), resetMs: at(1) }

@@ -51,7 +51,8 @@ export interface Refusal {
   readonly retryAfterMs: number
 }
 
-export type Decision = { readonly admitted: true; readonly states: readonly ScopeState[] } | { readonly admitted: false; readonly refusal: Refusal }
+/** Either way, each scope's state: after counting this call if admitted, as it stood if refused. */
+export type Decision = { readonly admitted: true; readonly states: readonly ScopeState[] } | { readonly admitted: false; readonly refusal: Refusal; readonly states: readonly ScopeState[] }
 
 /** The clock and calendar of one decision: the gateway's time, so a test can move it. */
 export interface Moment {

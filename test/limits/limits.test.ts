@@ -42,6 +42,7 @@ for (const store of ['memory', 'redis'] as const) {
         if (i < 4) await last.arrayBuffer()
       }
       t.same(statuses, [200, 200, 200, 429, 429])
+      t.equal(last?.headers.get('x-ratelimit-remaining-requests'), '0', 'a refusal carries the headers too')
       const refused = (await last?.json()) as { error: Record<string, unknown> }
       t.match(refused.error, { type: 'rate_limited', limit: 'requests_per_minute', scope: 'tenant', retry_after_seconds: Number })
       t.ok(Number(last?.headers.get('retry-after')) >= 1 && Number(last?.headers.get('retry-after')) <= 20, 'Retry-After: when one request is free again (60 s / 3)')
@@ -89,6 +90,19 @@ for (const store of ['memory', 'redis'] as const) {
       t.ok(spent >= 25, `refused only once ${spent} ≥ 25 tokens were spent`)
       const limits = (await (await fetch(`${gw.url}/v1/limits`, { headers: KEY })).json()) as { limits: { tokens_per_minute: { remaining: number } } }
       t.equal(limits.limits.tokens_per_minute.remaining, 0)
+    })
+
+    t.test('a broken stream is charged the deltas it relayed', async (t) => {
+      // 60 tokens a minute drain one a second: slow enough that the count reads whole.
+      const gw = await gatewayFor(t, yamlWith('{ tokens_per_minute: 60 }', '', server()))
+      const broken = await converse(gw, { stream: true, messages: [{ role: 'user', content: '[emulator:stream-internal after=4] a b c d e f g h' }] })
+      const text = await broken.text()
+      t.match(text, /event: error/)
+      const deltas = text.split('event: contentBlockDelta').length - 1
+      t.ok(deltas >= 4, `${deltas} deltas before the failure`)
+      await gw.waitForUsage(1)
+      const limits = (await (await fetch(`${gw.url}/v1/limits`, { headers: KEY })).json()) as { limits: { tokens_per_minute: { remaining: number } } }
+      t.equal(limits.limits.tokens_per_minute.remaining, 60 - deltas, 'no usage from Bedrock: one token per delta')
     })
 
     t.test('calls in flight, open streams included; the slot comes back when the stream ends', async (t) => {
