@@ -87,7 +87,8 @@ export class Limiter {
     const lease = randomUUID()
     let decision
     try {
-      decision = await withTimeout(this.#o.store.admit(scopes, moment, lease, this.#o.leaseMs), this.#o.timeoutMs)
+      const deciding = this.#o.store.admit(scopes, moment, lease, this.#o.leaseMs)
+      decision = await (this.#o.store.local ? deciding : withTimeout(deciding, this.#o.timeoutMs))
     } catch (error) {
       return this.#unavailable(error)
     }

@@ -16,6 +16,7 @@ interface Counters {
 export class MemoryStore implements LimitStore {
   readonly #counters = new Map<string, Counters>()
   readonly available = true
+  readonly local = true
 
   #of(scope: Scope): Counters {
     let c = this.#counters.get(scope.id)

@@ -158,6 +158,8 @@ export class RedisStore implements LimitStore {
     this.#redis = redis as Redis & LimitCommands
   }
 
+  readonly local = false
+
   get available(): boolean {
     return this.#redis.status === 'ready'
   }

@@ -63,10 +63,16 @@ export interface Moment {
   readonly msToNextDay: number
 }
 
+const DAY_MS = 86_400_000
+// The day's name is worked out once a day, not per call.
+let today = { day: '', start: 0, end: 0 }
+
 export function momentAt(now: number): Moment {
-  const day = new Date(now).toISOString().slice(0, 10)
-  const midnight = Date.parse(`${day}T00:00:00.000Z`) + 86_400_000
-  return { now, day, msToNextDay: midnight - now }
+  if (now < today.start || now >= today.end) {
+    const start = now - (now % DAY_MS)
+    today = { day: new Date(start).toISOString().slice(0, 10), start, end: start + DAY_MS }
+  }
+  return { now, day: today.day, msToNextDay: today.end - now }
 }
 
 /** Where counters live: this process's memory, or Redis shared by every replica. */
@@ -81,5 +87,7 @@ export interface LimitStore {
   look(scopes: readonly Scope[], moment: Moment): Promise<ScopeState[]>
   /** Whether decisions can be made now (Redis: connected). */
   readonly available: boolean
+  /** In this process: decisions cannot be slow, so they need no timeout. */
+  readonly local: boolean
   close(): Promise<void>
 }
