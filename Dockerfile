@@ -28,7 +28,8 @@ COPY openapi.yaml ./
 # Recorded Bedrock streams for the emulator's `replay` scenario (data, a few hundred KB).
 COPY test/fixtures/bedrock/stream ./test/fixtures/bedrock/stream
 USER node
-EXPOSE 8080
+# 8080: the API; 9464: Prometheus metrics (GET /metrics).
+EXPOSE 8080 9464
 # No curl in a slim image: Node's own fetch checks the liveness route.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

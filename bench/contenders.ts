@@ -214,7 +214,7 @@ async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'g
     // The usage records are the product: they go to a file, as they would go to a log pipe.
     stdout: logFile,
     stderr: join(ctx.workDir, `${id}-${port}.err`),
-    env: { ...process.env, LOG_LEVEL: id === 'gateway-nolog' ? 'warn' : 'info', BENCH_SECRET_ACCESS_KEY: EXAMPLE_CREDENTIALS.secretAccessKey },
+    env: { ...process.env, METRICS_PORT: '0', LOG_LEVEL: id === 'gateway-nolog' ? 'warn' : 'info', BENCH_SECRET_ACCESS_KEY: EXAMPLE_CREDENTIALS.secretAccessKey },
   })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/healthz`, child)

@@ -82,7 +82,7 @@ try {
     args: [join(ROOT, 'dist/src/server.js'), '--config', config],
     stdout: join(workDir, 'gateway.log'),
     stderr: join(workDir, 'gateway.err'),
-    env: { ...process.env, EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key' },
+    env: { ...process.env, METRICS_PORT: '0', EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key' },
   })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/healthz`, gateway)

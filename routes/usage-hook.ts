@@ -17,12 +17,18 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
     const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id, api)
     usage.remoteAddress = request.ip
     request.usage = usage
+    const metrics = request.server.gateway.metrics
+    metrics?.requestStarted(api)
+    const write = (status: number, closedEarly: boolean): void => {
+      const written = usage.write(request.log, status, closedEarly)
+      if (written !== undefined) metrics?.requestEnded(usage, status, written.outcome, written.durationMs)
+    }
     reply.raw.once('close', () => {
       // The HTTP layer answered this request itself (a broken body): the record says what it sent.
       const failure = httpFailureOf(request.raw)
       if (failure !== undefined) {
         usage.fail(failure)
-        usage.write(request.log, failure.status, false)
+        write(failure.status, false)
         return
       }
       // A caller that got no status line got nothing: 499, as nginx records it. An answer reached
@@ -31,7 +37,7 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
       // broke off its upload, never did.
       const res = reply.raw
       const reached = !abandonedUpload(request.raw) && !behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
-      usage.write(request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
+      write(reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
     })
     requireHost(request)
   }

@@ -15,6 +15,7 @@ import { GatewayState } from './gateway/state.js'
 import { UpstreamPool } from './upstream/pool.js'
 import { DEFAULTS } from './config/defaults.js'
 import { Limiter } from './limits/limiter.js'
+import { GatewayMetrics } from './metrics/metrics.js'
 import { MemoryStore } from './limits/memory.js'
 import { RedisStore } from './limits/redis.js'
 import { stdoutLog } from './log-sink.js'
@@ -132,10 +133,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     onUnavailable: redis?.onUnavailable ?? 'allow',
     leaseMs: redis?.leaseMs ?? DEFAULTS.redis.lease_ms,
     log: app.log,
+    onFallback: () => metrics?.limiterFellBack(),
     ...(options.clock === undefined ? {} : { now: options.clock }),
   })
   app.addHook('onClose', () => limiter.close())
-  app.decorate('gateway', new GatewayState(config, upstreams, limiter))
+  const metrics = config.server.metrics === false ? undefined : new GatewayMetrics()
+  app.decorate('gateway', new GatewayState(config, upstreams, limiter, metrics))
   // Node's headersTimeout must exceed keepAliveTimeout.
   app.server.headersTimeout = config.server.headersTimeoutMs
   // A caller may half-close its socket once it has sent its request (HTTP allows it); Node would

@@ -1,6 +1,6 @@
 // The gateway process: loads the config named by --config or GATEWAY_CONFIG, or, with none,
 // starts the Bedrock emulator in-process and serves the demo tenant (API key `demo`). PORT and
-// HOST override where it listens, at start and on reload. SIGTERM/SIGINT drain and exit 0 by
+// HOST override where it listens (METRICS_PORT where /metrics is served), at start and on reload. SIGTERM/SIGINT drain and exit 0 by
 // shutdown_delay_ms + drain_timeout_ms (and 1.5 s of grace), even when stdout takes no more log
 // lines; SIGHUP reloads the config.
 import { writeSync } from 'node:fs'
@@ -11,6 +11,7 @@ import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
 import { drain, reload } from './lifecycle.js'
+import { listenForScrapes } from './metrics/listener.js'
 import { stdoutLog } from './log-sink.js'
 
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/src/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
@@ -37,8 +38,18 @@ async function load(): Promise<Loaded> {
 function withListenOverrides(config: GatewayConfig): GatewayConfig {
   const port = process.env.PORT
   const host = process.env.HOST
-  if (port === undefined && host === undefined) return config
-  return { ...config, server: { ...config.server, ...(port === undefined ? {} : { port: Number(port) }), ...(host === undefined ? {} : { host }) } }
+  const metricsPort = process.env.METRICS_PORT
+  if (port === undefined && host === undefined && metricsPort === undefined) return config
+  const { metrics } = config.server
+  return {
+    ...config,
+    server: {
+      ...config.server,
+      ...(port === undefined ? {} : { port: Number(port) }),
+      ...(host === undefined ? {} : { host }),
+      ...(metricsPort === undefined || metrics === false ? {} : { metrics: { ...metrics, port: Number(metricsPort) } }),
+    },
+  }
 }
 
 let loaded: Loaded
@@ -51,8 +62,10 @@ try {
 const config = withListenOverrides(loaded.config)
 const app = await buildApp({ config })
 const address = await app.listen({ host: config.server.host, port: config.server.port })
+const { metrics } = app.gateway
+const scrapes = config.server.metrics === false || metrics === undefined ? undefined : await listenForScrapes(metrics, config.server.metrics.host ?? config.server.host, config.server.metrics.port)
 app.gateway.readiness = 'ready'
-app.log.info({ address, config: loaded.path ?? 'embedded default' }, 'ready')
+app.log.info({ address, metrics: scrapes?.url ?? null, config: loaded.path ?? 'embedded default' }, 'ready')
 if (loaded.emulator !== undefined) {
   // Through the log sink, after the lines before it: process.stdout would make a pipe non-blocking.
   stdoutLog().write(

@@ -64,7 +64,7 @@ try {
     args: [join(ROOT, 'dist/src/server.js'), '--config', config],
     stdout: logFile,
     stderr: join(workDir, 'gateway.err'),
-    env: { ...process.env, LOG_LEVEL: 'info', EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ...KEY_ENV },
+    env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ...KEY_ENV },
   })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/healthz`, gateway)

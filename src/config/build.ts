@@ -40,6 +40,7 @@ function buildServer(s: RawServerConfig): ServerConfig {
     drainTimeoutMs: s.drain_timeout_ms ?? d.drain_timeout_ms,
     docs: s.docs ?? d.docs,
     ...(s.redis === undefined ? {} : { redis: buildRedis(s.redis) }),
+    metrics: s.metrics === false ? false : { ...(s.metrics?.host === undefined ? {} : { host: s.metrics.host }), port: s.metrics?.port ?? d.metrics_port },
   }
 }
 

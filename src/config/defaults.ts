@@ -25,6 +25,8 @@ export const DEFAULTS = {
     drain_timeout_ms: 30_000,
     // Serve openapi.yaml/json and the interactive docs without auth.
     docs: true,
+    // Prometheus's registered default port for Node exporters; on server.host unless set.
+    metrics_port: 9464,
   },
   client: {
     // Sent as inferenceConfig.maxTokens when inference_config is omitted (Burr's rule).

@@ -33,6 +33,9 @@ const serverSchema = (env: Env) => strict({
   drain_timeout_ms: z.int().min(0),
   docs: z.boolean(),
   redis: redisSchema(env),
+  metrics: z.union([z.literal(false), strict({ port: z.int().min(0).max(65_535), host: z.string().min(1) }).partial()], {
+    error: 'must be false, or a map with port and host',
+  }),
 }).partial().superRefine((server, ctx) => {
   // Node closes a keep-alive socket whose next request's headers take longer than headersTimeout.
   const keepAlive = server.keep_alive_timeout_ms ?? 72_000

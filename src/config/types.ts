@@ -197,6 +197,8 @@ export interface ServerConfig {
   readonly docs: boolean
   /** Absent: limits are kept per instance, in memory. */
   readonly redis?: RedisConfig
+  /** Where Prometheus scrapes `/metrics`, off the public port (no host: the server's host); false: no metrics. */
+  readonly metrics: { readonly host?: string; readonly port: number } | false
 }
 
 /** Everything the gateway needs from its config file, checked and resolved once at boot. */

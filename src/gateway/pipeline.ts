@@ -111,9 +111,11 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   // The caller went away: stop paying for the upstream call.
   request.onCallerGone(() => deadline.abort({ kind: 'client' }))
   gateway.inflight.add(deadline)
+  if (stream) gateway.metrics?.streamOpened()
   try {
     return await serve(call)
   } finally {
+    if (stream) gateway.metrics?.streamClosed()
     deadline.clear()
     gateway.inflight.delete(deadline)
     ticket.settle(tokensSpent(usage.tokens) ?? call.deltas)
@@ -170,7 +172,7 @@ async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   } catch (error) {
     throw fromUpstream(error, call.client.name, call.deadline.reason)
   } finally {
-    call.usage.upstreamMs = (call.usage.upstreamMs ?? 0) + Math.round(performance.now() - started)
+    call.usage.addUpstreamTime(performance.now() - started)
   }
   settle(call, stopReason, usage, latencyMs, text)
   const rejected = rejectFinishReason(call.client.finishReasons, stopReason, call.client.name)
@@ -214,13 +216,15 @@ async function send<T>(call: Call, sendCall: () => Promise<Answer<T>>): Promise<
   try {
     const answer = await sendCall()
     call.usage.upstreamRequestId = answer.requestId ?? null
+    call.usage.upstreamAttempts = answer.attempts
     return answer.output
   } catch (error) {
-    const metadata = (error as { $metadata?: { requestId?: string } } | null)?.$metadata
+    const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata
     call.usage.upstreamRequestId = metadata?.requestId ?? null
+    call.usage.upstreamAttempts = metadata?.attempts ?? null
     throw fromUpstream(error, call.client.name, call.deadline.reason)
   } finally {
-    call.usage.upstreamMs = Math.round(performance.now() - started)
+    call.usage.addUpstreamTime(performance.now() - started)
   }
 }
 

@@ -6,12 +6,13 @@ import type { Deadline } from './deadline.js'
 import { TenantDirectory } from './tenants.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import type { Limiter } from '../limits/limiter.js'
+import type { GatewayMetrics } from '../metrics/metrics.js'
 
 /** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
 export type Readiness = 'starting' | 'ready' | 'draining'
 
 /** Server settings a reload cannot change: they are fixed when the listener starts. */
-const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs', 'redis']
+const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs', 'redis', 'metrics']
 
 export class GatewayState {
   #config: GatewayConfig
@@ -25,6 +26,8 @@ export class GatewayState {
     readonly upstreams: UpstreamPool,
     /** Counters outlive a reload: new limits apply to the counts so far. */
     readonly limiter: Limiter,
+    /** Undefined when `server.metrics` is false. */
+    readonly metrics?: GatewayMetrics,
   ) {
     this.#config = config
     this.#tenants = new TenantDirectory(config)

@@ -41,6 +41,12 @@ export class UsageRecord {
   upstreamLatencyMs: number | null = null
   /** Wall time of the upstream call(s), retries included, as the gateway saw it. */
   upstreamMs: number | null = null
+  /** The same, unrounded, for the overhead metric (not logged). */
+  upstreamTime = 0
+  /** Attempts the upstream call took (retries + 1); null when none was made. */
+  upstreamAttempts: number | null = null
+  /** With outcome `rate_limited`: the limit that refused the call. */
+  limit: string | null = null
   timeToFirstTokenMs: number | null = null
   upstreamRequestId: string | null = null
   /** The end user the caller named (OpenAI's `user` or `safety_identifier`), for abuse tracing. */
@@ -62,10 +68,11 @@ export class UsageRecord {
     readonly api: Api,
   ) {}
 
-  /** The request failed with `error`: its outcome and error type. */
+  /** The request failed with `error`: its outcome and error type (and with `rate_limited`, which limit). */
   fail(error: GatewayError): void {
     this.outcome = outcomeOf(error)
     this.errorType = error.type
+    if (error.type === 'rate_limited' && typeof error.details.limit === 'string') this.limit = error.details.limit
   }
 
   /** Milliseconds since the request arrived. */
@@ -73,10 +80,20 @@ export class UsageRecord {
     return Math.round(performance.now() - this.#startedAt)
   }
 
-  /** Writes the record once; later calls do nothing. `closedEarly`: the caller left first. */
-  write(log: FastifyBaseLogger, status: number, closedEarly: boolean): void {
-    if (this.#written) return
+  /** Adds upstream wall time, in ms. */
+  addUpstreamTime(ms: number): void {
+    this.upstreamTime += ms
+    this.upstreamMs = Math.round(this.upstreamTime)
+  }
+
+  /**
+   * Writes the record once; later calls do nothing. `closedEarly`: the caller left first.
+   * @returns the outcome and the unrounded duration in ms, for the metrics; undefined if already written.
+   */
+  write(log: FastifyBaseLogger, status: number, closedEarly: boolean): { outcome: Outcome; durationMs: number } | undefined {
+    if (this.#written) return undefined
     this.#written = true
+    const durationMs = performance.now() - this.#startedAt
     const outcome = closedEarly ? 'client_disconnected' : (this.outcome ?? (status < 400 ? 'success' : 'rejected'))
     const t = this.tokens
     log.info(
@@ -93,6 +110,7 @@ export class UsageRecord {
         outcome,
         status,
         errorType: this.errorType,
+        limit: this.limit,
         stopReason: this.stopReason,
         inputTokens: t.inputTokens ?? null,
         outputTokens: t.outputTokens ?? null,
@@ -103,11 +121,13 @@ export class UsageRecord {
         upstreamMs: this.upstreamMs,
         timeToFirstTokenMs: this.timeToFirstTokenMs,
         upstreamRequestId: this.upstreamRequestId,
+        upstreamAttempts: this.upstreamAttempts,
         user: this.user,
-        durationMs: this.elapsed(),
+        durationMs: Math.round(durationMs),
         ...(this.prompt === undefined ? {} : { prompt: this.prompt, completion: this.completion ?? null }),
       },
       'usage',
     )
+    return { outcome, durationMs }
   }
 }

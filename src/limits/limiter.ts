@@ -16,6 +16,8 @@ export interface LimiterOptions {
   readonly log: FastifyBaseLogger
   /** The clock; tests move it (the daily budget). */
   readonly now?: () => number
+  /** Called for each decision `on_unavailable` made (a metric). */
+  readonly onFallback?: () => void
 }
 
 /** One admitted call: its headers, and what to do when it ends. */
@@ -136,6 +138,7 @@ export class Limiter {
 
   #unavailable(error: unknown): Ticket {
     this.unavailableDecisions++
+    this.#o.onFallback?.()
     this.#note(error, 'admit')
     if (this.#o.onUnavailable === 'deny') throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now; try again shortly.')
     return NO_TICKET

@@ -55,6 +55,8 @@ export interface ConverseOutput {
 export interface Answer<T> {
   readonly requestId: string | undefined
   readonly output: T
+  /** Attempts it took: retries + 1. */
+  readonly attempts: number
 }
 
 /** A started ConverseStream: its first event was read (as the SDK reads it), the rest arrive as they come. */
@@ -155,7 +157,7 @@ export class BedrockUpstream {
         if (response.statusCode !== 200) throw this.#refused(response, await readText(response))
         const output = await read(response)
         retryStrategy.recordSuccess(token)
-        return { requestId: requestIdOf(response.headers), output }
+        return { requestId: requestIdOf(response.headers), output, attempts: attempts + 1 }
       } catch (error) {
         response?.destroy()
         const sdkError = asUpstreamError(error)

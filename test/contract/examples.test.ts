@@ -19,7 +19,7 @@ const runners: Record<keyof typeof EXAMPLES, string> = { curl: 'bash', python: '
 
 /** Starts `node dist/src/server.js` with no config on a free port; resolves to its base URL. */
 async function embeddedDefault(t: { teardown(fn: () => unknown): void }): Promise<string> {
-  const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', GATEWAY_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', METRICS_PORT: '0', GATEWAY_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => child.kill('SIGKILL'))
   let stdout = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))

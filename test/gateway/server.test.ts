@@ -13,7 +13,7 @@ const server = new URL('../../dist/src/server.js', import.meta.url).pathname
 const run = promisify(execFile)
 
 t.test('the embedded default: demo tenant on the emulator, the printed curl streams', async (t) => {
-  const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', GATEWAY_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [server], { env: { ...process.env, PORT: '0', METRICS_PORT: '0', GATEWAY_CONFIG: '' }, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => child.kill('SIGKILL'))
   let stdout = ''
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
@@ -40,7 +40,7 @@ t.test('the embedded default: demo tenant on the emulator, the printed curl stre
 t.test('a bad config never starts a half-configured gateway', async (t) => {
   const file = join(await mkdtemp(join(tmpdir(), 'gw-')), 'bad.yaml')
   await writeFile(file, 'tenants:\n  acme:\n    api_keys: []\n')
-  const child = spawn(process.execPath, [server, '--config', file], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [server, '--config', file], { env: { ...process.env, PORT: '0', METRICS_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   const [code] = (await once(child, 'exit')) as [number | null]

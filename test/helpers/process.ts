@@ -53,7 +53,7 @@ export class GatewayProcess {
   /** Starts the process and resolves once /readyz answers 200. */
   async start(): Promise<void> {
     const child = spawn(process.execPath, [SERVER, ...this.args], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.#child = child

@@ -93,7 +93,7 @@ t.test('the image, rebuilt from the Dockerfile, serves health, readiness and a s
 
   // The image's environment, but on loopback and a free port: tests only talk to this machine.
   const port = await freePort()
-  const env = { ...process.env, ...runtime.env, HOST: '127.0.0.1', PORT: String(port) }
+  const env = { ...process.env, ...runtime.env, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0' }
   const [command = 'node', ...args] = runtime.cmd
   const child = spawn(command, args, { cwd: runtime.dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => child.kill('SIGKILL'))

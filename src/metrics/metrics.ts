@@ -1,0 +1,85 @@
+// The gateway's Prometheus metrics. Every label comes from the config or from a fixed set (tenant
+// and client names, the dialect, the outcome, the HTTP status, stream or not), never from what a
+// caller sends. Calls are recorded from their usage record when it is written, so the token
+// counters always equal the sum of the usage records; the overhead histogram is the call's time
+// minus the time spent waiting on Bedrock: the gateway's own cost.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Api, Outcome, UsageRecord } from '../gateway/usage.js'
+
+/** Labels for a request whose tenant or client was never known (a bad key, an unknown client). */
+const NONE = 'none'
+
+// Seconds. The gateway's own cost lives between 0.1 and 50 ms; calls and streams run up to minutes.
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]
+const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60]
+
+export class GatewayMetrics {
+  readonly registry = new Registry()
+  readonly #requests = new Counter({ name: 'bedrock_gateway_requests_total', help: 'Call requests by outcome and the HTTP status the caller received.', labelNames: ['tenant', 'client', 'api', 'outcome', 'status'] as const, registers: [this.registry] })
+  readonly #duration = new Histogram({ name: 'bedrock_gateway_request_duration_seconds', help: 'Call requests from arrival to the last byte written.', labelNames: ['tenant', 'client', 'api', 'stream'] as const, buckets: DURATION_BUCKETS, registers: [this.registry] })
+  readonly #overhead = new Histogram({ name: 'bedrock_gateway_overhead_seconds', help: 'The gateway\'s own time per call: its duration minus the time spent waiting on Bedrock.', labelNames: ['api', 'stream'] as const, buckets: OVERHEAD_BUCKETS, registers: [this.registry] })
+  readonly #ttft = new Histogram({ name: 'bedrock_gateway_time_to_first_token_seconds', help: 'Streams: from arrival to the first content delta relayed.', labelNames: ['tenant', 'client', 'api'] as const, buckets: TTFT_BUCKETS, registers: [this.registry] })
+  readonly #upstream = new Histogram({ name: 'bedrock_gateway_upstream_duration_seconds', help: 'Time spent on Bedrock per call, retries included (a stream until its last event).', labelNames: ['client'] as const, buckets: DURATION_BUCKETS, registers: [this.registry] })
+  readonly #tokens = new Counter({ name: 'bedrock_gateway_tokens_total', help: 'Tokens Bedrock reported, by type; the sum of the usage records.', labelNames: ['tenant', 'client', 'type'] as const, registers: [this.registry] })
+  readonly #inflight = new Gauge({ name: 'bedrock_gateway_inflight_requests', help: 'Call requests being served, open streams included.', labelNames: ['api'] as const, registers: [this.registry] })
+  readonly #openStreams = new Gauge({ name: 'bedrock_gateway_open_streams', help: 'Streams relaying an upstream call now.', registers: [this.registry] })
+  readonly #retries = new Counter({ name: 'bedrock_gateway_upstream_retries_total', help: 'Upstream attempts beyond the first.', labelNames: ['client'] as const, registers: [this.registry] })
+  readonly #upstreamErrors = new Counter({ name: 'bedrock_gateway_upstream_errors_total', help: 'Calls that failed upstream, by the gateway\'s error type.', labelNames: ['client', 'type'] as const, registers: [this.registry] })
+  readonly #rateLimited = new Counter({ name: 'bedrock_gateway_rate_limited_total', help: 'Calls refused by a tenant\'s or client\'s own limit.', labelNames: ['tenant', 'limit'] as const, registers: [this.registry] })
+  readonly #limiterFallbacks = new Counter({ name: 'bedrock_gateway_limiter_unavailable_total', help: 'Limiter decisions made by on_unavailable because the store could not decide.', registers: [this.registry] })
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry })
+    // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for
+    // counters (`promtool check metrics` refuses them); their per-type gauges
+    // (nodejs_active_handles, ...) say the same and stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name)
+  }
+
+  requestStarted(api: Api): void {
+    this.#inflight.inc({ api })
+  }
+
+  streamOpened(): void {
+    this.#openStreams.inc()
+  }
+
+  streamClosed(): void {
+    this.#openStreams.dec()
+  }
+
+  limiterFellBack(): void {
+    this.#limiterFallbacks.inc()
+  }
+
+  /** One call request ended; its usage record was just written. */
+  requestEnded(usage: UsageRecord, status: number, outcome: Outcome, durationMs: number): void {
+    const { api } = usage
+    const tenant = usage.tenant ?? NONE
+    const client = usage.client ?? NONE
+    const stream = usage.stream ? 'true' : 'false'
+    this.#inflight.dec({ api })
+    this.#requests.inc({ tenant, client, api, outcome, status: String(status) })
+    this.#duration.observe({ tenant, client, api, stream }, durationMs / 1000)
+    this.#overhead.observe({ api, stream }, Math.max(0, durationMs - usage.upstreamTime) / 1000)
+    if (usage.stream && usage.timeToFirstTokenMs !== null) this.#ttft.observe({ tenant, client, api }, usage.timeToFirstTokenMs / 1000)
+    if (usage.upstreamAttempts !== null) {
+      this.#upstream.observe({ client }, usage.upstreamTime / 1000)
+      if (usage.upstreamAttempts > 1) this.#retries.inc({ client }, usage.upstreamAttempts - 1)
+    }
+    const t = usage.tokens
+    if (t.inputTokens !== undefined) this.#tokens.inc({ tenant, client, type: 'input' }, t.inputTokens)
+    if (t.outputTokens !== undefined) this.#tokens.inc({ tenant, client, type: 'output' }, t.outputTokens)
+    if (t.cacheReadInputTokens !== undefined) this.#tokens.inc({ tenant, client, type: 'cache_read' }, t.cacheReadInputTokens)
+    if (t.cacheWriteInputTokens !== undefined) this.#tokens.inc({ tenant, client, type: 'cache_write' }, t.cacheWriteInputTokens)
+    const type = usage.errorType
+    if (type !== null && type.startsWith('upstream_')) this.#upstreamErrors.inc({ client, type })
+    if (type === 'rate_limited' && usage.limit !== null) this.#rateLimited.inc({ tenant, limit: usage.limit })
+  }
+
+  /** The exposition, in Prometheus's text format. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() }
+  }
+}
