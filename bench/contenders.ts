@@ -117,6 +117,8 @@ export interface StartContext {
   readonly nofile?: number
   /** Gateway only: every limit configured (high enough never to refuse), counted in memory or on Redis. */
   readonly limits?: { readonly redisUrl?: string }
+  /** Gateway only: false turns the metrics off (`server.metrics: false`); on by default, as shipped. */
+  readonly metrics?: boolean
 }
 
 const converseBody = (text: string): Record<string, unknown> => ({ messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: MAX_TOKENS } })
@@ -163,7 +165,7 @@ function direct(emulator: Emulator): Contender {
  * A gateway config for one tenant whose clients point at the emulators: `claude` (the default) at
  * the first, `claude-2`, `claude-3`, ... at the others. JSON is YAML.
  */
-export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string }): string {
+export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string }, metrics = true): string {
   // Every limit checked on every call, none ever reached: the cost of limiting, not of refusing.
   const never = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 1_000_000, tokens_per_day: 1_000_000_000_000 }
   const clients: Record<string, unknown> = {}
@@ -189,6 +191,7 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
         shutdown_delay_ms: 0,
         drain_timeout_ms: 1000,
         docs: false,
+        ...(metrics ? {} : { metrics: false }),
         ...(limits?.redisUrl === undefined ? {} : { redis: { url: limits.redisUrl, key_prefix: `bench-${port}`, timeout_ms: 50 } }),
       },
       tenants: { bench: { api_keys: [apiKeyDigest], default_client: 'claude', clients, ...(limits === undefined ? {} : { limits: never }) } },
@@ -204,7 +207,7 @@ async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'g
   const digest = createHash('sha256').update(apiKey).digest('hex')
   const config = join(ctx.workDir, `${id}-${port}.yaml`)
   const logFile = join(ctx.workDir, `${id}-${port}.log`)
-  await writeFile(config, gatewayConfig(port, [ctx.emulator.url, ...(ctx.moreEmulators ?? []).map((e) => e.url)], digest, ctx.heartbeatMs ?? 15_000, ctx.limits))
+  await writeFile(config, gatewayConfig(port, [ctx.emulator.url, ...(ctx.moreEmulators ?? []).map((e) => e.url)], digest, ctx.heartbeatMs ?? 15_000, ctx.limits, ctx.metrics ?? true))
   const child = startChild({
     name: id,
     command: process.execPath,

@@ -1,10 +1,11 @@
-// `npm run bench:limits [-- --rounds N --seconds S]`: what limits cost a call. One emulator and
-// one redis-server (CPU 1, beside the load generator) and three gateways pinned to CPU 0, loaded
-// one at a time in ABC CBA order: without limits, with every limit of the tenant and the client
-// counted in memory, and the same counted on Redis. Each at saturation (wrk, 50 connections) on
-// `/v1/converse`. Reports the gateway's CPU ms per call for each, the differences per round and
-// their medians, and Redis round trips per call (its EVALSHA/EVAL count over the calls served).
-// Writes bench/results/<date>-limits.json.
+// `npm run bench:features [-- --rounds N --seconds S]`: what each optional feature costs a call.
+// One emulator and one redis-server (CPU 1, beside the load generator) and four gateways pinned to
+// CPU 0, loaded one at a time in ABCD DCBA order: with nothing (`none`: metrics off, no limits),
+// with metrics on (`metrics`), with every limit of the tenant and the client counted in memory
+// (`memory`), and the same counted on Redis (`redis`), each with metrics off. Each at saturation
+// (wrk, 50 connections) on `/v1/converse`. Reports the gateway's CPU ms per call for each, each
+// feature's difference from `none` per round and the medians, and Redis round trips per call (its
+// EVALSHA/EVAL count over the calls served). Writes bench/results/<date>-features.json.
 import { execFile, spawn } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -24,8 +25,8 @@ const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, sec
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
 
-type Variant = 'none' | 'memory' | 'redis'
-const VARIANTS: readonly Variant[] = ['none', 'memory', 'redis']
+type Variant = 'none' | 'metrics' | 'memory' | 'redis'
+const VARIANTS: readonly Variant[] = ['none', 'metrics', 'memory', 'redis']
 
 /** Redis's count of script calls so far. */
 async function scriptCalls(port: number): Promise<number> {
@@ -44,12 +45,12 @@ async function main(): Promise<void> {
   const env: Environment = { root: ROOT, layout: 'pinned', emulator, quiet: { maxBusy: 0.15, sampleMs: 500, maxWaitMs: 10_000, totalWaitMs: 120_000 } }
   const samples: { round: number; variant: Variant; cpuMsPerCall: number; rps: number; failures: number; scriptCallsPerCall?: number }[] = []
   try {
-    const [none, memory, onRedis] = await Promise.all([
-      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir }),
-      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, limits: {} }),
-      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, limits: { redisUrl: `redis://127.0.0.1:${redisPort}` } }),
-    ])
-    const gateways: Record<Variant, Contender> = { none, memory, redis: onRedis }
+    // One after the other: free ports are picked before each process binds its own.
+    const none = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, metrics: false })
+    const metrics = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir })
+    const memory = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, metrics: false, limits: {} })
+    const onRedis = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, metrics: false, limits: { redisUrl: `redis://127.0.0.1:${redisPort}` } })
+    const gateways: Record<Variant, Contender> = { none, metrics, memory, redis: onRedis }
     for (const variant of VARIANTS) await warmUp(gateways[variant], env, 3)
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse()) {
@@ -67,17 +68,17 @@ async function main(): Promise<void> {
   }
   const of = (v: Variant) => samples.filter((s) => s.variant === v)
   const summary: Record<string, unknown> = { cpuMs: Object.fromEntries(VARIANTS.map((v) => [v, median(of(v).map((s) => s.cpuMsPerCall))])) }
-  for (const v of ['memory', 'redis'] as const) {
+  for (const v of ['metrics', 'memory', 'redis'] as const) {
     const added = of(v).map((s, i) => s.cpuMsPerCall - (of('none')[i]?.cpuMsPerCall ?? NaN))
     summary[v] = { addedMsPerRound: added, medianAddedMs: median(added) }
-    console.log(`${v}: +${median(added).toFixed(4)} CPU ms per call over no limits (median of rounds: ${added.map((a) => a.toFixed(4)).join(' ')})`)
+    console.log(`${v}: ${median(added) >= 0 ? '+' : ''}${median(added).toFixed(4)} CPU ms per call over none (per round: ${added.map((a) => a.toFixed(4)).join(' ')})`)
   }
   const trips = of('redis').map((s) => s.scriptCallsPerCall ?? NaN)
   summary.redisScriptsPerCall = median(trips)
   console.log(`Redis: ${median(trips).toFixed(2)} script calls per call (one to admit, one to settle)`)
   const date = new Date().toISOString()
   await mkdir(join(ROOT, 'bench/results'), { recursive: true })
-  const file = join(ROOT, 'bench/results', `${date.replace(/[:.]/g, '-').slice(0, 19)}-limits.json`)
+  const file = join(ROOT, 'bench/results', `${date.replace(/[:.]/g, '-').slice(0, 19)}-features.json`)
   await writeFile(file, `${JSON.stringify({ date, machine: describeMachine(), rounds, seconds, samples, summary }, null, 2)}\n`)
   console.log(`wrote ${file}`)
 }
