@@ -59,7 +59,10 @@ t.test('defaults', (t) => {
     shutdownDelayMs: 5_000,
     drainTimeoutMs: 30_000,
     docs: true,
+    metrics: { port: 9464 },
   })
+  t.same(accepts(`server:\n  metrics: false\n${withClient()}`).server.metrics, false, 'metrics: false turns them off')
+  t.same(accepts(`server:\n  metrics: { host: 0.0.0.0, port: 0 }\n${withClient()}`).server.metrics, { host: '0.0.0.0', port: 0 })
   const tenant = config.tenants.get('acme')
   t.equal(tenant?.logPrompts, false)
   t.equal(tenant?.defaultClient, fastClient(config), 'the only client is the default')
