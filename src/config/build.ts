@@ -103,6 +103,9 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     timeouts: buildTimeouts(c.timeouts ?? {}),
     overridable: new Set(c.overridable ?? d.overridable),
     ...optionalLimits(c.limits),
+    ...(c.system === undefined ? {} : { system: c.system }),
+    // AWS's invocation logs then say which tenant and client each call was for.
+    requestMetadata: { ...c.request_metadata, gateway_tenant: tenantId, gateway_client: name },
   }
 }
 
@@ -129,6 +132,7 @@ function buildGuardrail(g: NonNullable<RawClientConfig['guardrail']>): Guardrail
 }
 
 function buildCredentials(tenantId: string, name: string, c: RawClientConfig): CredentialSource {
+  if (c.api_key !== undefined) return { kind: 'api-key', apiKey: c.api_key }
   const base: CredentialSource =
     c.access_key_id !== undefined && c.secret_access_key !== undefined
       ? {

@@ -61,6 +61,18 @@ const timeouts = strict({
     }
   })
 
+// Converse's requestMetadata rules (keys 1-256 and values 0-256 characters of this set, at most
+// 16 pairs), less the two pairs the gateway adds: gateway_tenant and gateway_client.
+const METADATA_TEXT = /^[a-zA-Z0-9\s:_@$#=/+,\-.]*$/
+export const GATEWAY_METADATA_KEYS = ['gateway_tenant', 'gateway_client'] as const
+const requestMetadata = z
+  .record(
+    z.string().min(1, 'keys must not be empty').max(256, 'keys must be at most 256 characters').regex(METADATA_TEXT, 'keys must be letters, digits, spaces and :_@$#=/+,-.'),
+    z.string().max(256, 'must be at most 256 characters').regex(METADATA_TEXT, 'must be letters, digits, spaces and :_@$#=/+,-.'),
+  )
+  .refine((m) => Object.keys(m).length <= 14, 'must hold at most 14 pairs (Bedrock takes 16; the gateway adds gateway_tenant and gateway_client)')
+  .refine((m) => GATEWAY_METADATA_KEYS.every((k) => !(k in m)), 'gateway_tenant and gateway_client are the gateway\'s own keys')
+
 const finishReasons = z.array(z.string().min(1)).min(1, 'must list at least one finish reason')
 
 /** Schema of one client; `env` resolves its `env.NAME` references. */
@@ -73,6 +85,7 @@ export function clientSchema(env: Env) {
     access_key_id: envString(env, literal.accessKeyId).optional(),
     secret_access_key: envString(env, literal.secret, 'secret').optional(),
     session_token: envString(env, literal.secret, 'secret').optional(),
+    api_key: envString(env, literal.secret, 'secret').optional(),
     profile: envString(env, literal.profile).optional(),
     role_arn: envString(env, literal.roleArn).optional(),
     external_id: envString(env, literal.externalId).optional(),
@@ -95,6 +108,8 @@ export function clientSchema(env: Env) {
     timeouts: timeouts.optional(),
     overridable: z.array(z.enum(OVERRIDABLE_FIELDS)).refine(unique, 'must not repeat a field').optional(),
     limits: limitsSchema.optional(),
+    system: z.string().min(1, 'must not be empty').optional(),
+    request_metadata: requestMetadata.optional(),
   }).superRefine((c: Fields, ctx) => {
     const report = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path })
     modelRules(c, report)
@@ -141,6 +156,11 @@ function credentialRules(c: Fields, report: Report): void {
   if (token && !keyId && !secret) report('session_token needs access_key_id and secret_access_key as well')
   if (c.profile !== undefined && (keyId || secret || token)) {
     report('profile cannot be combined with access_key_id, secret_access_key or session_token: choose one credential source')
+  }
+  // A Bedrock API key is a credential source of its own: nothing to sign with, no role to assume.
+  if (c.api_key !== undefined) {
+    const others = ['access_key_id', 'secret_access_key', 'session_token', 'profile', 'role_arn'].filter((key) => c[key] !== undefined)
+    if (others.length > 0) report(`api_key cannot be combined with ${others.join(', ')}: choose one credential source`)
   }
   for (const key of ['external_id', 'role_session_name']) {
     if (c[key] !== undefined && c.role_arn === undefined) report(`${key} only applies with role_arn, which is not set`)

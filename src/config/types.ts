@@ -50,6 +50,12 @@ export interface DefaultChainCredentials {
 }
 
 /** STS AssumeRole, called with credentials from `source`. */
+/** A Bedrock API key (`AWS_BEARER_TOKEN_BEDROCK`'s kind), sent as `Authorization: Bearer`. */
+export interface ApiKeyCredentials {
+  readonly kind: 'api-key'
+  readonly apiKey: string
+}
+
 export interface AssumeRoleCredentials {
   readonly kind: 'assume-role'
   readonly roleArn: string
@@ -65,6 +71,7 @@ export type CredentialSource =
   | ProfileCredentials
   | AssumeRoleCredentials
   | DefaultChainCredentials
+  | ApiKeyCredentials
 
 /** Bedrock guardrail applied to every request of a client. */
 export interface GuardrailConfig {
@@ -136,6 +143,10 @@ export interface ClientConfig {
   readonly overridable: ReadonlySet<OverridableField>
   /** The client's own limits, checked as well as its tenant's. */
   readonly limits?: Limits
+  /** The operator's system prompt, sent first on every call (before any a caller may add). */
+  readonly system?: string
+  /** Converse `requestMetadata` on every call, `gateway_tenant` and `gateway_client` included. */
+  readonly requestMetadata?: Readonly<Record<string, string>>
 }
 
 /** One customer of the gateway: its API keys and the clients those keys can reach. */

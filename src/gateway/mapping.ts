@@ -33,7 +33,9 @@ export const CACHE_CONTROL = 'cache_control'
  */
 export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean, fieldName: FieldName = ownName): ConverseInput {
   checkOverrides(client, request, fieldName)
-  const system = request.system === undefined ? [] : toSystemBlocks(request.system, 'system')
+  // The operator's system prompt first; a caller's (where the client allows one) after it.
+  const system: SystemContentBlock[] = client.system === undefined ? [] : [{ text: client.system }]
+  if (request.system !== undefined) system.push(...toSystemBlocks(request.system, 'system'))
   const messages: Message[] = []
   const cacheControlAllowed = client.allowedRoleMetadata.includes(CACHE_CONTROL)
   for (const [i, message] of request.messages.entries()) {
@@ -73,6 +75,7 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
       : { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version, trace: guardrail.trace }
   }
   if (client.additionalModelRequestFields !== undefined) body.additionalModelRequestFields = client.additionalModelRequestFields
+  if (client.requestMetadata !== undefined) body.requestMetadata = client.requestMetadata
   return { modelId: client.model, body }
 }
 

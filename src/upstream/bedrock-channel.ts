@@ -29,6 +29,8 @@ export interface BedrockUpstreamInit {
   readonly endpoint: () => Promise<URL>
   /** Memoized by the caller (the SDK's `memoizeIdentityProvider`): refreshes before expiry, and hands out the same object until then. */
   readonly credentials: () => Promise<AwsCredentialIdentity>
+  /** A Bedrock API key: sent as `Authorization: Bearer` instead of signing (credentials unused). */
+  readonly bearerToken?: string
   readonly httpAgent: HttpAgent
   readonly httpsAgent: HttpsAgent
   readonly connectTimeoutMs: number
@@ -135,7 +137,8 @@ export class BedrockUpstream {
     const { payload, sha256 } = large ? await encodeOffLoop(body) : encodeInline(body)
     // Resolved once per call, before the first attempt, as the SDK's auth middleware does; a hung
     // STS or metadata service must not outlive the call's deadline.
-    const identity = await abortable(this.#init.credentials(), signal)
+    const bearer = this.#init.bearerToken === undefined ? undefined : { authorization: `Bearer ${this.#init.bearerToken}` }
+    const identity = bearer === undefined ? await abortable(this.#init.credentials(), signal) : undefined
     const { strategy: retryStrategy, maxAttempts } = retry
     let token = await retryStrategy.acquireInitialRetryToken('')
     // Signed, as the SDK signs them; user-agent is sent unsigned.
@@ -152,7 +155,7 @@ export class BedrockUpstream {
       headers['amz-sdk-request'] = `attempt=${attempts + 1}; max=${maxAttempts}`
       let response: IncomingMessage | undefined
       try {
-        const signed = this.#signer.sign(identity, new Date(Date.now() + this.#clockOffsetMs), canonical, headers, sha256)
+        const signed = identity === undefined ? bearer : this.#signer.sign(identity, new Date(Date.now() + this.#clockOffsetMs), canonical, headers, sha256)
         response = await this.#send(endpoint, path, { ...headers, ...signed, 'user-agent': USER_AGENT }, payload, signal)
         if (response.statusCode !== 200) throw this.#refused(response, await readText(response))
         const output = await read(response)

@@ -99,6 +99,7 @@ export class UpstreamPool {
       endpoint: () => endpointOf(client),
       // As the SDK calls them: a profile's role or web identity resolves STS in the client's region.
       credentials: () => credentials({ callerClientConfig: { region: () => Promise.resolve(client.region) } }),
+      ...(client.credentials.kind === 'api-key' ? { bearerToken: client.credentials.apiKey } : {}),
       httpAgent: this.#httpAgent,
       httpsAgent: this.#httpsAgent,
       connectTimeoutMs: client.timeouts.connectMs,
@@ -126,6 +127,9 @@ export class UpstreamPool {
         return fromNodeProviderChain()
       case 'assume-role':
         return this.#assumeRole(source, region)
+      case 'api-key':
+        // Never signed with: the upstream sends the key as a bearer token.
+        return { accessKeyId: '', secretAccessKey: '' }
     }
   }
 
@@ -190,6 +194,8 @@ function credentialKey(source: CredentialSource): unknown[] {
       return ['default-chain']
     case 'assume-role':
       return ['assume-role', source.roleArn, source.roleSessionName, source.externalId ?? null, credentialKey(source.source)]
+    case 'api-key':
+      return ['api-key', digest(source.apiKey)]
   }
 }
 
@@ -213,6 +219,8 @@ export function describeCredentials(source: CredentialSource): string {
       return 'default-chain'
     case 'assume-role':
       return `assume-role:${source.roleArn}(${describeCredentials(source.source)})`
+    case 'api-key':
+      return 'api-key'
   }
 }
 

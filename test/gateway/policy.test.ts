@@ -1,7 +1,7 @@
 // The client's policy, asserted on what reached the emulator: roles (BAML's semantics), merging,
 // metadata and cache markers, overrides, and the finish-reason allow and deny lists.
 import t from 'tap'
-import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
+import { clientYaml, gatewayFor, post, tenantsYaml, withoutMetadata } from '../helpers/gateway.js'
 
 const yaml = tenantsYaml(
   clientYaml('open', 'allowed_role_metadata: [cache_control]\noverridable: [temperature, system]') +
@@ -28,7 +28,7 @@ t.test('system messages become system blocks when allowed; unknown roles become 
     { key: 'acme-key' },
   )
   t.equal(res.status, 200)
-  t.same(gw.emulator.recorder.requests[0]?.body, {
+  t.same(withoutMetadata(gw.emulator.recorder.requests[0]?.body), {
     system: [{ text: 'Be brief.' }],
     messages: [
       { role: 'user', content: [{ text: 'first' }, { text: 'from an unknown role' }] },
@@ -42,7 +42,7 @@ t.test('system messages become system blocks when allowed; unknown roles become 
 t.test('system not allowed: a system message is sent as the default role and merged', async (t) => {
   const gw = await gatewayFor(t, yaml)
   await post(gw.url, { client: 'no-system', messages: [{ role: 'system', content: 'rules' }, { role: 'user', content: 'hi' }] }, { key: 'acme-key' })
-  t.same(gw.emulator.recorder.requests[0]?.body, { messages: [{ role: 'user', content: [{ text: 'rules' }, { text: 'hi' }] }], inferenceConfig: { maxTokens: 4096 } })
+  t.same(withoutMetadata(gw.emulator.recorder.requests[0]?.body), { messages: [{ role: 'user', content: [{ text: 'rules' }, { text: 'hi' }] }], inferenceConfig: { maxTokens: 4096 } })
 })
 
 t.test('metadata: allowed cache markers become cachePoints, other keys are dropped', async (t) => {
@@ -57,7 +57,7 @@ t.test('metadata: allowed cache markers become cachePoints, other keys are dropp
     },
     { key: 'acme-key' },
   )
-  t.same(gw.emulator.recorder.requests[0]?.body, {
+  t.same(withoutMetadata(gw.emulator.recorder.requests[0]?.body), {
     system: [{ text: 'Long shared instructions for every call' }, { cachePoint: { type: 'default' } }],
     messages: [{ role: 'user', content: [{ text: 'hi' }, { cachePoint: { type: 'default', ttl: '1h' } }] }],
     inferenceConfig: { maxTokens: 4096 },
@@ -65,7 +65,7 @@ t.test('metadata: allowed cache markers become cachePoints, other keys are dropp
   t.match(res.json, { usage: { cacheWriteInputTokens: Number } }, 'the emulator reported a cache write')
   const noMeta = await gatewayFor(t, yaml)
   await post(noMeta.url, { client: 'no-system', messages: [{ role: 'user', content: 'hi', metadata: { cache_control: { type: 'ephemeral' } } }] }, { key: 'acme-key' })
-  t.same(noMeta.emulator.recorder.requests[0]?.body, { messages: [{ role: 'user', content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 4096 } }, 'metadata not allowed: dropped')
+  t.same(withoutMetadata(noMeta.emulator.recorder.requests[0]?.body), { messages: [{ role: 'user', content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 4096 } }, 'metadata not allowed: dropped')
 })
 
 t.test('overrides: allowed ones are applied, others refused before any upstream call', async (t) => {

@@ -2,7 +2,7 @@
 // an image, a guardrail intervention with its trace, a max_tokens stop. Streams are read with a
 // real SSE parser and checked event by event.
 import t from 'tap'
-import { clientYaml, gatewayFor, post, tenantsYaml, type SseEvent } from '../helpers/gateway.js'
+import { clientYaml, gatewayFor, post, tenantsYaml, type SseEvent, withoutMetadata } from '../helpers/gateway.js'
 
 const yaml = tenantsYaml(
   clientYaml('main', 'overridable: [temperature, top_p, max_tokens, stop_sequences, system, tools, tool_choice]') +
@@ -28,7 +28,7 @@ t.test('plain text: the answer, its text, stop reason, usage and request id', as
     metrics: { latencyMs: Number },
   })
   const [sent] = gw.emulator.recorder.requests
-  t.same(sent?.body, { messages: [{ role: 'user', content: [{ text: 'Hello gateway' }] }], inferenceConfig: { maxTokens: 4096 } }, 'what went upstream')
+  t.same(withoutMetadata(sent?.body), { messages: [{ role: 'user', content: [{ text: 'Hello gateway' }] }], inferenceConfig: { maxTokens: 4096 } }, 'what went upstream')
 })
 
 t.test('streamed text: Bedrock-shaped events as they arrive, then exactly one terminal `done`', async (t) => {
@@ -75,7 +75,7 @@ t.test('tool use, plain and streamed, then the tool result turn', async (t) => {
     { key: 'acme-key' },
   )
   t.match(answer.json, { stopReason: 'end_turn', text: /celsius/ })
-  t.same(gw.emulator.recorder.requests[0]?.body, { messages: [{ role: 'user', content: [{ text: 'Use get_weather for Paris' }] }], inferenceConfig: { maxTokens: 4096 }, toolConfig: { tools } })
+  t.same(withoutMetadata(gw.emulator.recorder.requests[0]?.body), { messages: [{ role: 'user', content: [{ text: 'Use get_weather for Paris' }] }], inferenceConfig: { maxTokens: 4096 }, toolConfig: { tools } })
 })
 
 t.test('an image goes upstream as base64, unchanged', async (t) => {
@@ -83,7 +83,7 @@ t.test('an image goes upstream as base64, unchanged', async (t) => {
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64')
   const res = await post(gw.url, { messages: [{ role: 'user', content: [{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: png } } }] }] }, { key: 'acme-key' })
   t.match(res.json, { text: 'What is this?', usage: { inputTokens: 3 + 85 } })
-  t.same(gw.emulator.recorder.requests[0]?.body, { messages: [{ role: 'user', content: [{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: png } } }] }], inferenceConfig: { maxTokens: 4096 } })
+  t.same(withoutMetadata(gw.emulator.recorder.requests[0]?.body), { messages: [{ role: 'user', content: [{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: png } } }] }], inferenceConfig: { maxTokens: 4096 } })
 })
 
 t.test('a guardrail intervention with its trace, plain and streamed', async (t) => {
@@ -100,7 +100,7 @@ t.test('a max_tokens stop, with a caller-lowered max_tokens', async (t) => {
   const gw = await gatewayFor(t, yaml)
   const res = await post(gw.url, { max_tokens: 2, messages: [{ role: 'user', content: 'a b c d e' }] }, { key: 'acme-key' })
   t.match(res.json, { stopReason: 'max_tokens', text: 'a b', usage: { outputTokens: 2 } })
-  t.same(gw.emulator.recorder.requests[0]?.body, { messages: [{ role: 'user', content: [{ text: 'a b c d e' }] }], inferenceConfig: { maxTokens: 2 } })
+  t.same(withoutMetadata(gw.emulator.recorder.requests[0]?.body), { messages: [{ role: 'user', content: [{ text: 'a b c d e' }] }], inferenceConfig: { maxTokens: 2 } })
 })
 
 t.test('a client without streaming answers a stream request from Converse, as a stream of the same shape', async (t) => {

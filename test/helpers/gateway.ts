@@ -142,3 +142,13 @@ export async function post(url: string, body: unknown, init: { key?: string; hea
   checkStreamEnd(result.events)
   return result
 }
+
+/**
+ * What a call sent upstream, less the `requestMetadata` every client adds (its tenant and client;
+ * test/gateway/client-options.test.ts checks it), for tests about the rest of the body.
+ */
+export function withoutMetadata(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null) return body
+  const { requestMetadata: _ignored, ...rest } = body as Record<string, unknown>
+  return rest
+}
