@@ -108,20 +108,30 @@ export async function writeConfig(dir: string, name: string, yaml: string): Prom
   return file
 }
 
-/** Installs Debian's nginx when missing (as the tests' setup), without starting its service. */
-export async function ensureNginx(): Promise<string> {
-  const found = await run('sh', ['-c', 'command -v nginx || ls /usr/sbin/nginx']).then((r) => r.stdout.trim().split('\n')[0] ?? '', () => '')
+/**
+ * Installs a Debian package when `command` is missing (as the tests' setup), without starting its
+ * service: policy-rc.d 101 keeps the package's postinst from starting a system daemon.
+ * @returns the command's path.
+ */
+export async function ensureDebianPackage(command: string, packages: readonly string[], fallback: string): Promise<string> {
+  const found = await run('sh', ['-c', `command -v ${command} || ls ${fallback}`]).then((r) => r.stdout.trim().split('\n')[0] ?? '', () => '')
   if (found !== '') return found
-  // policy-rc.d 101 keeps the package's postinst from starting a system nginx on port 80.
   const policy = '/usr/sbin/policy-rc.d'
   const hadPolicy = await access(policy).then(() => true, () => false)
   if (!hadPolicy) await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
   try {
-    await run('sh', ['-c', 'apt-get install -y -qq nginx-light >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq nginx-light) >/dev/null 2>&1 || apt-get install -y -qq nginx >/dev/null 2>&1'], { timeout: 300_000 })
+    // Each alternative in turn; the package lists are refreshed once if the first attempt fails.
+    const attempts = packages.map((p) => `apt-get install -y -qq ${p} >/dev/null 2>&1`).join(' || ')
+    await run('sh', ['-c', `${attempts} || (apt-get update -qq && (${attempts}))`], { timeout: 600_000 })
   } finally {
     if (!hadPolicy) await run('rm', ['-f', policy])
   }
-  return '/usr/sbin/nginx'
+  return fallback
+}
+
+/** Debian's nginx (nginx-light, else nginx). */
+export async function ensureNginx(): Promise<string> {
+  return ensureDebianPackage('nginx', ['nginx-light', 'nginx'], '/usr/sbin/nginx')
 }
 
 /** nginx in the foreground with `conf` (an `http {}` body), in its own temp prefix. */

@@ -1,34 +1,19 @@
 // A real Prometheus for the tests: Debian's `prometheus` (installed when missing, as nginx and
 // Redis are), scraping given targets every second from a temp folder, queried over its HTTP API;
 // and `promtool`, which comes with it.
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { access, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { freePort, tempDir } from './process.js'
-
-const run = promisify(execFile)
+import { ensureDebianPackage, freePort, tempDir } from './process.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-/** Installs Debian's prometheus (with promtool) when missing, without starting its service. */
+/** Debian's prometheus (with promtool), installed when missing. */
 export async function ensurePrometheus(): Promise<{ prometheus: string; promtool: string }> {
-  const found = await run('sh', ['-c', 'command -v prometheus || ls /usr/bin/prometheus']).then((r) => r.stdout.trim().split('\n')[0] ?? '', () => '')
-  if (found === '') {
-    // policy-rc.d 101 keeps the package's postinst from starting a system Prometheus on port 9090.
-    const policy = '/usr/sbin/policy-rc.d'
-    const hadPolicy = await access(policy).then(() => true, () => false)
-    if (!hadPolicy) await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
-    try {
-      await run('sh', ['-c', 'apt-get install -y -qq prometheus >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq prometheus) >/dev/null 2>&1'], { timeout: 600_000 })
-    } finally {
-      if (!hadPolicy) await run('rm', ['-f', policy])
-    }
-  }
-  return { prometheus: found === '' ? '/usr/bin/prometheus' : found, promtool: '/usr/bin/promtool' }
+  return { prometheus: await ensureDebianPackage('prometheus', ['prometheus'], '/usr/bin/prometheus'), promtool: '/usr/bin/promtool' }
 }
 
 export interface TestPrometheus {

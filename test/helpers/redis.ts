@@ -2,10 +2,9 @@
 // on a free loopback port with no persistence, killable and restartable on the same port.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { access, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { promisify } from 'node:util'
-import { freePort } from './process.js'
+import { ensureDebianPackage, freePort } from './process.js'
 
 const run = promisify(execFile)
 
@@ -13,20 +12,9 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-/** Installs Debian's redis-server when missing, without starting its service. */
+/** Debian's redis-server (and redis-cli with it), installed when missing. */
 export async function ensureRedis(): Promise<string> {
-  const found = await run('sh', ['-c', 'command -v redis-server || ls /usr/bin/redis-server']).then((r) => r.stdout.trim().split('\n')[0] ?? '', () => '')
-  if (found !== '') return found
-  // policy-rc.d 101 keeps the package's postinst from starting a system Redis on port 6379.
-  const policy = '/usr/sbin/policy-rc.d'
-  const hadPolicy = await access(policy).then(() => true, () => false)
-  if (!hadPolicy) await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
-  try {
-    await run('sh', ['-c', 'apt-get install -y -qq redis-server >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq redis-server) >/dev/null 2>&1'], { timeout: 300_000 })
-  } finally {
-    if (!hadPolicy) await run('rm', ['-f', policy])
-  }
-  return '/usr/bin/redis-server'
+  return ensureDebianPackage('redis-server', ['redis-server'], '/usr/bin/redis-server')
 }
 
 export class TestRedis {
