@@ -1,7 +1,7 @@
 // The well-mannered model: a deterministic answer derived from the request, with usage that adds
 // up. It echoes the last user text, honours maxTokens and stopSequences, calls a tool when asked,
 // lets a guardrail intervene on a trigger word and reports prompt-cache reads and writes.
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { stripDirectives } from './scenario.js'
 
 /** The slice of a (validated) Converse request body the model reads. */
@@ -104,7 +104,8 @@ export function respond(input: ModelInput, modelId: string, options: ModelOption
   if (tool !== undefined) {
     const input_ = toolInputFor(schemaOf(tool))
     const name = String(tool.name)
-    const toolUseId = `tooluse_${createHash('sha256').update(modelId).update(name).update(JSON.stringify(lastUser ?? '')).digest('base64url').slice(0, 22)}`
+    // Unique per call, as Bedrock's are (its ids are 22 URL-safe characters after `tooluse_`).
+    const toolUseId = `tooluse_${randomBytes(17).toString('base64url').slice(0, 22)}`
     return turn([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use', prompt, echo)
   }
 

@@ -78,7 +78,10 @@ for (const kind of HANDLER_KINDS) {
     const stream = await client.send(new ConverseStreamCommand({ modelId: MODEL, ...ask, toolConfig }))
     const events = await collect(stream.stream)
     const start = events.find((e) => e.contentBlockStart)?.contentBlockStart
-    t.same(start, { contentBlockIndex: 1, start: { toolUse: { name: 'get_weather', toolUseId: toolUse?.toolUseId } } })
+    t.match(start, { contentBlockIndex: 1, start: { toolUse: { name: 'get_weather', toolUseId: /^tooluse_[A-Za-z0-9_-]{22}$/ } } })
+    t.not(start?.start?.toolUse?.toolUseId, toolUse?.toolUseId, 'a new call, a new tool-use id (real ids are unique per call)')
+    const again = await client.send(new ConverseCommand({ modelId: MODEL, ...ask, toolConfig }))
+    t.not(again.output?.message?.content?.find((b) => b.toolUse)?.toolUse?.toolUseId, toolUse?.toolUseId, 'the same request twice: two ids')
     const input = events.filter((e) => e.contentBlockDelta?.delta?.toolUse).map((e) => e.contentBlockDelta?.delta?.toolUse?.input).join('')
     t.same(JSON.parse(input), { city: 'example', days: 1 })
 
