@@ -67,9 +67,12 @@ const scrapes = config.server.metrics === false || metrics === undefined ? undef
 app.gateway.readiness = 'ready'
 app.log.info({ address, metrics: scrapes?.url ?? null, config: loaded.path ?? 'embedded default' }, 'ready')
 if (loaded.emulator !== undefined) {
+  const demo = config.tenants.get('demo')
+  const clients = demo === undefined ? '' : [...demo.clients.values()].map((c) => `${c.name}${c === demo.defaultClient ? ' (default)' : ''}`).join(', ')
   // Through the log sink, after the lines before it: process.stdout would make a pipe non-blocking.
   stdoutLog().write(
-    `\nGateway ready on ${address} (demo tenant, API key "demo", embedded emulator at ${loaded.emulator.url}).\nTry a streamed call:\n\n` +
+    `\nGateway ready on ${address} (demo tenant, API key "demo", clients: ${clients}; embedded emulator at ${loaded.emulator.url}).\n` +
+      `Metrics: ${scrapes?.url ?? 'off'}. OpenAI clients: base URL ${address}/v1; Bedrock SDKs: endpoint ${address}.\nTry a streamed call:\n\n` +
       `  curl -N ${address}/v1/converse -H 'Authorization: Bearer demo' -H 'content-type: application/json' \\\n` +
       `    -d '{"stream": true, "messages": [{"role": "user", "content": "Hello from the gateway"}]}'\n\n`,
   )

@@ -20,6 +20,10 @@ t.test('the embedded default: demo tenant on the emulator, the printed curl stre
   while (!stdout.includes("-d '{")) await once(child.stdout, 'data')
   const printed = /curl -N (\S+) -H 'Authorization: Bearer demo'/.exec(stdout)
   t.ok(printed, 'a curl command is printed')
+  t.match(stdout, /clients: claude \(default\), nova-no-stream/, 'the banner says which clients the demo key has')
+  const metrics = /Metrics: (http:\/\/\S+\/metrics)\./.exec(stdout)?.[1]
+  t.ok(metrics, 'and where the metrics are')
+  t.match(await (await fetch(metrics ?? '')).text(), /bedrock_gateway_requests_total|# HELP bedrock_gateway_/, 'the embedded default serves them')
   const url = printed?.[1] ?? ''
 
   const { stdout: sse } = await run('curl', ['-sS', '-N', url, '-H', 'Authorization: Bearer demo', '-H', 'content-type: application/json', '-d', '{"stream": true, "messages": [{"role": "user", "content": "Hello from the gateway"}]}'])
