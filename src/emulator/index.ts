@@ -1,5 +1,6 @@
 // The Bedrock Runtime emulator as a library: `startEmulator()` listens on loopback and serves
 // Converse and ConverseStream over HTTP/1.1 and h2c as Bedrock does (see README, "Emulator").
+import { AttemptCounter } from './attempts.js'
 import { Authenticator } from './auth.js'
 import { listen, type TransportStats } from './http.js'
 import { PromptCache } from './model.js'
@@ -25,6 +26,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const resolved = resolveOptions(options)
   const recorder = new Recorder(resolved.record)
   const router = createRouter({
+    attempts: new AttemptCounter(),
     options: resolved,
     auth: new Authenticator(resolved.credentials, resolved.bearerTokens),
     recorder,

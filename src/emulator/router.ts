@@ -3,6 +3,7 @@
 // by the chosen scenario.
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { AttemptCounter } from './attempts.js'
 import type { Authenticator } from './auth.js'
 import { modeled, sendError, validation, type BedrockError } from './errors.js'
 import type { BodySink, EmulatorRequest, EmulatorResponse } from './http.js'
@@ -15,10 +16,10 @@ import { resetConnection, writeStream, type Pacing } from './stream.js'
 import { isValidModelId, validateConverseRequest } from './validation.js'
 
 const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream)$/
-const ATTEMPT_RE = /attempt=(\d+)/
 const EPOCH = new Date(0)
 
 interface Deps {
+  readonly attempts: AttemptCounter
   readonly options: ResolvedOptions
   readonly auth: Authenticator
   readonly recorder: Recorder
@@ -35,7 +36,7 @@ export function createRouter(deps: Deps): (req: EmulatorRequest, res: EmulatorRe
   }
 }
 
-async function handle({ options, auth, recorder, cache }: Deps, req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
+async function handle({ attempts, options, auth, recorder, cache }: Deps, req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
   const startedAt = performance.now()
   const url = req.url ?? '/'
   const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url
@@ -67,7 +68,7 @@ async function handle({ options, auth, recorder, cache }: Deps, req: EmulatorReq
     modelId,
     // Redaction walks every header: skip it when nobody will read the record (benchmarks).
     headers: recorder.enabled ? redactHeaders(req.headers) : {},
-    attempt: attemptOf(req.headers['amz-sdk-request']),
+    attempt: attempts.attemptOf(req.headers['amz-sdk-request'], operation, modelId, body),
     body: undefined,
     aborted: false,
     done: false,
@@ -166,12 +167,6 @@ function scenarioInMessages(body: unknown): Scenario | undefined {
     return undefined
   }
   return undefined
-}
-
-/** The SDK's attempt number from `amz-sdk-request: attempt=N; max=M` (1 when absent). */
-function attemptOf(header: string | string[] | undefined): number {
-  const match = typeof header === 'string' ? ATTEMPT_RE.exec(header) : null
-  return match === null ? 1 : Number(match[1])
 }
 
 /** The whole body, or undefined past `limit` (the rest is drained). Plain events: on the hot

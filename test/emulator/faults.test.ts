@@ -15,8 +15,10 @@ import {
   ThrottlingException,
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime'
+import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock'
+import { generateText } from 'ai'
 import t from 'tap'
-import { emulatorFor, HANDLER_KINDS, sdkClient, userSays } from '../helpers/emulator.js'
+import { emulatorFor, HANDLER_KINDS, sdkClient, signedPost, userSays } from '../helpers/emulator.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
 
@@ -156,3 +158,18 @@ for (const kind of HANDLER_KINDS) {
     t.equal(out.output?.message?.content?.[0]?.text, 'late')
   })
 }
+
+t.test('fail_attempts counts the retries of a client that sends no amz-sdk-request', async (t) => {
+  const emulator = await emulatorFor(t, { bearerTokens: ['emulator-api-key'] })
+  const path = `/model/${encodeURIComponent(MODEL)}/converse`
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) statuses.push((await signedPost(emulator.url, path, userSays('[emulator:throttling fail_attempts=2] raw retries'))).status)
+  t.same(statuses, [429, 429, 200], 'the same request again is the next attempt')
+  t.equal((await signedPost(emulator.url, path, userSays('[emulator:throttling fail_attempts=2] another request'))).status, 429, 'another body is another call')
+  t.same(emulator.recorder.requests.map((r) => r.attempt), [1, 2, 3, 1])
+
+  // The client that found it: the AI SDK's fetch sends no attempt header, so its retries never recovered.
+  const bedrock = createAmazonBedrock({ region: 'us-east-1', baseURL: emulator.url, apiKey: 'emulator-api-key' })
+  const answer = await generateText({ model: bedrock(MODEL), prompt: '[emulator:throttling fail_attempts=1] the AI SDK retries', maxRetries: 1 })
+  t.equal(answer.text, 'the AI SDK retries', 'its one retry succeeds')
+})
