@@ -7,14 +7,14 @@
 // feature's difference from `none` per round and the medians, and Redis round trips per call (its
 // EVALSHA/EVAL count over the calls served). Writes bench/results/<date>-features.json.
 import { execFile, spawn } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { promisify } from 'node:util'
 import { repositoryRoot } from './fuzz/contract.js'
 import { startContender, startEmulator, type Contender } from './contenders.js'
-import { describeMachine } from './machine.js'
+import { writeResults } from './machine.js'
 import { saturation, warmUp, type Environment } from './measure.js'
 import { freePort, stopAll } from './processes.js'
 import { median } from './report.js'
@@ -76,11 +76,7 @@ async function main(): Promise<void> {
   const trips = of('redis').map((s) => s.scriptCallsPerCall ?? NaN)
   summary.redisScriptsPerCall = median(trips)
   console.log(`Redis: ${median(trips).toFixed(2)} script calls per call (one to admit, one to settle)`)
-  const date = new Date().toISOString()
-  await mkdir(join(ROOT, 'bench/results'), { recursive: true })
-  const file = join(ROOT, 'bench/results', `${date.replace(/[:.]/g, '-').slice(0, 19)}-features.json`)
-  await writeFile(file, `${JSON.stringify({ date, machine: describeMachine(), rounds, seconds, samples, summary }, null, 2)}\n`)
-  console.log(`wrote ${file}`)
+  console.log(`wrote ${await writeResults(ROOT, 'features', { rounds, seconds, samples, summary })}`)
 }
 
 await main()

@@ -2,8 +2,9 @@
 // average, a wait for the (shared) machine to be quiet before each measured run, and a short
 // description for the report.
 import { execFileSync } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, release, totalmem } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 interface CpuCounters {
@@ -114,4 +115,14 @@ export function describeMachine(): MachineInfo {
     node: process.version,
     wrk,
   }
+}
+
+/** Writes an A/B harness's figures to bench/results/<date>-<kind>.json, with the date and machine; returns the file. */
+export async function writeResults(root: string, kind: string, figures: Readonly<Record<string, unknown>>): Promise<string> {
+  const date = new Date().toISOString()
+  const dir = join(root, 'bench/results')
+  await mkdir(dir, { recursive: true })
+  const file = join(dir, `${date.replace(/[:.]/g, '-').slice(0, 19)}-${kind}.json`)
+  await writeFile(file, `${JSON.stringify({ date, machine: describeMachine(), ...figures }, null, 2)}\n`)
+  return file
 }

@@ -6,13 +6,13 @@
 // (SSE events, event-stream frames, chunk lines), each at saturation (wrk, 50 connections).
 // Reports the gateway's CPU ms per call for each route, each dialect's ratio to /v1/converse per
 // round and the median ratio. Writes bench/results/<date>-routes.json.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repositoryRoot } from './fuzz/contract.js'
 import { startContender, startEmulator, STREAM_PROMPT, UNARY_PROMPT, type Contender, type Target } from './contenders.js'
-import { describeMachine } from './machine.js'
+import { writeResults } from './machine.js'
 import { saturation, warmUp, type Environment } from './measure.js'
 import { stopAll } from './processes.js'
 import { median } from './report.js'
@@ -95,11 +95,7 @@ async function main(): Promise<void> {
     }
     summary[kind] = byRoute
   }
-  const date = new Date().toISOString()
-  await mkdir(join(ROOT, 'bench/results'), { recursive: true })
-  const file = join(ROOT, 'bench/results', `${date.replace(/[:.]/g, '-').slice(0, 19)}-routes.json`)
-  await writeFile(file, `${JSON.stringify({ date, machine: describeMachine(), rounds, seconds, samples, summary }, null, 2)}\n`)
-  console.log(`wrote ${file}`)
+  console.log(`wrote ${await writeResults(ROOT, 'routes', { rounds, seconds, samples, summary })}`)
 }
 
 await main()

@@ -40,18 +40,12 @@ export class Limiter {
   readonly #held = new Map<string, readonly Scope[]>()
   readonly #renewal: NodeJS.Timeout
   #outage = { since: 0, decisions: 0, loggedAt: 0 }
-  /** Decisions made by `on_unavailable` since the start, for operators (and metrics). */
-  unavailableDecisions = 0
 
   constructor(options: LimiterOptions) {
     this.#o = options
     this.#now = options.now ?? Date.now
     this.#renewal = setInterval(() => this.#renew(), Math.max(250, Math.floor(options.leaseMs / 3)))
     this.#renewal.unref()
-  }
-
-  get store(): LimitStore {
-    return this.#o.store
   }
 
   /** Whether calls can be admitted: false only when Redis is down and the policy is `deny`. */
@@ -137,7 +131,6 @@ export class Limiter {
   }
 
   #unavailable(error: unknown): Ticket {
-    this.unavailableDecisions++
     this.#o.onFallback?.()
     this.#note(error, 'admit')
     if (this.#o.onUnavailable === 'deny') throw new GatewayError('limits_unavailable', 'Rate limits cannot be checked right now; try again shortly.')
