@@ -10,6 +10,7 @@ import { configPathFrom } from './config/args.js'
 import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
+import { modelsFromEnv } from './emulator/options.js'
 import { drain, reload } from './lifecycle.js'
 import { listenForScrapes } from './metrics/listener.js'
 import { stdoutLog } from './log-sink.js'
@@ -30,7 +31,8 @@ async function load(): Promise<Loaded> {
     process.stdout.write('usage: npm start [-- --config FILE]   (or GATEWAY_CONFIG=FILE); no config: the embedded demo\n')
     process.exit(0)
   }
-  const emulator = await startEmulator({ port: 0 })
+  // Known model ids only, as the standalone emulator: a typo in a demo edit fails as on Bedrock.
+  const emulator = await startEmulator({ port: 0, models: modelsFromEnv(process.env.EMULATOR_MODELS) })
   const env = { EMULATOR_URL: emulator.url, EMULATOR_ACCESS_KEY_ID: EXAMPLE_CREDENTIALS.accessKeyId, EMULATOR_SECRET_ACCESS_KEY: EXAMPLE_CREDENTIALS.secretAccessKey }
   return { config: parseConfig(await readFile(DEMO_CONFIG, 'utf8'), 'config/demo.yaml (embedded default)', env), emulator }
 }

@@ -44,7 +44,7 @@ export class Authenticator {
     if (header === undefined) return auth.missing()
     if (header.startsWith('Bearer ')) {
       const presented = digest(header.slice(7))
-      return this.#bearerTokens.some((token) => timingSafeEqual(token, presented)) ? undefined : auth.unknownKey()
+      return this.#bearerTokens.some((token) => timingSafeEqual(token, presented)) ? undefined : auth.badApiKey()
     }
     const match = AUTH_RE.exec(header)
     if (match === null) return auth.incomplete(`Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.`)

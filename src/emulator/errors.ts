@@ -12,6 +12,8 @@ export interface BedrockError {
   readonly extra?: Readonly<Record<string, unknown>>
   /** Coral namespace behind the `:` of the error-type header; the SDK drops it. */
   readonly namespace?: string
+  /** The body's message member: `message`, or `Message` where the front door says it that way. */
+  readonly messageKey?: 'message' | 'Message'
 }
 
 const BEDROCK_NS = 'http://internal.amazon.com/coral/com.amazon.bedrock/'
@@ -52,6 +54,19 @@ export const auth = {
     status: 403,
     namespace: CORAL_NS,
     message: `Credential should be scoped to correct service: 'bedrock'. (was '${service}')`,
+  }),
+  /**
+   * A Bedrock API key that is not valid: the status and body users report verbatim from Bedrock
+   * (403, `{"Message":"Authentication failed: Please make sure your API Key is valid."}`, capital
+   * M). No recording shows its error-type header; we send AccessDeniedException, the 403 of
+   * Bedrock's error catalogue, so SDKs raise a modeled, non-retryable error.
+   */
+  badApiKey: (): BedrockError => ({
+    type: 'AccessDeniedException',
+    status: 403,
+    namespace: CORAL_NS,
+    messageKey: 'Message',
+    message: 'Authentication failed: Please make sure your API Key is valid.',
   }),
   unknownKey: (): BedrockError => ({
     type: 'UnrecognizedClientException',
@@ -129,7 +144,7 @@ export const modeled: Readonly<Record<string, (modelId: string) => BedrockError>
 
 /** Writes a Bedrock error the way the service does: JSON `{message}` plus the error-type header. */
 export function sendError(res: EmulatorResponse, error: BedrockError, requestId: string = randomUUID()): void {
-  const body = JSON.stringify({ ...error.extra, message: error.message })
+  const body = JSON.stringify({ ...error.extra, [error.messageKey ?? 'message']: error.message })
   res.writeHead(error.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),

@@ -2,6 +2,8 @@
 // up. It echoes the last user text, honours maxTokens and stopSequences, calls a tool when asked,
 // lets a guardrail intervene on a trigger word and reports prompt-cache reads and writes.
 import { createHash, randomBytes } from 'node:crypto'
+import { reasoningFor, reasoningStyle, type ReasoningBlock } from './reasoning.js'
+import { additionalResponseFields } from './response-fields.js'
 import { stripDirectives } from './scenario.js'
 
 /** The slice of a (validated) Converse request body the model reads. */
@@ -13,11 +15,14 @@ export interface ModelInput {
   readonly guardrailConfig?: { readonly guardrailIdentifier?: string; readonly guardrailVersion?: string; readonly trace?: string }
   readonly performanceConfig?: unknown
   readonly serviceTier?: unknown
+  readonly additionalModelRequestFields?: unknown
+  readonly additionalModelResponseFieldPaths?: unknown
 }
 
 export type OutputBlock =
   | { readonly text: string }
   | { readonly toolUse: { readonly toolUseId: string; readonly name: string; readonly input: unknown } }
+  | ReasoningBlock
 
 export interface TokenUsage {
   inputTokens: number
@@ -30,12 +35,15 @@ export interface TokenUsage {
 /** One assistant turn, ready to be written as a Converse body or as ConverseStream events. */
 export interface ModelTurn {
   readonly content: readonly OutputBlock[]
-  /** Text blocks pre-split into the tokens that stream as one delta each. */
+  /** Text and reasoning-text blocks pre-split into the deltas that stream one by one; the deltas
+   * of a block join to exactly its text, so a plain answer and a stream carry the same words. */
   readonly tokens: readonly (readonly string[])[]
   readonly stopReason: string
   readonly usage: TokenUsage
   readonly trace?: Record<string, unknown>
   readonly echo: Record<string, unknown>
+  /** `additionalModelResponseFields`, when the request's paths resolve (response-fields.ts). */
+  readonly additionalFields?: Record<string, unknown>
 }
 
 export interface ModelOptions {
@@ -100,29 +108,33 @@ export function respond(input: ModelInput, modelId: string, options: ModelOption
     return turn([{ text: BLOCKED_MESSAGE }], 'guardrail_intervened', prompt, echo, trace)
   }
 
+  const style = reasoningStyle(modelId, input.additionalModelRequestFields)
+  const thought: OutputBlock[] = style === undefined ? [] : [reasoningFor(style, lastUser === undefined ? '' : userText(lastUser.content))]
+  // gpt-oss opens with an empty text block before its reasoning (recorded).
+  if (style === 'gpt-oss') thought.unshift({ text: '' })
+  const finish = (content: OutputBlock[], stopReason: string, stopSequence?: string): ModelTurn => {
+    const t = turn([...thought, ...content], stopReason, prompt, echo)
+    const fields = additionalResponseFields(modelId, input.additionalModelResponseFieldPaths, { stopReason, outputTokens: t.usage.outputTokens, ...(stopSequence === undefined ? {} : { stopSequence }) })
+    return fields === undefined ? t : { ...t, additionalFields: fields }
+  }
+
   const tool = toolToCall(input, lastUser?.content ?? [])
   if (tool !== undefined) {
     const input_ = toolInputFor(schemaOf(tool))
     const name = String(tool.name)
     // Unique per call, as Bedrock's are (its ids are 22 URL-safe characters after `tooluse_`).
     const toolUseId = `tooluse_${randomBytes(17).toString('base64url').slice(0, 22)}`
-    return turn([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use', prompt, echo)
+    return finish([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use')
   }
 
-  let text = lastUser === undefined ? '' : replyTo(lastUser.content)
-  let stopReason = 'end_turn'
-  const stop = earliestStop(text, input.inferenceConfig?.stopSequences ?? [])
-  if (stop !== undefined) {
-    text = text.slice(0, stop)
-    stopReason = 'stop_sequence'
-  }
+  const reply = lastUser === undefined ? '' : replyTo(lastUser.content)
+  const stop = earliestStop(reply, input.inferenceConfig?.stopSequences ?? [])
+  const text = stop === undefined ? reply : reply.slice(0, stop.index)
   const maxTokens = input.inferenceConfig?.maxTokens ?? options.defaultMaxTokens
   const tokens = tokenize(text)
-  if (tokens.length > maxTokens) {
-    text = tokens.slice(0, maxTokens).join('')
-    stopReason = 'max_tokens'
-  }
-  return turn([{ text }], stopReason, prompt, echo)
+  // Whichever comes first ends the turn: the token limit, or the stop sequence.
+  if (tokens.length > maxTokens) return finish([{ text: tokens.slice(0, maxTokens).join('') }], 'max_tokens')
+  return stop === undefined ? finish([{ text }], 'end_turn') : finish([{ text }], 'stop_sequence', stop.sequence)
 }
 
 interface PromptTokens {
@@ -131,11 +143,17 @@ interface PromptTokens {
   readonly cacheWrite?: number
 }
 
+/** A redacted thinking block's weight in output tokens: the emulator cannot see inside it either. */
+const REDACTED_REASONING_TOKENS = 64
+
 function turn(content: OutputBlock[], stopReason: string, prompt: PromptTokens, echo: Record<string, unknown>, trace?: Record<string, unknown>): ModelTurn {
-  const tokens = content.map((block) => ('text' in block ? tokenize(block.text) : []))
+  const tokens = content.map((block) => deltas(textOf(block) ?? ''))
   let outputTokens = 0
-  for (const [i, block] of content.entries()) {
-    outputTokens += 'text' in block ? (tokens[i]?.length ?? 0) : countTokens(JSON.stringify(block.toolUse.input).replace(/[{}[\],:"]/g, ' '))
+  for (const block of content) {
+    const text = textOf(block)
+    if (text !== undefined) outputTokens += countTokens(text)
+    else if ('toolUse' in block) outputTokens += countTokens(JSON.stringify(block.toolUse.input).replace(/[{}[\],:"]/g, ' '))
+    else outputTokens += REDACTED_REASONING_TOKENS
   }
   if (stopReason === 'guardrail_intervened') outputTokens = 0
   const usage: TokenUsage = {
@@ -146,6 +164,25 @@ function turn(content: OutputBlock[], stopReason: string, prompt: PromptTokens, 
   if (prompt.cacheRead !== undefined) usage.cacheReadInputTokens = prompt.cacheRead
   if (prompt.cacheWrite !== undefined) usage.cacheWriteInputTokens = prompt.cacheWrite
   return trace === undefined ? { content, tokens, stopReason, usage, echo } : { content, tokens, stopReason, usage, echo, trace }
+}
+
+/** The text a block streams as deltas: a text block's, or a reasoning block's reasoning text. */
+function textOf(block: OutputBlock): string | undefined {
+  if ('text' in block) return block.text
+  if ('reasoningContent' in block && 'reasoningText' in block.reasoningContent) return block.reasoningContent.reasoningText.text
+  return undefined
+}
+
+/** The deltas a text streams as: its tokens, with any trailing whitespace (an answer cut at a stop
+ * sequence after a space) riding on the last one, so the deltas join to exactly the text. */
+export function deltas(text: string): string[] {
+  const tokens = tokenize(text)
+  const covered = tokens.reduce((n, t) => n + t.length, 0)
+  if (covered === text.length) return tokens
+  if (tokens.length === 0) return [text]
+  const last = tokens.length - 1
+  tokens[last] = `${tokens[last] ?? ''}${text.slice(covered)}`
+  return tokens
 }
 
 /** Counts prompt tokens in Bedrock's cache order (tools, system, messages) and splits off the
@@ -188,6 +225,11 @@ function replyTo(content: readonly Record<string, unknown>[]): string {
   const text = texts.join('\n').trim()
   if (text !== '') return text
   return media.length > 0 ? `Received ${media.length} ${media.length === 1 ? 'attachment' : 'attachments'}: ${media.join(', ')}.` : 'Hello.'
+}
+
+/** The plain text of a user turn, directives removed: what the reasoning block talks about. */
+function userText(content: readonly Record<string, unknown>[]): string {
+  return content.map((b) => (typeof b.text === 'string' ? stripDirectives(b.text) : '')).join(' ').trim()
 }
 
 function describeToolResult(result: Record<string, unknown>): string {
@@ -236,11 +278,11 @@ export function exampleFor(schema: unknown, depth = 0): unknown {
   }
 }
 
-function earliestStop(text: string, stops: readonly string[]): number | undefined {
-  let best: number | undefined
-  for (const s of stops) {
-    const i = text.indexOf(s)
-    if (i >= 0 && (best === undefined || i < best)) best = i
+function earliestStop(text: string, stops: readonly string[]): { index: number; sequence: string } | undefined {
+  let best: { index: number; sequence: string } | undefined
+  for (const sequence of stops) {
+    const index = text.indexOf(sequence)
+    if (index >= 0 && (best === undefined || index < best.index)) best = { index, sequence }
   }
   return best
 }

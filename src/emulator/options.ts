@@ -1,6 +1,7 @@
 // The emulator's options, their defaults, and how the CLI reads them from the environment.
 import { fileURLToPath } from 'node:url'
 import { EXAMPLE_CREDENTIALS, type EmulatorCredentials } from './auth.js'
+import { KNOWN_MODEL_IDS } from './known-models.js'
 
 export interface EmulatorOptions {
   /** Default 127.0.0.1. */
@@ -27,6 +28,13 @@ export interface EmulatorOptions {
   readonly record?: boolean
   /** Folder of `NAME.eventstream.bin` files the `replay` scenario serves. */
   readonly replayDir?: string
+  /**
+   * The model ids served (known-models.ts says how profiles and ARNs match); any other id is 400
+   * "The provided model identifier is invalid." as on Bedrock. `'any'` serves every well-formed id.
+   * Default `'any'` for the library (tests name models freely); the CLI and `npm start` default to
+   * KNOWN_MODEL_IDS.
+   */
+  readonly models?: readonly string[] | 'any'
 }
 
 export type ResolvedOptions = Required<Omit<EmulatorOptions, 'credentials'>> & { readonly credentials: EmulatorCredentials }
@@ -49,7 +57,14 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024 * 1024,
     record: options.record ?? true,
     replayDir: options.replayDir ?? DEFAULT_REPLAY_DIR,
+    models: options.models ?? 'any',
   }
+}
+
+/** The known models plus EMULATOR_MODELS (comma-separated), or 'any' for `*`. */
+export function modelsFromEnv(raw: string | undefined): readonly string[] | 'any' {
+  const extra = (raw ?? '').split(',').map((id) => id.trim()).filter(Boolean)
+  return extra.includes('*') ? 'any' : [...KNOWN_MODEL_IDS, ...extra]
 }
 
 /** Options from the environment (see README, "Running the emulator alone"). */
@@ -79,5 +94,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions {
   if (env.EMULATOR_GUARDRAIL_TRIGGER !== undefined) options.guardrailTriggerWord = env.EMULATOR_GUARDRAIL_TRIGGER
   if (env.EMULATOR_ALLOW_ASSISTANT_FIRST === 'true') options.allowAssistantFirst = true
   if (env.EMULATOR_REPLAY_DIR !== undefined) options.replayDir = env.EMULATOR_REPLAY_DIR
+  options.models = modelsFromEnv(env.EMULATOR_MODELS)
   return options
 }

@@ -7,6 +7,7 @@ import type { AttemptCounter } from './attempts.js'
 import type { Authenticator } from './auth.js'
 import { modeled, sendError, validation, type BedrockError } from './errors.js'
 import type { BodySink, EmulatorRequest, EmulatorResponse } from './http.js'
+import type { KnownModels } from './known-models.js'
 import { respond, type ModelInput, type PromptCache } from './model.js'
 import type { ResolvedOptions } from './options.js'
 import { redactHeaders, type ReceivedRequest, type Recorder } from './recorder.js'
@@ -24,6 +25,8 @@ interface Deps {
   readonly auth: Authenticator
   readonly recorder: Recorder
   readonly cache: PromptCache
+  /** Undefined when every well-formed model id is served. */
+  readonly known: KnownModels | undefined
 }
 
 export function createRouter(deps: Deps): (req: EmulatorRequest, res: EmulatorResponse) => void {
@@ -36,7 +39,7 @@ export function createRouter(deps: Deps): (req: EmulatorRequest, res: EmulatorRe
   }
 }
 
-async function handle({ attempts, options, auth, recorder, cache }: Deps, req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
+async function handle({ attempts, options, auth, recorder, cache, known }: Deps, req: EmulatorRequest, res: EmulatorResponse): Promise<void> {
   const startedAt = performance.now()
   const url = req.url ?? '/'
   const path = url.includes('?') ? url.slice(0, url.indexOf('?')) : url
@@ -99,7 +102,7 @@ async function handle({ attempts, options, auth, recorder, cache }: Deps, req: E
   const fromModel = scenarioFromModelId(modelId)
   const scenario = fromModel ?? scenarioInMessages(parsed) ?? DEFAULT_SCENARIO
   record.scenario = scenario.name
-  if (fromModel === undefined && !isValidModelId(modelId)) return fail(validation('The provided model identifier is invalid.'))
+  if (fromModel === undefined && (!isValidModelId(modelId) || !(known?.has(modelId) ?? true))) return fail(validation('The provided model identifier is invalid.'))
   const invalid = validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
   if (invalid !== undefined) return fail(validation(invalid))
 
@@ -138,7 +141,9 @@ async function handle({ attempts, options, auth, recorder, cache }: Deps, req: E
   const tokens = turn.usage.outputTokens
   const wait = pacing.timeToFirstTokenMs + Math.max(0, tokens - 1) * pacing.interTokenDelayMs
   if (wait > 0) await sleep(wait)
+  // Members in Bedrock's (alphabetical) order, as recorded.
   const json = JSON.stringify({
+    ...(turn.additionalFields === undefined ? {} : { additionalModelResponseFields: turn.additionalFields }),
     metrics: { latencyMs: Math.round(performance.now() - startedAt) },
     output: { message: { content: turn.content, role: 'assistant' } },
     stopReason: turn.stopReason,

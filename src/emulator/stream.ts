@@ -42,6 +42,17 @@ function plan(turn: ModelTurn, latencyMs: () => number): { frames: Planned[]; me
       const { toolUseId, name, input } = block.toolUse
       frames.push({ frame: eventFrame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { name, toolUseId } } }, seq++), token: false })
       frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: JSON.stringify(input) } } }, seq++), token: true })
+    } else if ('reasoningContent' in block) {
+      // Reasoning, like text, has no contentBlockStart: its text in fragments, then Claude's
+      // signature in a delta of its own; a redacted block is one delta (docs/wire-protocol.md §4.5).
+      const reasoning = block.reasoningContent
+      if ('redactedContent' in reasoning) {
+        frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { redactedContent: reasoning.redactedContent } } }, seq++), token: true })
+      } else {
+        for (const token of turn.tokens[index] ?? []) frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text: token } } }, seq++), token: true })
+        const { signature } = reasoning.reasoningText
+        if (signature !== undefined) frames.push({ frame: eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { signature } } }, seq++), token: false })
+      }
     } else {
       // Text blocks have no contentBlockStart on the wire (docs/wire-protocol.md §4.5).
       const tokens = turn.tokens[index] ?? []
@@ -50,7 +61,8 @@ function plan(turn: ModelTurn, latencyMs: () => number): { frames: Planned[]; me
     }
     frames.push({ frame: eventFrame('contentBlockStop', { contentBlockIndex: index }, seq++), token: false })
   }
-  frames.push({ frame: eventFrame('messageStop', { stopReason: turn.stopReason }, seq++), token: false })
+  const stop = turn.additionalFields === undefined ? { stopReason: turn.stopReason } : { stopReason: turn.stopReason, additionalModelResponseFields: turn.additionalFields }
+  frames.push({ frame: eventFrame('messageStop', stop, seq++), token: false })
   const metadata = (): Uint8Array => {
     const payload: Record<string, unknown> = { usage: turn.usage, metrics: { latencyMs: latencyMs() }, ...turn.echo }
     if (turn.trace !== undefined) payload.trace = turn.trace

@@ -33,7 +33,7 @@ for (const kind of HANDLER_KINDS) {
     t.equal(ok.stopReason, 'end_turn')
     t.equal(emulator.recorder.requests[0]?.headers.authorization, 'Bearer [redacted]')
     const bad = await sdkClient(t, emulator.url, kind, { token: { token: 'wrong' }, authSchemePreference: ['httpBearerAuth'] }).send(call).catch((e: unknown) => e)
-    t.match(bad, { name: 'UnrecognizedClientException', $metadata: { httpStatusCode: 403 } })
+    t.match(bad, { name: 'AccessDeniedException', message: 'Authentication failed: Please make sure your API Key is valid.', $metadata: { httpStatusCode: 403 } })
   })
 }
 
