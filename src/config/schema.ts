@@ -68,7 +68,7 @@ function tenantSchema(env: Env) {
  * its output still uses the file's names and leaves defaults to `buildGatewayConfig`.
  */
 export function gatewaySchema(env: Env) {
-  return strict({
+  return z.preprocess(withoutExtensions, strict({
     server: serverSchema(env).optional(),
     tenants: z.record(identifier, tenantSchema(env)).refine(notEmpty, 'must define at least one tenant'),
   }).superRefine((config, ctx) => {
@@ -91,7 +91,17 @@ export function gatewaySchema(env: Env) {
         })
       })
     }
-  })
+  }))
+}
+
+/**
+ * The file without its top-level `x-` keys: a home for YAML anchors that clients merge in
+ * (`x-claude: &claude {...}`, then `<<: *claude`), as Compose files do. Nothing in them is read,
+ * not even their env references; every other unknown key is still an error.
+ */
+function withoutExtensions(value: unknown): unknown {
+  if (!isRecord(value)) return value
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith('x-')))
 }
 
 /** The config file after `gatewaySchema`: checked, env references resolved, defaults not yet applied. */

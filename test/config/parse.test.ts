@@ -182,6 +182,36 @@ t.test('merge keys share settings between clients', (t) => {
   t.end()
 })
 
+t.test('top-level x- keys hold shared anchors and are otherwise ignored', (t) => {
+  const text = `x-bedrock: &bedrock
+  region: us-east-1
+  endpoint: http://127.0.0.1:4010
+  max_retries: 1
+x-unused:
+  anything: env.NOT_SET_ANYWHERE
+tenants:
+  acme:
+    api_keys: [${DEMO_DIGEST}]
+    default_client: fast
+    clients:
+      fast:
+        <<: *bedrock
+        model: anthropic.claude-3-haiku-20240307-v1:0
+      slow:
+        <<: *bedrock
+        model: amazon.nova-micro-v1:0
+        max_retries: 4
+`
+  const clients = accepts(text).tenants.get('acme')?.clients
+  t.match(clients?.get('fast'), { model: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1', endpoint: 'http://127.0.0.1:4010', maxRetries: 1 })
+  t.match(clients?.get('slow'), { model: 'amazon.nova-micro-v1:0', region: 'us-east-1', maxRetries: 4 }, 'a client overrides what it merged')
+  const typo = issuesOf(t, `x-ok: 1\nservers: {}\n${withClient()}`)
+  t.match(typo, [{ path: 'servers', message: /unknown key \(did you mean "server"\?\)/ }], 'any other unknown top-level key is still an error')
+  const nested = issuesOf(t, withClient().replace('    api_keys:', '    x-anchor: 1\n    api_keys:'))
+  t.match(nested, [{ path: 'tenants.acme.x-anchor', message: /unknown key/ }], 'only at the top level')
+  t.end()
+})
+
 t.test('server settings', (t) => {
   const config = accepts(`server:\n  host: 0.0.0.0\n  port: 0\n  trust_proxy: [10.0.0.0/8]\n${withClient()}`)
   t.match(config.server, { host: '0.0.0.0', port: 0, trustProxy: ['10.0.0.0/8'] })
