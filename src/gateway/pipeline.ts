@@ -186,7 +186,7 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
   const message = output.output?.message
   await emit({ name: 'messageStart', data: { role: message?.role ?? 'assistant' } })
   for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {
-    const { toolUse, text, reasoningContent } = block as { toolUse?: { toolUseId: string; name: string; input: unknown }; text?: string; reasoningContent?: { reasoningText?: unknown } }
+    const { toolUse, text, reasoningContent } = block as { toolUse?: { toolUseId: string; name: string; input: unknown }; text?: string; reasoningContent?: { reasoningText?: { text?: string; signature?: string }; redactedContent?: string } }
     if (toolUse !== undefined) {
       const { toolUseId, name, input } = toolUse
       await emit({ name: 'contentBlockStart', data: { contentBlockIndex, start: { toolUse: { toolUseId, name } } } })
@@ -195,11 +195,18 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
       call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
       await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { text } } })
     } else if (reasoningContent !== undefined) {
-      await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { reasoningContent: reasoningContent.reasoningText ?? reasoningContent } } })
+      // As ConverseStream delivers reasoning: its text, then the signature in a delta of its own
+      // (a delta carries one member of the union); redacted reasoning as one delta.
+      const { reasoningText, redactedContent } = reasoningContent
+      if (reasoningText?.text !== undefined) await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { reasoningContent: { text: reasoningText.text } } } })
+      if (reasoningText?.signature !== undefined) await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { reasoningContent: { signature: reasoningText.signature } } } })
+      if (redactedContent !== undefined) await emit({ name: 'contentBlockDelta', data: { contentBlockIndex, delta: { reasoningContent: { redactedContent } } } })
     }
     await emit({ name: 'contentBlockStop', data: { contentBlockIndex } })
   }
-  await emit({ name: 'messageStop', data: { stopReason: output.stopReason } })
+  const stop: Record<string, unknown> = { stopReason: output.stopReason }
+  if (output.additionalModelResponseFields !== undefined) stop.additionalModelResponseFields = output.additionalModelResponseFields
+  await emit({ name: 'messageStop', data: stop })
   const metadata: Record<string, unknown> = { usage: output.usage, metrics: output.metrics }
   if (output.trace !== undefined) metadata.trace = output.trace
   await emit({ name: 'metadata', data: metadata })

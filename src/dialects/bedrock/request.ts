@@ -46,7 +46,8 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
   }
   if (converse.messages === undefined || converse.messages.length === 0) throw new GatewayError('invalid_request', 'messages: Member must not be null')
   const request: { -readonly [K in keyof ChatRequest]: ChatRequest[K] } = { messages: converse.messages }
-  if (converse.system !== undefined) request.system = converse.system
+  // An empty list sets nothing: the AI SDK sends `system: []` on every call without a system prompt.
+  if (converse.system !== undefined && converse.system.length > 0) request.system = converse.system
   const inference = converse.inferenceConfig
   if (inference?.maxTokens !== undefined) request.max_tokens = inference.maxTokens
   if (inference?.temperature !== undefined) request.temperature = inference.temperature
