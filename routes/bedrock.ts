@@ -4,7 +4,7 @@
 // (pipeline.ts); answers, stream frames and errors are Bedrock's, byte for byte where Bedrock's
 // own frames pass through unchanged.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { bedrockFailure, streamException } from '../src/dialects/bedrock/errors.js'
+import { bedrockFailure, failedInStream, streamException } from '../src/dialects/bedrock/errors.js'
 import { eventFrame, exceptionFrame, HEARTBEAT_FRAME } from '../src/dialects/bedrock/frames.js'
 import { clientForModel, converseName, readConverseBody } from '../src/dialects/bedrock/request.js'
 import { GatewayError, retryAfterOf } from '../src/gateway/errors.js'
@@ -82,8 +82,9 @@ async function relay(call: CallRequest, request: FastifyRequest, reply: FastifyR
   try {
     await streamCall(request.server.gateway, call, emit)
   } catch (error) {
-    // Nothing written yet: the error handler answers with Bedrock's status and JSON error.
-    if (!stream.committed) throw error
+    // Nothing written yet: the error handler answers with Bedrock's status and JSON error, unless
+    // Bedrock itself had answered 200 and failed the stream in its first frame.
+    if (!stream.committed && !failedInStream(error)) throw error
     const failure = settleFailure(error, request.log, call.usage)
     if (!stream.closed) void stream.write(exceptionFrame(streamException(failure), failure.message))
   } finally {

@@ -68,8 +68,9 @@ export type EventStream = AsyncIterable<StreamEvent>
 type UpstreamError = Parameters<typeof isThrottlingError>[0]
 
 const USER_AGENT = `bedrock-gateway/0.1 lang/js md/nodejs#${process.versions.node} api/bedrock-runtime`
-// A clock this far from Bedrock's gets requests refused as expired: the SDK's threshold.
-const CLOCK_SKEW_MS = 5 * 60_000
+// A refusal whose Date is this far from our clock corrects the clock and is retried: the SDK's
+// threshold (@aws-sdk/core isClockSkewed, 240 s; test/upstream/sdk-private-api.test.ts pins it).
+export const CLOCK_SKEW_MS = 240_000
 
 /**
  * One configured client on a shared upstream: Converse and ConverseStream with the client's own
@@ -164,7 +165,8 @@ export class BedrockUpstream {
       } catch (error) {
         response?.destroy()
         const sdkError = asUpstreamError(error)
-        if (signal.aborted) throw sdkError
+        // Whatever the attempt threw once the call was aborted, the SDK reports the abort.
+        if (signal.aborted) throw abortError(sdkError)
         try {
           // The strategy may wait out the backoff itself (the SDK's does): an abort must not wait with it.
           token = await abortable(retryStrategy.refreshRetryTokenForRetry(token, retryErrorInfo(sdkError)), signal)
@@ -251,10 +253,15 @@ export class BedrockUpstream {
   }
 }
 
+/** The SDK's error for an aborted call (its retry middleware's): an Error named AbortError. */
+function abortError(cause?: unknown): Error {
+  return Object.assign(new Error('Request aborted', cause === undefined ? undefined : { cause }), { name: 'AbortError' })
+}
+
 /** `promise`, or an AbortError as soon as `signal` aborts. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }))
+    const onAbort = () => reject(abortError())
     if (signal.aborted) return onAbort()
     signal.addEventListener('abort', onAbort, { once: true })
     promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))

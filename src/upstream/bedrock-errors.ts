@@ -98,6 +98,20 @@ export function errorFromResponse(statusCode: number, headers: IncomingHttpHeade
  * its `:error-code`.
  */
 export function errorFromFrame(headers: MessageHeaders, body: Uint8Array): Error {
+  const error = frameError(headers, body)
+  FROM_FRAMES.add(error)
+  return error
+}
+
+/** Errors Bedrock sent inside a 200 stream, as opposed to an HTTP error answer or a fault of the transport. */
+const FROM_FRAMES = new WeakSet<object>()
+
+/** Whether `error` is an exception or error frame Bedrock wrote into a stream (errorFromFrame). */
+export function isStreamFrameError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && FROM_FRAMES.has(error)
+}
+
+function frameError(headers: MessageHeaders, body: Uint8Array): Error {
   const messageType = headers[':message-type']?.value
   if (messageType === 'error') {
     const error = new Error(String(headers[':error-message']?.value ?? 'UnknownError'))
@@ -123,13 +137,19 @@ export function errorFromFrame(headers: MessageHeaders, body: Uint8Array): Error
 
 function exception(type: string, message: string, body: Record<string, unknown>, $metadata: ErrorMetadata, fault: 'client' | 'server'): Error {
   const modeled = MODELED.get(type)
+  let error: Error
   if (modeled === undefined) {
-    return new BedrockRuntimeServiceException({ name: type, $fault: fault, message, $metadata })
+    error = new BedrockRuntimeServiceException({ name: type, $fault: fault, message, $metadata })
+  } else {
+    const [Exception, members] = modeled
+    const options: ExceptionOptions = { message, $metadata }
+    for (const member of members) if (body[member] !== undefined) options[member] = body[member]
+    error = new Exception(options)
   }
-  const [Exception, members] = modeled
-  const options: ExceptionOptions = { message, $metadata }
-  for (const member of members) if (body[member] !== undefined) options[member] = body[member]
-  return new Exception(options)
+  // The SDK copies the body onto its exceptions, so their message is an own enumerable member
+  // (JSON.stringify and structured loggers show it); Error's own is not.
+  Object.defineProperty(error, 'message', { value: message, enumerable: true, writable: true, configurable: true })
+  return error
 }
 
 /** The SDK's `sanitizeErrorCode`: the first of a comma-separated list, without `:…` or `…#`. */

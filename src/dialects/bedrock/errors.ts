@@ -2,7 +2,8 @@
 // and retries what it should: before a stream, Bedrock's status, `x-amzn-ErrorType` and a
 // `{"message"}` body (restJson1); inside one, an exception frame of ConverseStream's union.
 import { STREAM_EXCEPTION_TYPES, type StreamExceptionType } from '../../bedrock/frames.js'
-import type { ErrorType, GatewayError } from '../../gateway/errors.js'
+import { GatewayError, type ErrorType } from '../../gateway/errors.js'
+import { isStreamFrameError } from '../../upstream/bedrock-errors.js'
 
 /** An answer's status and Bedrock error type. */
 export interface BedrockFailure {
@@ -51,14 +52,26 @@ export function bedrockFailure(error: GatewayError): BedrockFailure {
 
 const STREAM_EXCEPTIONS: ReadonlySet<string> = new Set(STREAM_EXCEPTION_TYPES)
 
+/**
+ * Whether Bedrock answered 200 and then failed the stream with an exception frame, even before
+ * its first event (the lean client reads that frame inside the attempt, to retry it as the SDK
+ * does): Bedrock's own routes pass that on as a stream that ends in an exception frame, which is
+ * what a caller's SDK would have seen from Bedrock, rather than as an HTTP error.
+ */
+export function failedInStream(error: unknown): boolean {
+  return error instanceof GatewayError && error.type === 'upstream_error' && isStreamFrameError(error.cause) && STREAM_EXCEPTIONS.has(frameMember(error))
+}
+
+function frameMember(error: GatewayError): string {
+  const name = (error.cause as { name?: unknown } | undefined)?.name
+  return typeof name === 'string' ? `${name.charAt(0).toLowerCase()}${name.slice(1)}` : ''
+}
+
 /** The exception frame type for a failure after the stream began. */
 export function streamException(error: GatewayError): StreamExceptionType {
   // Bedrock's own exception frame, passed on as the type it had.
-  const name = (error.cause as { name?: unknown } | undefined)?.name
-  if (typeof name === 'string') {
-    const member = `${name.charAt(0).toLowerCase()}${name.slice(1)}`
-    if (STREAM_EXCEPTIONS.has(member)) return member as StreamExceptionType
-  }
+  const member = frameMember(error)
+  if (STREAM_EXCEPTIONS.has(member)) return member as StreamExceptionType
   switch (error.type) {
     case 'upstream_throttled':
     case 'rate_limited':
