@@ -123,6 +123,8 @@ export class BedrockUpstream {
   readonly #paths = new Map<string, { readonly path: string; readonly canonical: string }>()
   /** Bedrock's clock minus ours, learnt from a refused request's `Date` (the SDK's systemClockOffset). */
   #clockOffsetMs = 0
+  #lastDate: string | undefined
+  #lastDateMs = Number.NaN
 
   constructor(init: BedrockUpstreamInit) {
     this.#init = init
@@ -159,6 +161,7 @@ export class BedrockUpstream {
         const signed = identity === undefined ? bearer : this.#signer.sign(identity, new Date(Date.now() + this.#clockOffsetMs), canonical, headers, sha256)
         response = await this.#send(endpoint, path, { ...headers, ...signed, 'user-agent': USER_AGENT }, payload, signal)
         if (response.statusCode !== 200) throw this.#refused(response, await readText(response))
+        this.#observeClock(response.headers.date)
         const output = await read(response)
         retryStrategy.recordSuccess(token)
         return { requestId: requestIdOf(response.headers), output, attempts: attempts + 1 }
@@ -240,16 +243,28 @@ export class BedrockUpstream {
   /** The modeled exception for a non-200 answer; a `Date` far from ours corrects the clock and makes it retryable. */
   #refused(response: IncomingMessage, body: string): Error {
     const error = errorFromResponse(response.statusCode ?? 0, response.headers, body) as UpstreamError
-    const date = response.headers.date
-    if (date !== undefined) {
-      const serverTime = Date.parse(date)
-      if (Number.isFinite(serverTime) && Math.abs(serverTime - (Date.now() + this.#clockOffsetMs)) >= CLOCK_SKEW_MS) {
-        this.#clockOffsetMs = serverTime - Date.now()
-        const metadata: ErrorMetadata = (error.$metadata ??= {})
-        metadata.clockSkewCorrected = true
-      }
+    if (this.#observeClock(response.headers.date)) {
+      const metadata: ErrorMetadata = (error.$metadata ??= {})
+      metadata.clockSkewCorrected = true
     }
     return error
+  }
+
+  /**
+   * Corrects the clock offset from an answer's `Date` when it is CLOCK_SKEW_MS or more from ours,
+   * on success as on refusal (the SDK's signer does both), so the next call is signed right.
+   * Returns whether it corrected. A Date seen last time is not parsed again: it changes once a second.
+   */
+  #observeClock(date: string | undefined): boolean {
+    if (date === undefined) return false
+    if (date !== this.#lastDate) {
+      this.#lastDate = date
+      this.#lastDateMs = Date.parse(date)
+    }
+    const serverTime = this.#lastDateMs
+    if (!Number.isFinite(serverTime) || Math.abs(serverTime - (Date.now() + this.#clockOffsetMs)) < CLOCK_SKEW_MS) return false
+    this.#clockOffsetMs = serverTime - Date.now()
+    return true
   }
 }
 

@@ -130,3 +130,31 @@ for (const row of SKEW_ROWS) {
     }
   })
 }
+
+t.test("a successful answer's Date an hour ahead corrects the clock before the next call, on both", async (t) => {
+  // A stand-in an hour ahead that answers the first call whatever its signing date, then refuses
+  // any call signed more than 5 minutes from its own clock, as Bedrock does.
+  const SKEW_MS = 60 * 60_000
+  let calls = 0
+  const url = await standIn(t, (req, _body, res) => {
+    const now = Date.now() + SKEW_MS
+    const date = new Date(now).toUTCString()
+    const signedAt = Date.parse(String(req.headers['x-amz-date']).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'))
+    if (calls++ > 0 && Math.abs(signedAt - now) > 5 * 60_000) {
+      res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/', date })
+      res.end(JSON.stringify({ message: 'Signature not yet current' }))
+      return
+    }
+    res.writeHead(200, { 'content-type': 'application/json', date })
+    res.end(JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'hi' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 } }))
+  })
+  const call = { text: 'hi', stream: false }
+  const sdkClient = paritySdk(t, url)
+  await viaSdk(sdkClient, call)
+  const sdk = await viaSdk(sdkClient, call)
+  t.match(sdk, { failure: null, attempts: 1 }, "the SDK's second call is signed with the corrected clock")
+  calls = 0
+  const channel = parityChannel(parityPool(t), url)
+  await viaOurs(channel, call)
+  t.strictSame(await viaOurs(channel, call), sdk, 'ours corrected from the success as well')
+})
