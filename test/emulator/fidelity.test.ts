@@ -47,7 +47,7 @@ t.test('additionalModelResponseFieldPaths: /delta/stop_sequence comes back as Be
   const plain = await generateText({ model: bedrock(CLAUDE), prompt: 'alpha beta STOP gamma', stopSequences: ['STOP'] })
   t.equal(plain.providerMetadata?.bedrock?.stopSequence, 'STOP', 'generateText reports the stop sequence')
   const stream = streamText({ model: bedrock(CLAUDE), prompt: 'alpha beta STOP gamma', stopSequences: ['STOP'] })
-  await stream.consumeStream()
+  t.equal(await stream.text, plain.text, 'and the same text as generateText')
   t.equal((await stream.providerMetadata)?.bedrock?.stopSequence, 'STOP', 'streamText reports it too')
 })
 
