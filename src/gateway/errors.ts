@@ -30,7 +30,13 @@ export const ERROR_STATUS = {
   upstream_unavailable: 503,
   /** The gateway's AWS credentials or permissions failed; the message helps the operator, leaks nothing. */
   upstream_auth: 502,
-  /** Any other upstream failure: 5xx, model errors, broken streams, resets. */
+  /**
+   * The model failed on this request (Bedrock's ModelErrorException, or a ModelStreamErrorException
+   * in the stream). Bedrock's SDKs do not retry it, so a caller should not either, unchanged: 424,
+   * Bedrock's own status for it, which HTTP clients and SDKs do not retry as they retry a 5xx.
+   */
+  upstream_model_error: 424,
+  /** Any other upstream failure: 5xx after retries, broken streams, resets. */
   upstream_error: 502,
   /** The model stopped for a reason the client's finish-reason policy refuses. Never retried. */
   finish_reason_rejected: 422,

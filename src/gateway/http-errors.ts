@@ -46,6 +46,7 @@ export function outcomeOf(error: GatewayError): Outcome {
     case 'upstream_throttled':
     case 'upstream_unavailable':
     case 'upstream_auth':
+    case 'upstream_model_error':
     case 'upstream_error':
     case 'internal_error':
       return 'upstream_error'

@@ -72,6 +72,9 @@ export function fromUpstream(error: unknown, clientName: string, deadline?: Dead
     case 'ServiceUnavailableException':
     case 'ModelNotReadyException':
       return new GatewayError('upstream_unavailable', 'Bedrock is unavailable for this model right now. Retry later.', details, options)
+    case 'ModelErrorException':
+    case 'ModelStreamErrorException':
+      return new GatewayError('upstream_model_error', `The model failed while processing the request (${name}). Bedrock does not retry this; change the request or retry later.`, details, options)
     case 'ResourceNotFoundException':
       return new GatewayError('upstream_error', `Bedrock could not find the model or resource of client "${clientName}": check its configuration.`, details, options)
   }

@@ -27,6 +27,7 @@ const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
   upstream_unavailable: { status: 503, type: 'ServiceUnavailableException' },
   // The gateway's own AWS credentials failed: nothing the caller can fix, so not their 403.
   upstream_auth: { status: 500, type: 'InternalServerException' },
+  upstream_model_error: { status: 424, type: 'ModelErrorException' },
   upstream_error: { status: 500, type: 'InternalServerException' },
   // The model answered, and the client's policy refused how it stopped: a model error to the caller.
   finish_reason_rejected: { status: 424, type: 'ModelErrorException' },
@@ -37,12 +38,16 @@ const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
 
 /**
  * Bedrock's own modeled errors that a failed upstream call passes on as they are (a model error,
- * a missing model, a quota): the caller's code handles them as it would against Bedrock.
+ * a missing model, a quota, a model not ready): the caller's code handles them, and its SDK
+ * retries them or not, as it would against Bedrock.
  */
 const PASSED_ON: ReadonlySet<string> = new Set(['ModelErrorException', 'ModelNotReadyException', 'ResourceNotFoundException', 'ServiceQuotaExceededException', 'ModelTimeoutException'])
 
+/** The catalogue types an upstream error with one of those names becomes (upstream/errors.ts). */
+const UPSTREAM_TYPES: ReadonlySet<ErrorType> = new Set<ErrorType>(['upstream_error', 'upstream_model_error', 'upstream_throttled', 'upstream_unavailable', 'upstream_timeout'])
+
 export function bedrockFailure(error: GatewayError): BedrockFailure {
-  if (error.type === 'upstream_error') {
+  if (UPSTREAM_TYPES.has(error.type)) {
     const cause = error.cause as { name?: unknown; $metadata?: { httpStatusCode?: unknown } } | undefined
     const status = cause?.$metadata?.httpStatusCode
     if (typeof cause?.name === 'string' && PASSED_ON.has(cause.name) && typeof status === 'number') return { status, type: cause.name }
@@ -59,7 +64,7 @@ const STREAM_EXCEPTIONS: ReadonlySet<string> = new Set(STREAM_EXCEPTION_TYPES)
  * what a caller's SDK would have seen from Bedrock, rather than as an HTTP error.
  */
 export function failedInStream(error: unknown): boolean {
-  return error instanceof GatewayError && error.type === 'upstream_error' && isStreamFrameError(error.cause) && STREAM_EXCEPTIONS.has(frameMember(error))
+  return error instanceof GatewayError && UPSTREAM_TYPES.has(error.type) && isStreamFrameError(error.cause) && STREAM_EXCEPTIONS.has(frameMember(error))
 }
 
 function frameMember(error: GatewayError): string {
@@ -84,6 +89,7 @@ export function streamException(error: GatewayError): StreamExceptionType {
     case 'upstream_validation':
       return 'validationException'
     case 'finish_reason_rejected':
+    case 'upstream_model_error':
     case 'upstream_timeout':
       return 'modelStreamErrorException'
     default:

@@ -31,6 +31,8 @@ const SHAPES: Readonly<Record<ErrorType, Shape>> = {
   upstream_timeout: { status: 504, type: 'server_error', code: 'upstream_timeout' },
   upstream_unavailable: { status: 503, type: 'server_error', code: 'upstream_unavailable' },
   upstream_auth: { status: 502, type: 'server_error', code: 'upstream_auth' },
+  // The model failed on this request: 424, which the OpenAI SDKs (and most HTTP clients) do not retry.
+  upstream_model_error: { status: 424, type: 'server_error', code: 'upstream_model_error' },
   upstream_error: { status: 502, type: 'server_error', code: 'upstream_error' },
   // The model answered and the client's policy refused how it stopped: not worth retrying as sent.
   finish_reason_rejected: { status: 422, type: 'invalid_request_error', code: 'finish_reason_rejected' },
