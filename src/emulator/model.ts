@@ -147,13 +147,18 @@ interface PromptTokens {
 const REDACTED_REASONING_TOKENS = 64
 
 function turn(content: OutputBlock[], stopReason: string, prompt: PromptTokens, echo: Record<string, unknown>, trace?: Record<string, unknown>): ModelTurn {
-  const tokens = content.map((block) => deltas(textOf(block) ?? ''))
+  const tokens: string[][] = []
   let outputTokens = 0
   for (const block of content) {
     const text = textOf(block)
-    if (text !== undefined) outputTokens += countTokens(text)
-    else if ('toolUse' in block) outputTokens += countTokens(JSON.stringify(block.toolUse.input).replace(/[{}[\],:"]/g, ' '))
-    else outputTokens += REDACTED_REASONING_TOKENS
+    if (text !== undefined) {
+      const words = tokenize(text)
+      outputTokens += words.length
+      tokens.push(deltas(text, words))
+      continue
+    }
+    tokens.push([])
+    outputTokens += 'toolUse' in block ? countTokens(JSON.stringify(block.toolUse.input).replace(/[{}[\],:"]/g, ' ')) : REDACTED_REASONING_TOKENS
   }
   if (stopReason === 'guardrail_intervened') outputTokens = 0
   const usage: TokenUsage = {
@@ -174,9 +179,9 @@ function textOf(block: OutputBlock): string | undefined {
 }
 
 /** The deltas a text streams as: its tokens, with any trailing whitespace (an answer cut at a stop
- * sequence after a space) riding on the last one, so the deltas join to exactly the text. */
-export function deltas(text: string): string[] {
-  const tokens = tokenize(text)
+ * sequence after a space) riding on the last one, so the deltas join to exactly the text. A
+ * `tokens` array passed in is extended in place: the caller has counted it already. */
+export function deltas(text: string, tokens = tokenize(text)): string[] {
   const covered = tokens.reduce((n, t) => n + t.length, 0)
   if (covered === text.length) return tokens
   if (tokens.length === 0) return [text]
