@@ -56,7 +56,8 @@ export interface PlannedRequest {
 export interface FuzzCase {
   readonly seed: number
   readonly index: number
-  readonly family: Family
+  /** A `Family` for this suite's cases; other suites (dialect-cases.ts) name their own. */
+  readonly family: string
   /** What was done, e.g. `deep-nesting:toolResult.json`; with the family, the failure grouping. */
   readonly mutation: string
   readonly requests: readonly PlannedRequest[]
@@ -73,15 +74,15 @@ export type Tenant = keyof typeof KEYS
 /** The fuzz gateway's body limit (setup.ts sets it): bodies over it must be refused with 413. */
 export const BODY_LIMIT_BYTES = 256 * 1024
 
-const HOST = 'fuzz.local'
-const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
-const WORDS = ['hello', 'gateway', 'fuzz', 'model', 'answer', 'brief', 'Paris', 'weather', 'tool', 'stream', 'cache', 'token']
+export const HOST = 'fuzz.local'
+export const PNG_B64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
+export const WORDS = ['hello', 'gateway', 'fuzz', 'model', 'answer', 'brief', 'Paris', 'weather', 'tool', 'stream', 'cache', 'token']
 
 // ------------------------------------------------------------------------------------- requests
 
-type HeaderValue = string | Buffer
+export type HeaderValue = string | Buffer
 
-interface Head {
+export interface Head {
   method: string
   target: string
   version: string
@@ -90,7 +91,7 @@ interface Head {
   eol: string
 }
 
-function headBytes(h: Head): Buffer {
+export function headBytes(h: Head): Buffer {
   const parts: Buffer[] = [Buffer.from(`${h.method} ${h.target}${h.version === '' ? '' : ` ${h.version}`}${h.eol}`, 'latin1')]
   for (const [name, value] of h.headers) {
     parts.push(Buffer.from(`${name}: `, 'latin1'), typeof value === 'string' ? Buffer.from(value, 'latin1') : value, Buffer.from(h.eol, 'latin1'))
@@ -100,11 +101,11 @@ function headBytes(h: Head): Buffer {
 }
 
 /** The id our requests carry unless the case is about ids: well-formed and unique per request. */
-function ourId(seed: number, index: number, k: number): string {
+export function ourId(seed: number, index: number, k: number): string {
   return `fz-${seed.toString(16)}-${index}-${k}`
 }
 
-interface Draft {
+export interface Draft {
   head: Head
   body: Buffer
   reach: Reach
@@ -118,7 +119,7 @@ interface Draft {
 }
 
 /** A POST /v1/converse; `contentType` undefined: no Content-Type header. */
-function converseDraft(id: string, body: Buffer, tenant: Tenant, contentType: string | undefined): Draft {
+export function converseDraft(id: string, body: Buffer, tenant: Tenant, contentType: string | undefined): Draft {
   const headers: [string, HeaderValue][] = [
     ['Host', HOST],
     ['Authorization', `Bearer ${KEYS[tenant]}`],
@@ -138,7 +139,7 @@ function converseDraft(id: string, body: Buffer, tenant: Tenant, contentType: st
   }
 }
 
-function getDraft(id: string, target: string, tenant?: Tenant): Draft {
+export function getDraft(id: string, target: string, tenant?: Tenant): Draft {
   const headers: [string, HeaderValue][] = [['Host', HOST]]
   if (tenant !== undefined) headers.push(['Authorization', `Bearer ${KEYS[tenant]}`])
   headers.push(['X-Request-Id', id])
@@ -154,7 +155,7 @@ function getDraft(id: string, target: string, tenant?: Tenant): Draft {
   }
 }
 
-function setHeader(head: Head, name: string, value: HeaderValue | undefined): void {
+export function setHeader(head: Head, name: string, value: HeaderValue | undefined): void {
   const i = head.headers.findIndex(([n]) => n.toLowerCase() === name.toLowerCase())
   if (value === undefined) {
     if (i !== -1) head.headers.splice(i, 1)
@@ -162,7 +163,7 @@ function setHeader(head: Head, name: string, value: HeaderValue | undefined): vo
   else head.headers[i] = [name, value]
 }
 
-function assemble(seed: number, index: number, family: Family, mutation: string, drafts: readonly Draft[], options: { halfClose?: boolean; split?: readonly number[] } = {}): FuzzCase {
+export function assemble(seed: number, index: number, family: string, mutation: string, drafts: readonly Draft[], options: { halfClose?: boolean; split?: readonly number[] } = {}): FuzzCase {
   const buffers: Buffer[] = []
   const requests: PlannedRequest[] = []
   let offset = 0
@@ -203,13 +204,13 @@ function assemble(seed: number, index: number, family: Family, mutation: string,
 
 // ---------------------------------------------------------------------------------- valid bodies
 
-type Body = { [key: string]: Value }
+export type Body = { [key: string]: Value }
 
-function words(rng: Rng, n: number): string {
+export function words(rng: Rng, n: number): string {
   return Array.from({ length: n }, () => rng.pick(WORDS)).join(' ')
 }
 
-const weatherTool = (): Value => ({
+export const weatherTool = (): Value => ({
   toolSpec: {
     name: 'get_weather',
     description: 'The weather in a city.',
@@ -305,7 +306,7 @@ function template(rng: Rng): { kind: string; body: Body; tenant: Tenant } {
 
 // ------------------------------------------------------------------------------- body mutations
 
-function deepText(rng: Rng, depth: number): { raw: Buffer; shape: string } {
+export function deepText(rng: Rng, depth: number): { raw: Buffer; shape: string } {
   const shape = rng.pick(['array', 'object', 'mixed'])
   const leaf = rng.pick(['1', '"x"', 'null', '{}', '[]'])
   let open: string
@@ -324,7 +325,7 @@ function deepText(rng: Rng, depth: number): { raw: Buffer; shape: string } {
   return { raw: Buffer.from(open.repeat(levels) + leaf + close.repeat(levels)), shape }
 }
 
-const DEPTHS = [64, 512, 2000, 5000, 5000, 10_000, 20_000, 100_000]
+export const DEPTHS = [64, 512, 2000, 5000, 5000, 10_000, 20_000, 100_000]
 
 /** Where a deep value goes: the document members the gateway passes to Bedrock, and others. */
 const DEEP_SPOTS = ['toolResult.json', 'inputSchema.json', 'toolUse.input', 'metadata', 'unknown-field', 'content', 'messages', 'system', 'tool_choice', 'root'] as const
@@ -382,13 +383,13 @@ function deepNesting(rng: Rng, state: BodyState): string {
 
 const WRONG_TYPES: readonly Value[] = [null, 0, -1, 1.5, true, false, '', 'x', [], {}, [null], { '': null }, [[]], 'null', '{}']
 
-function pickPath(rng: Rng, body: Body, filter: (value: Value | undefined, path: Path) => boolean = () => true): Path | undefined {
+export function pickPath(rng: Rng, body: Body, filter: (value: Value | undefined, path: Path) => boolean = () => true): Path | undefined {
   const candidates = paths(body).filter((p) => p.length > 0 && filter(get(body, p), p))
   return candidates.length === 0 ? undefined : rng.pick(candidates)
 }
 
 /** A JSON path as a short label: `messages[].content[].text`. */
-function label(path: Path): string {
+export function label(path: Path): string {
   return path.map((s) => (typeof s === 'number' ? '[]' : `.${s}`)).join('').replace(/^\./, '') || '(root)'
 }
 
@@ -409,7 +410,7 @@ function invalidUtf8(rng: Rng): Buffer {
 
 const ODD_ESCAPES = ['\\ud800', '\\udfff', '\\ud800\\ud800', '\\u0000', '\\u001f', '\\u202e', '\\ufeff', '\\uffff', '\\\\x00']
 
-const ODD_NUMBERS = ['1e400', '-1e400', '1e308', '-0', '9007199254740993', '1e-400', '0.30000000000000004', '4096.0', '1E2', '-1', '2', '0', '1.7976931348623157e309', '123456789012345678901234567890', '"0.5"', '0x10', 'NaN', 'Infinity', '.5', '01']
+export const ODD_NUMBERS = ['1e400', '-1e400', '1e308', '-0', '9007199254740993', '1e-400', '0.30000000000000004', '4096.0', '1E2', '-1', '2', '0', '1.7976931348623157e309', '123456789012345678901234567890', '"0.5"', '0x10', 'NaN', 'Infinity', '.5', '01']
 
 const CONTENT_TYPES = [
   'text/plain',
@@ -442,36 +443,44 @@ const CONTENT_TYPES = [
   'application/octet-stream',
 ]
 
-/** One mutation of the body tree (or of its bytes); returns its name. */
-type BodyState = { body: Body; contentType: string | undefined; bytes?: Buffer }
+/** The body mutations and how often each is drawn. */
+export const MUTATION_KINDS = [
+  [6, 'wrong-type'],
+  [3, 'null'],
+  [3, 'delete'],
+  [4, 'unknown-field'],
+  [4, 'long-string'],
+  [3, 'long-array'],
+  [8, 'deep-nesting'],
+  [4, 'number'],
+  [3, 'base64'],
+  [3, 'bad-utf8'],
+  [2, 'escapes'],
+  [3, 'truncated'],
+  [2, 'duplicate-keys'],
+  [2, 'proto'],
+  [3, 'not-an-object'],
+  [2, 'json-syntax'],
+  [4, 'client-name'],
+  [5, 'content-type'],
+  [1, 'many-keys'],
+  [2, 'too-large'],
+  [2, 'roles'],
+  [1, 'many-messages'],
+  [2, 'stream-field'],
+] as const satisfies readonly (readonly [number, string])[]
 
-function mutateBody(rng: Rng, state: BodyState): string {
+export type MutationKind = (typeof MUTATION_KINDS)[number][1]
+
+/** A body being mutated: its tree, its content type, and its bytes once a mutation wrote them raw. */
+export type BodyState = { body: Body; contentType: string | undefined; bytes?: Buffer }
+
+/**
+ * One mutation of the body tree (or of its bytes); returns its name. `op` forces one mutation kind instead of drawing one (other suites apply the kinds that are not
+ * about /v1/converse's own fields to their bodies: see dialect-mutations.ts).
+ */
+export function mutateBody(rng: Rng, state: BodyState, op: MutationKind = rng.weighted(MUTATION_KINDS)): string {
   const { body } = state
-  const op = rng.weighted<string>([
-    [6, 'wrong-type'],
-    [3, 'null'],
-    [3, 'delete'],
-    [4, 'unknown-field'],
-    [4, 'long-string'],
-    [3, 'long-array'],
-    [8, 'deep-nesting'],
-    [4, 'number'],
-    [3, 'base64'],
-    [3, 'bad-utf8'],
-    [2, 'escapes'],
-    [3, 'truncated'],
-    [2, 'duplicate-keys'],
-    [2, 'proto'],
-    [3, 'not-an-object'],
-    [2, 'json-syntax'],
-    [4, 'client-name'],
-    [5, 'content-type'],
-    [1, 'many-keys'],
-    [2, 'too-large'],
-    [2, 'roles'],
-    [1, 'many-messages'],
-    [2, 'stream-field'],
-  ])
   switch (op) {
     case 'wrong-type': {
       const path = pickPath(rng, body)
@@ -634,7 +643,7 @@ function mutateBody(rng: Rng, state: BodyState): string {
       if (n % 2 === 0) body.messages.push({ role: 'user', content: 'last' })
       return 'many-messages'
     }
-    default: {
+    case 'stream-field': {
       body.stream = rng.pick<Value>(['true', 1, 0, null, 'false', [], {}])
       return 'stream-field'
     }
@@ -664,10 +673,36 @@ function smallValidBody(rng: Rng): { body: Buffer; tenant: Tenant } {
   return { body: encode(body), tenant }
 }
 
-function headerCase(seed: number, index: number, rng: Rng): FuzzCase {
+/**
+ * The route the header and framing families aim at: how a request to it is drafted and what a
+ * valid (or mutated) body of it is. POST /v1/converse here; other suites (dialect-cases.ts) pass
+ * their own routes, so that these families run against them unchanged.
+ */
+export interface RouteWorld {
+  /** A well-formed request of `body` from `tenant` to the route. */
+  draft(id: string, body: Buffer, tenant: Tenant, contentType: string | undefined): Draft
+  /** A small valid body for the route, and who sends it. */
+  valid(rng: Rng): { body: Buffer; tenant: Tenant }
+  /** A mutated body for the route, sent as acme (pipelined among good requests). */
+  mutated(rng: Rng): { body: Buffer; contentType: string | undefined }
+  /** The framing cases to draw from (default FRAMING_OPS). */
+  readonly framingOps?: readonly (readonly [number, FramingOp])[]
+}
+
+export const CONVERSE_WORLD: RouteWorld = {
+  draft: converseDraft,
+  valid: smallValidBody,
+  mutated(rng) {
+    const state: BodyState = { body: template(rng).body, contentType: 'application/json' }
+    mutateBody(rng, state)
+    return { body: state.bytes ?? encode(state.body), contentType: state.contentType }
+  },
+}
+
+export function headerCase(seed: number, index: number, rng: Rng, world: RouteWorld = CONVERSE_WORLD): FuzzCase {
   const id = ourId(seed, index, 0)
-  const { body, tenant } = smallValidBody(rng)
-  const d = converseDraft(id, body, tenant, 'application/json')
+  const { body, tenant } = world.valid(rng)
+  const d = world.draft(id, body, tenant, 'application/json')
   const head = d.head
   const op = rng.weighted<string>([
     [6, 'auth'],
@@ -842,7 +877,7 @@ function headerCase(seed: number, index: number, rng: Rng): FuzzCase {
       else if (variant === 'many-headers') for (let i = 0; i < 200; i++) head.headers.push([`X-Fuzz-${i}`, rng.alnum(100)])
       else if (variant === 'just-under') head.headers.push(['X-Fuzz', rng.alnum(rng.range(12_000, 15_500))])
       else if (variant === 'thousands-of-headers') for (let i = 0; i < 2100; i++) head.headers.push([`X${i}`, '1'])
-      else head.target = `/v1/converse?${rng.alnum(rng.size(1100, 15_000))}`
+      else head.target = `${head.target}?${rng.alnum(rng.size(1100, 15_000))}`
       break
     }
     case 'accept': {
@@ -986,34 +1021,39 @@ const ODD_TARGETS: readonly (readonly [string, string])[] = [
   ['PROPFIND', '/docs'],
 ]
 
-function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
+/** The framing cases and how often each is drawn. */
+export const FRAMING_OPS = [
+  [3, 'te+cl'],
+  [2, 'te+cl-smuggle'],
+  [3, 'content-length'],
+  [4, 'chunk-size'],
+  [3, 'bad-chunk-late'],
+  [2, 'te-variants'],
+  [4, 'truncated'],
+  [4, 'half-close'],
+  [6, 'pipelined'],
+  [2, 'split-writes'],
+  [6, 'urls'],
+  [3, 'versions'],
+  [2, 'line-endings'],
+  [2, 'garbage'],
+  [1, 'leading-crlf'],
+  [1, 'valid-chunked'],
+] as const satisfies readonly (readonly [number, string])[]
+
+export type FramingOp = (typeof FRAMING_OPS)[number][1]
+
+export function framingCase(seed: number, index: number, rng: Rng, world: RouteWorld = CONVERSE_WORLD): FuzzCase {
   const id = (k: number): string => ourId(seed, index, k)
-  const { body, tenant } = smallValidBody(rng)
-  const op = rng.weighted<string>([
-    [3, 'te+cl'],
-    [2, 'te+cl-smuggle'],
-    [3, 'content-length'],
-    [4, 'chunk-size'],
-    [3, 'bad-chunk-late'],
-    [2, 'te-variants'],
-    [4, 'truncated'],
-    [4, 'half-close'],
-    [6, 'pipelined'],
-    [2, 'split-writes'],
-    [6, 'urls'],
-    [3, 'versions'],
-    [2, 'line-endings'],
-    [2, 'garbage'],
-    [1, 'leading-crlf'],
-    [1, 'valid-chunked'],
-  ])
+  const { body, tenant } = world.valid(rng)
+  const op: FramingOp = rng.weighted(world.framingOps ?? FRAMING_OPS)
   switch (op) {
     case 'te+cl': {
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       const te: [string, HeaderValue] = ['Transfer-Encoding', 'chunked']
       const raw = chunked(body, rng)
       const clValue = rng.pick([raw.length, body.length, 0, 5])
-      // The Content-Length header converseDraft wrote is replaced by one placed before or after TE.
+      // The Content-Length header the draft wrote is replaced by one placed before or after TE.
       const headers: [string, HeaderValue][] = rng.chance(0.5) ? [['Content-Length', String(clValue)], te] : [te, ['Content-Length', String(clValue)]]
       framed(d, headers, raw)
       d.reach = 'maybe'
@@ -1022,7 +1062,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'te+cl-smuggle': {
       // CL covers a chunked body and a second request; read as chunked, the second request appears.
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       const inner = Buffer.from(`GET /healthz HTTP/1.1\r\nHost: ${HOST}\r\nX-Request-Id: ${id(1)}\r\n\r\n`)
       const raw = Buffer.concat([chunked(body, rng), inner])
       framed(d, [['Content-Length', String(raw.length)], ['Transfer-Encoding', 'chunked']], raw)
@@ -1032,7 +1072,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'content-length': {
       const variant = rng.pick(['duplicate-same', 'duplicate-different', 'list-same', 'list-different', 'negative', 'plus', 'hex', 'exponent', 'suffix', 'overflow', 'empty', 'spaces', 'huge-declared'])
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       setHeader(d.head, 'Content-Length', undefined)
       const n = body.length
       const values: Record<string, string[]> = {
@@ -1060,7 +1100,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'chunk-size': {
       const variant = rng.pick(['non-hex', 'negative', 'overflow', 'space-after', 'hex-prefix', 'missing-size', 'data-longer', 'no-crlf-after-data', 'extension', 'uppercase-hex', 'leading-zeros', 'lf-only'])
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       const n = body.length
       const hex = n.toString(16)
       const chunks: Record<string, string> = {
@@ -1085,7 +1125,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'bad-chunk-late': {
       // Headers and the first chunks are fine; the handler may already have started.
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       const good = chunked(body, rng)
       const cut = good.length - 5 // before the last chunk `0\r\n\r\n`
       const bad = rng.pick(['zz\r\nxx\r\n0\r\n\r\n', `5\r\n${'x'.repeat(9)}\r\n0\r\n\r\n`, '\r\n\r\n', '1\r\nx\r\n-\r\n\r\n'])
@@ -1098,7 +1138,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'te-variants': {
       const variant = rng.pick(['gzip-chunked', 'chunked-identity', 'xchunked', 'uppercase', 'two-te', 'te-http10', 'te-list-spaces', 'te-identity'])
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       const raw = chunked(body, rng)
       const headers: Record<string, [string, HeaderValue][]> = {
         'gzip-chunked': [['Transfer-Encoding', 'gzip, chunked']],
@@ -1121,7 +1161,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     case 'truncated': {
       const variant = rng.pick(['content-length', 'chunked-no-last', 'chunked-mid-chunk', 'head-only'])
       const halfClose = rng.chance(0.5)
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       if (variant === 'content-length') d.body = body.subarray(0, rng.int(body.length))
       else if (variant === 'head-only') d.raw = headBytes(d.head).subarray(0, rng.range(1, headBytes(d.head).length - 1))
       else {
@@ -1134,7 +1174,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'half-close': {
       // The whole request, then end(): HTTP lets the client half-close; the answer must still come.
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       return assemble(seed, index, 'framing', 'half-close-after-request', [d], { halfClose: true })
     }
     case 'pipelined': {
@@ -1152,17 +1192,16 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
         ])
         let d: Draft
         if (kind === 'converse') {
-          const v = smallValidBody(rng)
-          d = converseDraft(id(k), v.body, v.tenant, 'application/json')
+          const v = world.valid(rng)
+          d = world.draft(id(k), v.body, v.tenant, 'application/json')
         } else if (kind === 'healthz') d = getDraft(id(k), '/healthz')
         else if (kind === 'clients') d = getDraft(id(k), '/v1/clients', rng.pick(['acme', 'globex'] as const))
         else if (kind === 'not-found') d = getDraft(id(k), `/${rng.alnum(8)}`)
         else if (kind === 'mutated') {
-          const state: BodyState = { body: template(rng).body, contentType: 'application/json' }
-          mutateBody(rng, state)
-          d = converseDraft(id(k), state.bytes ?? encode(state.body), 'acme', state.contentType)
+          const m = world.mutated(rng)
+          d = world.draft(id(k), m.body, 'acme', m.contentType)
         } else {
-          d = converseDraft(id(k), body, tenant, 'application/json')
+          d = world.draft(id(k), body, tenant, 'application/json')
           framed(d, [['Transfer-Encoding', 'chunked'], ['Content-Length', '3']], chunked(body, rng))
           d.badFraming = true
           d.reach = 'maybe'
@@ -1181,7 +1220,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
       return assemble(seed, index, 'framing', `pipelined:${n}${bad ? '+bad-framing' : ''}${halfClose ? '+half-close' : ''}`, drafts, split === undefined ? { halfClose } : { halfClose, split })
     }
     case 'split-writes': {
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       const length = headBytes(d.head).length + d.body.length
       const cuts = Array.from({ length: rng.range(2, 12) }, () => rng.range(1, length - 1))
       return assemble(seed, index, 'framing', 'split-writes', [d], { split: cuts, halfClose: rng.chance(0.2) })
@@ -1190,7 +1229,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
       // Mostly the odd targets above; sometimes a long unknown path (404s quote the path).
       const [method, target] = rng.chance(0.1) ? ['GET', `/${rng.alnum(rng.size(1100, 12_000))}`] : rng.pick(ODD_TARGETS)
       const isConversePost = method === 'POST'
-      const d = isConversePost ? converseDraft(id(0), body, tenant, 'application/json') : getDraft(id(0), target, rng.chance(0.5) ? 'acme' : undefined)
+      const d = isConversePost ? world.draft(id(0), body, tenant, 'application/json') : getDraft(id(0), target, rng.chance(0.5) ? 'acme' : undefined)
       d.head.method = method
       d.head.target = target
       // Targets a router might map onto POST /v1/converse: a record is allowed, not required.
@@ -1199,7 +1238,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'versions': {
       const variant = rng.pick(['HTTP/1.0', 'HTTP/1.0-keep-alive', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.2', 'http/1.1', 'none', 'h2c-preface', 'HTTP/1.1-extra'])
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       d.reach = 'maybe'
       if (variant === 'h2c-preface') {
         d.raw = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00', 'latin1')
@@ -1229,7 +1268,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'line-endings': {
       const variant = rng.pick(['lf-only', 'cr-only', 'mixed', 'lf-cr'])
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       d.reach = 'maybe'
       d.head.eol = variant === 'lf-only' ? '\n' : variant === 'cr-only' ? '\r' : variant === 'lf-cr' ? '\n\r' : '\r\n'
       if (variant === 'mixed') d.raw = Buffer.concat([Buffer.from(headBytes(d.head).toString('latin1').replace('\r\nAuthorization', '\nAuthorization'), 'latin1'), d.body])
@@ -1238,7 +1277,7 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
     }
     case 'garbage': {
       const variant = rng.pick(['random-bytes', 'tls-hello', 'empty', 'spaces', 'nul-bytes'])
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       d.reach = 'no'
       d.requestId = undefined
       d.sentId = 'none'
@@ -1260,13 +1299,13 @@ function framingCase(seed: number, index: number, rng: Rng): FuzzCase {
       return assemble(seed, index, 'framing', `garbage:${variant}`, [d], { halfClose: true })
     }
     case 'leading-crlf': {
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+      const d = world.draft(id(0), body, tenant, 'application/json')
       d.raw = Buffer.concat([Buffer.from('\r\n'), headBytes(d.head), d.body])
       d.reach = 'maybe'
       return assemble(seed, index, 'framing', 'leading-crlf', [d], { halfClose: rng.chance(0.3) })
     }
-    default: {
-      const d = converseDraft(id(0), body, tenant, 'application/json')
+    case 'valid-chunked': {
+      const d = world.draft(id(0), body, tenant, 'application/json')
       framed(d, [['Transfer-Encoding', 'chunked']], chunked(body, rng))
       return assemble(seed, index, 'framing', 'valid-chunked', [d], { halfClose: rng.chance(0.3) })
     }

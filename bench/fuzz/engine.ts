@@ -3,7 +3,7 @@
 // kept (for the usage-record match at the end), never the bytes.
 import { generateCase, type FuzzCase } from './cases.js'
 import type { Contract } from './contract.js'
-import { checkExchange, type ExchangeVerdict, type Failure, type Outcome } from './oracle.js'
+import { checkExchange, type ExchangeVerdict, type Failure, type Outcome, type ResponseJudge } from './oracle.js'
 import { exchange, type WireResult } from './wire.js'
 
 export interface FuzzOptions {
@@ -22,6 +22,10 @@ export interface FuzzOptions {
   /** Called with every case, what came back and the verdict (replays print them). */
   readonly onCase?: (c: FuzzCase, result: WireResult, verdict: ExchangeVerdict) => void
   readonly progressEvery?: number
+  /** The cases to send: this suite's generateCase unless another suite (dialect-cases.ts) says. */
+  readonly generate?: (seed: number, index: number) => FuzzCase
+  /** How each answer is judged: the oracle's checkResponse unless another suite says. */
+  readonly judge?: ResponseJudge
 }
 
 export interface Progress {
@@ -92,14 +96,14 @@ export async function fuzz(o: FuzzOptions, contract: Contract): Promise<FuzzRun>
       if (index === undefined) return
       let c: FuzzCase
       try {
-        c = generateCase(o.seed, index)
+        c = (o.generate ?? generateCase)(o.seed, index)
       } catch (error) {
         // A bug of the fuzzer, not of the gateway; reported, and the run goes on.
         failures.push({ kind: 'fuzzer-error', detail: error instanceof Error ? (error.stack ?? error.message) : String(error), index, k: 0, family: '-', mutation: '-' })
         continue
       }
       const result = await exchange(wireOptionsFor(c, o.host, o.port, timeoutMs))
-      const verdict = checkExchange(c, result, contract)
+      const verdict = checkExchange(c, result, contract, o.judge)
       o.onCase?.(c, result, verdict)
       failures.push(...verdict.failures)
       outcomes.push(...verdict.outcomes)

@@ -28,7 +28,8 @@
 //     place of an earlier request's answer (which then never comes) is a failure of its own.
 //
 // Across the run (matchUsage), per request sent:
-//  - exactly one usage record when the request went to POST /v1/converse and was either
+//  - exactly one usage record when the request went to POST /v1/converse (or another route that
+//    records usage, RECORDED_ROUTES: the dialects' routes, judged by dialect-oracle.ts) and was either
 //    well-formed HTTP or answered by the app (its answer carries x-request-id, which only the
 //    app's hook sets);
 //  - at most one when the HTTP layer may have refused it first (bad framing, odd headers, odd
@@ -80,17 +81,39 @@ export interface Outcome {
   readonly status: number | undefined
   /** The error type the caller saw (JSON error or the stream's error event). */
   readonly errorType: string | undefined
+  /**
+   * The error types the record may say, when they are not the one the caller saw (a dialect's
+   * answer names its own types; the record holds the gateway's): null for none. Default: errorType.
+   */
+  readonly recordErrorTypes?: readonly (string | null)[]
+  /** The record's `api`, when the request's route decides it. Default: not checked. */
+  readonly api?: string
 }
+
+/** What judging one answer tells the usage match (see Outcome). */
+export interface Judgement {
+  readonly errorType: string | undefined
+  readonly recordErrorTypes?: readonly (string | null)[]
+  readonly api?: string
+}
+
+/**
+ * Judges one answer (rules 2 to 6, 8), reporting through `fail`. checkResponse is this suite's;
+ * other suites (dialect-oracle.ts) pass their own to checkExchange.
+ */
+export type ResponseJudge = (c: FuzzCase, r: PlannedRequest, k: number, response: WireResponse, requestBytes: Buffer, contract: Contract, fail: FailFn) => string | undefined | Judgement
+
+export type FailFn = (k: number, kind: string, detail: string) => void
 
 export interface ExchangeVerdict {
   readonly failures: Failure[]
   readonly outcomes: Outcome[]
 }
 
-const short = (text: string, n = 160): string => (text.length > n ? `${text.slice(0, n)}…` : text)
+export const short = (text: string, n = 160): string => (text.length > n ? `${text.slice(0, n)}…` : text)
 
 /** Path of a request target: origin-form up to `?`, absolute-form's path; undefined otherwise. */
-function pathOf(target: string): string | undefined {
+export function pathOf(target: string): string | undefined {
   if (target.startsWith('/')) return target.split('?')[0]
   const m = /^https?:\/\/[^/]+(\/[^?]*)?/i.exec(target)
   return m === null ? undefined : (m[1] ?? '/')
@@ -146,7 +169,7 @@ function errorTypeOf(body: unknown): string | undefined {
 }
 
 /** Judges one case's exchange: every planned request against what came back. */
-export function checkExchange(c: FuzzCase, result: WireResult, contract: Contract): ExchangeVerdict {
+export function checkExchange(c: FuzzCase, result: WireResult, contract: Contract, judge: ResponseJudge = checkResponse): ExchangeVerdict {
   const failures: Failure[] = []
   const outcomes: Outcome[] = []
   const all = Buffer.concat(c.chunks)
@@ -180,7 +203,7 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
   }
   c.requests.forEach((r, k) => {
     const response = responses[k]
-    let errorType: string | undefined
+    let judged: Judgement = { errorType: undefined }
     if (response === undefined) {
       if (!r.answerOptional && !excused) {
         const how = result.timedOut ? 'timed out' : result.reset ? 'connection reset' : result.closedByServer ? 'connection closed' : 'gave up'
@@ -188,7 +211,8 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
       }
     } else {
       if (excused && excuseWhy === 'bad-framing') fail(k, 'answered-after-bad-framing', `request ${k} answered ${response.status} on a connection where an earlier request had bad framing (request smuggling)`)
-      errorType = checkResponse(c, r, k, response, all.subarray(r.start, r.end), contract, fail)
+      const verdict = judge(c, r, k, response, all.subarray(r.start, r.end), contract, fail)
+      judged = typeof verdict === 'object' ? verdict : { errorType: verdict }
       if (r.badFraming && !result.closedByServer) {
         fail(k, 'connection-left-open-after-bad-framing', `answered ${response.status} and kept the connection open`)
       }
@@ -210,7 +234,7 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
     // headers; on the converse route it then needs a record, whatever the HTTP layer might have done.
     let reach: Reach = r.reach
     if (response === undefined && r.reach === 'yes') reach = 'maybe'
-    else if (r.reach === 'maybe' && r.sentId === 'valid' && headerIds.length === 1 && headerIds[0] === r.requestId && isConverse(r, contract)) reach = 'yes'
+    else if (r.reach === 'maybe' && r.sentId === 'valid' && headerIds.length === 1 && headerIds[0] === r.requestId && recordsUsage(r, contract)) reach = 'yes'
     const learned = headerIds.length === 1 && contract.requestIdPattern.test(headerIds[0] ?? '') ? headerIds[0] : undefined
     outcomes.push({
       index: c.index,
@@ -221,7 +245,7 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
       id: r.sentId === 'valid' && r.requestId !== undefined ? r.requestId : learned,
       sharedId: r.sharedId,
       status: response?.status,
-      errorType,
+      ...judged,
     })
   })
   // More answers than requests: the server read a request we did not send as one (smuggling).
@@ -232,11 +256,14 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
   return { failures, outcomes }
 }
 
-function isConverse(r: PlannedRequest, contract: Contract): boolean {
+/** The routes whose every request gets a usage record (routes/usage-hook.ts). */
+export const RECORDED_ROUTES: ReadonlySet<string> = new Set(['/v1/converse', '/model/{modelId}/converse', '/model/{modelId}/converse-stream', '/v1/chat/completions'])
+
+function recordsUsage(r: PlannedRequest, contract: Contract): boolean {
   const path = pathOf(r.target)
   if (r.method !== 'POST' || path === undefined) return false
   const route = contract.route('POST', path)
-  return route.kind === 'operation' && route.template === '/v1/converse'
+  return route.kind === 'operation' && RECORDED_ROUTES.has(route.template)
 }
 
 /** Files the gateway must never serve; their text in an answer means a path escaped its root. */
@@ -246,15 +273,38 @@ const FOREIGN_FILES: readonly (readonly [string, string])[] = [
   ['tsconfig.json', '"compilerOptions"'],
 ]
 
-/** Rules 2 to 6 for one answer; returns the error type the caller saw, if any. */
-function checkResponse(c: FuzzCase, r: PlannedRequest, k: number, response: WireResponse, requestBytes: Buffer, contract: Contract, fail: (k: number, kind: string, detail: string) => void): string | undefined {
+/** What every judge needs to know about an answer, from checkCommon. */
+export interface AnswerFacts {
+  /** The HTTP layer may have refused the request before any route saw it. */
+  readonly httpLayer: boolean
+  /** The route as the contract sees it (`unparsed` for an HTTP-layer refusal). */
+  readonly route: Route
+  readonly bodyText: string
+  /** The content type without parameters, lower-cased. */
+  readonly media: string
+  /** `POST /path → status`, for failure details. */
+  readonly where: string
+  /** The (first) x-request-id header. */
+  readonly id: string | undefined
+  /** Who wrote the answer when it is not the gateway's shape (see originOf). */
+  readonly origin: string
+}
+
+/**
+ * Requests the HTTP layer may refuse before any route sees them: bad framing, cut short, odd
+ * headers, odd request lines and targets (every framing or header case not planned as a plain
+ * converse call).
+ */
+export function mayBeHttpLayer(c: FuzzCase, r: PlannedRequest): boolean {
+  return r.badFraming || r.answerOptional || (c.family !== 'body' && r.reach !== 'yes')
+}
+
+/** The rules of every answer, whatever the route: 8 (no foreign file) and 3 (the request id header). */
+export function checkCommon(c: FuzzCase, r: PlannedRequest, k: number, response: WireResponse, contract: Contract, fail: FailFn): AnswerFacts {
   const { status } = response
   const path = pathOf(r.target)
   const parsedRequest = /^[A-Z]+$/.test(r.method) && path !== undefined
-  // Requests the HTTP layer may refuse before any route sees them: bad framing, cut short, odd
-  // headers, odd request lines and targets (every framing or header case not planned as a plain
-  // converse call).
-  const httpLayer = r.badFraming || r.answerOptional || (c.family !== 'body' && r.reach !== 'yes')
+  const httpLayer = mayBeHttpLayer(c, r)
   const route: Route = !parsedRequest || (httpLayer && status >= 400) ? { kind: 'unparsed' } : contract.route(r.method, path)
   const bodyText = response.body.toString('utf8')
   const media = (header(response, 'content-type')[0] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
@@ -277,6 +327,13 @@ function checkResponse(c: FuzzCase, r: PlannedRequest, k: number, response: Wire
   // The HTTP layer refuses some requests before their headers are handed to anyone (Node gives a
   // clientError handler no headers): a fresh id is then all it can send.
   else if (r.sentId === 'valid' && r.requestId !== undefined && id !== r.requestId && !(httpLayer && status >= 400)) fail(k, 'x-request-id-not-kept', `${where}: sent ${r.requestId}, got ${id}`)
+  return { httpLayer, route, bodyText, media, where, id, origin }
+}
+
+/** Rules 2 to 6 for one answer; returns the error type the caller saw, if any. */
+export function checkResponse(c: FuzzCase, r: PlannedRequest, k: number, response: WireResponse, requestBytes: Buffer, contract: Contract, fail: FailFn): string | undefined {
+  const { status } = response
+  const { route, bodyText, media, where, id, origin } = checkCommon(c, r, k, response, contract, fail)
 
   // 2. No 5xx.
   let errorType: string | undefined
@@ -417,11 +474,16 @@ function statusMatches(received: number | undefined, recorded: unknown): boolean
   return recorded === received
 }
 
+function errorTypeMatches(o: Outcome, recorded: unknown): boolean {
+  if (o.recordErrorTypes !== undefined) return o.recordErrorTypes.includes(typeof recorded === 'string' ? recorded : null)
+  return (recorded ?? undefined) === o.errorType
+}
+
 const statusLabel = (s: number | undefined): string => (s === undefined ? 'no answer' : String(s))
 
 /**
- * Every request that reached POST /v1/converse has exactly one record with its status and error
- * type; no other request has one. Returns the failures (each tied to a request where possible).
+ * Every request that reached a route that records usage (RECORDED_ROUTES) has exactly one record
+ * with its status and error type (and `api`, when the outcome says which); no other request has one. Returns the failures (each tied to a request where possible).
  */
 export function matchUsage(outcomes: readonly Outcome[], records: readonly UsageRecordLine[]): Failure[] {
   const failures: Failure[] = []
@@ -485,10 +547,12 @@ export function matchUsage(outcomes: readonly Outcome[], records: readonly Usage
         continue
       }
       const rec = recs[0] as UsageRecordLine
+      if (o.api !== undefined && rec.api !== o.api) fail(o, `usage-api-mismatch (expected ${o.api}, recorded ${String(rec.api)})`, `request ${id}: answered ${statusLabel(o.status)}`)
       if (!statusMatches(o.status, rec.status)) {
         fail(o, `usage-status-mismatch (received ${statusLabel(o.status)}, recorded ${String(rec.status)})`, `request ${id}: outcome ${String(rec.outcome)}, errorType ${String(rec.errorType)}`)
-      } else if (o.status !== undefined && (rec.errorType ?? undefined) !== o.errorType) {
-        fail(o, `usage-errortype-mismatch (caller saw ${o.errorType ?? 'none'}, recorded ${String(rec.errorType)})`, `request ${id}: status ${statusLabel(o.status)}`)
+      } else if (o.status !== undefined && !errorTypeMatches(o, rec.errorType)) {
+        const expected = o.recordErrorTypes === undefined ? (o.errorType ?? 'none') : `one of ${o.recordErrorTypes.map((t) => t ?? 'none').join('|')}`
+        fail(o, `usage-errortype-mismatch (caller saw ${o.errorType ?? 'none'}, recorded ${String(rec.errorType)})`, `request ${id}: status ${statusLabel(o.status)}; expected ${expected}`)
       }
       continue
     }

@@ -1,8 +1,9 @@
 // The fuzz report: failures grouped by kind, each kind with the mutations that triggered it and a
 // reproducer (seed, index and the raw request, truncated) that replays by itself.
-import { generateCase, requestBytes } from './cases.js'
+import { generateCase, requestBytes, type FuzzCase } from './cases.js'
 import type { FuzzRun } from './engine.js'
-import type { Failure } from './oracle.js'
+import type { ExchangeVerdict, Failure } from './oracle.js'
+import type { WireResult } from './wire.js'
 
 export interface FailureGroup {
   readonly kind: string
@@ -47,19 +48,40 @@ export function printable(bytes: Buffer, max = 600): string {
   return `${JSON.stringify(text.slice(0, head))} … (${text.length - head - Math.floor(max / 4)} bytes) … ${JSON.stringify(text.slice(-Math.floor(max / 4)))}`
 }
 
+/** Another suite's cases and how to replay them (dialect-cases.ts); this suite's by default. */
+export interface Suite {
+  readonly generate: (seed: number, index: number) => FuzzCase
+  /** The command that replays cases, after `FUZZ_SEED=… FUZZ_ONLY=…`. */
+  readonly command: string
+}
+
+const CONVERSE_SUITE: Suite = { generate: generateCase, command: 'npm run fuzz' }
+
 /** How to replay one failure, and the bytes it sent. */
-export function reproducer(seed: number, f: Failure, max = 600): string {
+export function reproducer(seed: number, f: Failure, max = 600, suite: Suite = CONVERSE_SUITE): string {
   if (f.index < 0) return `  (across the run: replay the whole run with FUZZ_SEED=${seed})`
-  const c = generateCase(seed, f.index)
+  const c = suite.generate(seed, f.index)
   const bytes = c.requests.length > 1 ? Buffer.concat(c.chunks) : requestBytes(c, f.k)
   return [
-    `  replay: FUZZ_SEED=${seed} FUZZ_ONLY=${f.index} npm run fuzz   (case ${f.index}, request ${f.k}: ${f.family}/${f.mutation}${c.halfClose ? ', half-closed' : ''}${c.chunks.length > 1 ? `, ${c.chunks.length} writes` : ''})`,
+    `  replay: FUZZ_SEED=${seed} FUZZ_ONLY=${f.index} ${suite.command}   (case ${f.index}, request ${f.k}: ${f.family}/${f.mutation}${c.halfClose ? ', half-closed' : ''}${c.chunks.length > 1 ? `, ${c.chunks.length} writes` : ''})`,
     `  ${f.detail}`,
     `  sent ${bytes.length} bytes: ${printable(bytes, max)}`,
   ].join('\n')
 }
 
-export function formatReport(run: FuzzRun, failures: readonly Failure[], extra: readonly string[] = [], options: { maxKinds?: number; examplesPerKind?: number } = {}): string {
+/** A replayed case in full: what was sent, every answer, how the connection ended, the verdict. */
+export function describeCase(c: FuzzCase, result: WireResult, verdict: ExchangeVerdict): string {
+  const lines = [`\ncase ${c.index}: ${c.family}/${c.mutation}${c.halfClose ? ' (half-closed)' : ''}, ${c.chunks.length} write(s)`]
+  lines.push(`sent ${Buffer.concat(c.chunks).length} bytes: ${printable(Buffer.concat(c.chunks), 4000)}`)
+  result.responses.forEach((r, i) => {
+    lines.push(`answer ${i}: ${r.status} ${r.reason}${r.complete ? '' : ' (cut)'}\n  ${r.headers.map(([n, v]) => `${n}: ${v}`).join('\n  ')}\n  ${printable(r.body, 2000)}`)
+  })
+  lines.push(`closed by server: ${result.closedByServer}, reset: ${result.reset}, timed out: ${result.timedOut}, ${result.ms.toFixed(0)} ms${result.garbage.length > 0 ? `, unparsed: ${printable(result.garbage, 300)}` : ''}`)
+  for (const f of verdict.failures) lines.push(`FAIL [${f.kind}] ${f.detail}`)
+  return lines.join('\n')
+}
+
+export function formatReport(run: FuzzRun, failures: readonly Failure[], extra: readonly string[] = [], options: { maxKinds?: number; examplesPerKind?: number; suite?: Suite } = {}): string {
   const lines: string[] = []
   const rps = run.requests / (run.elapsedMs / 1000)
   lines.push(`fuzz seed ${run.seed} (replay: FUZZ_SEED=${run.seed}): ${run.cases} cases, ${run.requests} requests in ${(run.elapsedMs / 1000).toFixed(1)} s (${rps.toFixed(0)} req/s)${run.stoppedByBudget ? ', stopped by the time budget' : ''}`)
@@ -74,7 +96,7 @@ export function formatReport(run: FuzzRun, failures: readonly Failure[], extra: 
   lines.push(`${failures.length} failures of ${groups.length} kinds:`)
   for (const g of groups.slice(0, options.maxKinds ?? 50)) {
     lines.push(``, `[${g.kind}] × ${g.count} — ${g.mutations.slice(0, 6).map(([m, n]) => `${m} (${n})`).join(', ')}${g.mutations.length > 6 ? `, … ${g.mutations.length - 6} more` : ''}`)
-    for (const f of g.examples.slice(0, options.examplesPerKind ?? 1)) lines.push(reproducer(run.seed, f))
+    for (const f of g.examples.slice(0, options.examplesPerKind ?? 1)) lines.push(reproducer(run.seed, f, 600, options.suite))
   }
   return lines.join('\n')
 }

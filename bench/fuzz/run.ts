@@ -8,6 +8,7 @@
 //
 //   npm run fuzz -- --count 100000 --concurrency 32 --seed 12345
 //   FUZZ_SEED=12345 FUZZ_ONLY=17,42 npm run fuzz     replays cases 17 and 42, printing their bytes and answers
+//   npm run fuzz -- --dialects                       Bedrock's and OpenAI's routes instead (dialect-cases.ts)
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,10 +18,12 @@ import { startEmulator } from '../contenders.js'
 import { describeMachine } from '../machine.js'
 import { freePort, memory, startChild, stopAll, waitForHttp } from '../processes.js'
 import { Contract, repositoryRoot } from './contract.js'
+import { generateDialectCase } from './dialect-cases.js'
+import { judgeDialect } from './dialect-oracle.js'
 import { fuzz, settledRecords, type FuzzRun } from './engine.js'
 import { matchUsage, type Failure, type UsageRecordLine } from './oracle.js'
 import { seedFrom } from './prng.js'
-import { formatReport, groupFailures, printable, reproducer } from './report.js'
+import { describeCase, formatReport, groupFailures, reproducer } from './report.js'
 import { fuzzConfigYaml, KEY_ENV } from './setup.js'
 
 const ROOT = repositoryRoot()
@@ -32,6 +35,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'budget-s': { type: 'string' },
     'timeout-ms': { type: 'string' },
+    dialects: { type: 'boolean' },
   },
 })
 const num = (raw: string | undefined, fallback: number): number => {
@@ -47,6 +51,8 @@ const concurrency = num(flags.concurrency ?? process.env.FUZZ_CONCURRENCY, 32)
 const budgetS = flags['budget-s'] ?? process.env.FUZZ_BUDGET_S
 const timeoutMs = num(flags['timeout-ms'], 15_000)
 const replay = only !== undefined
+const dialects = flags.dialects === true ? { generate: generateDialectCase, judge: judgeDialect } : {}
+const suite = flags.dialects === true ? { generate: generateDialectCase, command: 'npm run fuzz -- --dialects' } : undefined
 
 console.log(`fuzz seed ${seed} (replay with FUZZ_SEED=${seed}); ${replay ? `cases ${only.join(', ')}` : `${count} cases`}, concurrency ${replay ? 1 : concurrency}`)
 
@@ -75,6 +81,7 @@ try {
     {
       seed,
       count,
+      ...dialects,
       ...(only === undefined ? {} : { only }),
       concurrency: replay ? 1 : concurrency,
       host: '127.0.0.1',
@@ -85,15 +92,7 @@ try {
       onProgress: (p) => console.log(`  ${p.cases} cases, ${p.requests} requests, ${p.failures} failures, ${(p.requests / (p.elapsedMs / 1000)).toFixed(0)} req/s`),
       ...(replay
         ? {
-            onCase: (c, result, verdict) => {
-              console.log(`\ncase ${c.index}: ${c.family}/${c.mutation}${c.halfClose ? ' (half-closed)' : ''}, ${c.chunks.length} write(s)`)
-              console.log(`sent ${Buffer.concat(c.chunks).length} bytes: ${printable(Buffer.concat(c.chunks), 4000)}`)
-              result.responses.forEach((r, i) => {
-                console.log(`answer ${i}: ${r.status} ${r.reason}${r.complete ? '' : ' (cut)'}\n  ${r.headers.map(([n, v]) => `${n}: ${v}`).join('\n  ')}\n  ${printable(r.body, 2000)}`)
-              })
-              console.log(`closed by server: ${result.closedByServer}, reset: ${result.reset}, timed out: ${result.timedOut}, ${result.ms.toFixed(0)} ms${result.garbage.length > 0 ? `, unparsed: ${printable(result.garbage, 300)}` : ''}`)
-              for (const f of verdict.failures) console.log(`FAIL [${f.kind}] ${f.detail}`)
-            },
+            onCase: (c, result, verdict) => console.log(describeCase(c, result, verdict)),
           }
         : {}),
     },
@@ -134,17 +133,17 @@ try {
     `usage records: ${records.length}`,
     `gateway after the run: ${alive ? 'alive' : 'EXITED'}, /healthz ${String(health)}; RSS ${(rssBefore.rssKb / 1024).toFixed(1)} MB before, ${(rssAfter.rssKb / 1024).toFixed(1)} MB after (peak ${(rssAfter.hwmKb / 1024).toFixed(1)} MB)`,
   ]
-  console.log(`\n${formatReport(run, failures, extra)}`)
+  console.log(`\n${formatReport(run, failures, extra, suite === undefined ? {} : { suite })}`)
 
   if (!replay) {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
     await mkdir(join(ROOT, 'bench/results'), { recursive: true })
-    const file = join(ROOT, 'bench/results', `${stamp}-fuzz.json`)
+    const file = join(ROOT, 'bench/results', `${stamp}-fuzz${suite === undefined ? '' : '-dialects'}.json`)
     const result = {
       date: new Date().toISOString(),
       machine: describeMachine(),
       seed,
-      replay: `FUZZ_SEED=${seed} npm run fuzz -- --count ${count}`,
+      replay: `FUZZ_SEED=${seed} npm run fuzz -- --count ${count}${suite === undefined ? '' : ' --dialects'}`,
       settings: { count, concurrency, timeoutMs, budgetS: budgetS ?? null },
       cases: run.cases,
       requests: run.requests,
@@ -160,7 +159,7 @@ try {
         kind: g.kind,
         count: g.count,
         mutations: Object.fromEntries(g.mutations),
-        reproducers: g.examples.map((f) => ({ index: f.index, request: f.k, mutation: `${f.family}/${f.mutation}`, detail: f.detail, text: reproducer(seed, f, 400) })),
+        reproducers: g.examples.map((f) => ({ index: f.index, request: f.k, mutation: `${f.family}/${f.mutation}`, detail: f.detail, text: reproducer(seed, f, 400, suite) })),
       })),
     }
     await writeFile(file, `${JSON.stringify(result, null, 2)}\n`)
