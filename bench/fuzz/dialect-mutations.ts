@@ -9,7 +9,6 @@ import { deepText, DEPTHS, mutateBody, ODD_NUMBERS, weatherTool, type BodyState,
 import type { DialectRoute } from './dialect-bodies.js'
 import { mediaBedrock, mediaOpenAi, toolPairingBedrock, toolPairingOpenAi } from './dialect-parts.js'
 import { clone, Entries, isPlainObject, Raw, type Value } from './json.js'
-import { MAX_ARGUMENTS_DEPTH } from './known-bugs.js'
 import type { Rng } from './prng.js'
 
 type DialectKind = 'deep-nesting' | 'number' | 'refused-member' | 'roles' | 'many-messages' | 'tool-pairing' | 'media' | 'empty' | 'stream-field' | 'model-field'
@@ -150,7 +149,7 @@ const OPENAI_DEEP = ['arguments-string', 'parameters', 'metadata', 'logit_bias',
 function deepOpenAi(rng: Rng, state: BodyState): string {
   const { body } = state
   const spot = rng.pick(OPENAI_DEEP)
-  const { deep, raw, tag } = deepValue(rng, spot === 'arguments-string' ? MAX_ARGUMENTS_DEPTH : Infinity)
+  const { deep, raw, tag } = deepValue(rng, Infinity)
   switch (spot) {
     case 'arguments-string':
       // A string to the body scanner; the gateway parses it into a toolUse input of that depth.

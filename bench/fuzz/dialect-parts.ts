@@ -5,7 +5,6 @@
 // cannot hold it).
 import { PNG_B64, weatherTool, type BodyState } from './cases.js'
 import type { Value } from './json.js'
-import { KNOWN_BUGS } from './known-bugs.js'
 import type { Rng } from './prng.js'
 
 // -------------------------------------------------------------------------------- tool pairing
@@ -128,8 +127,8 @@ export function mediaBedrock(rng: Rng, state: BodyState): string {
 
 export function mediaOpenAi(rng: Rng, state: BodyState): string {
   const variant = rng.pick(['image-url', 'image-url-string', 'image-detail', 'file-id', 'file-not-pdf', 'file-name', 'image-in-system', 'image-in-assistant'])
-  // A long media type is quoted whole (openai-error-echo): only with FUZZ_KNOWN_BUGS.
-  const longType = KNOWN_BUGS ? [`data:image/${rng.alnum(rng.size(1100, 50_000))};base64,AAAA`] : []
+  // A long media type, which an error once quoted whole.
+  const longType = [`data:image/${rng.alnum(rng.size(1100, 50_000))};base64,AAAA`]
   const urls = [...longType, 'http://example.com/a.png', 'https://127.0.0.1/a.png', 'file:///etc/passwd', 'data:image/png;base64,!!!!', 'data:image/bmp;base64,AAAA', 'data:;base64,', 'data:image/png,notbase64', 'data:image/png;base64,', `data:image/png;base64,${rng.alnum(rng.size(1100, 100_000))}!`, 'javascript:alert(1)', '']
   const text: Value = { type: 'text', text: 'What is this?' }
   let part: Value

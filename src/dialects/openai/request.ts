@@ -4,6 +4,7 @@
 // taken), never dropped. Bedrock's own limits are then checked by the core's schema.
 import { z } from 'zod'
 import { GatewayError } from '../../gateway/errors.js'
+import { JsonShapeScanner } from '../../gateway/json-body.js'
 import { chatRequestSchema, formatRequestIssues, MAX_MESSAGES, parseBounded, type ChatRequest } from '../../gateway/request.js'
 
 /** Null is "not set", as OpenAI reads it (the Python SDK sends an explicit `None` as null). */
@@ -221,7 +222,7 @@ function userPart(part: Part, at: string): Record<string, unknown> {
         throw refuse(`${at}.image_url.url`, `${at}.image_url.url: send the image inline as a data: URL (data:image/png;base64,...); this gateway fetches nothing on a caller's behalf.`)
       }
       const format = IMAGE_FORMATS[(data[1] ?? '').toLowerCase()]
-      if (format === undefined) throw refuse(`${at}.image_url.url`, `${at}.image_url.url: images must be PNG, JPEG, GIF or WebP; got ${data[1] ?? 'no media type'}.`)
+      if (format === undefined) throw refuse(`${at}.image_url.url`, `${at}.image_url.url: images must be PNG, JPEG, GIF or WebP; got ${quoted(data[1] ?? 'no media type')}.`)
       return { image: { format, source: { bytes: data[2] ?? '' } } }
     }
     case 'file': {
@@ -235,7 +236,7 @@ function userPart(part: Part, at: string): Record<string, unknown> {
       return { document: { format: 'pdf', name: given === '' ? 'document' : given.slice(0, 200), source: { bytes: data[2] ?? '' } } }
     }
     default:
-      throw refuse(`${at}.type`, `${at}: content parts of type "${part.type}" are not supported; use text, image_url (a data: URL) or file (a PDF).`)
+      throw refuse(`${at}.type`, `${at}: content parts of type "${quoted(part.type)}" are not supported; use text, image_url (a data: URL) or file (a PDF).`)
   }
 }
 
@@ -243,6 +244,9 @@ function assistantContent(message: OpenAiMessage, at: string): Record<string, un
   const content = message.content == null ? [] : textOnlyOrRefusal(message.content, `${at}.content`)
   for (const [j, call] of (message.tool_calls ?? []).entries()) {
     let input: unknown
+    // JSON inside a string escapes the body's own bounds: hold it to the same depth and size.
+    const tooBig = new JsonShapeScanner().scan(Buffer.from(call.function.arguments))
+    if (tooBig !== undefined) throw refuse(`${at}.tool_calls[${j}].function.arguments`, `${at}.tool_calls[${j}].function.arguments: ${tooBig.replace('The request body', 'the arguments')}`)
     try {
       input = JSON.parse(call.function.arguments)
     } catch {
@@ -264,4 +268,11 @@ function textOnlyOrRefusal(content: string | Part[], at: string): Record<string,
 
 function isEmptyObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0
+}
+
+const QUOTE_LIMIT = 64
+
+/** A caller's value quoted in an error, cut short: an error message never echoes a request back. */
+function quoted(value: string): string {
+  return value.length <= QUOTE_LIMIT ? value : `${value.slice(0, QUOTE_LIMIT)}…`
 }
