@@ -41,12 +41,21 @@ export function dualProtocolServer(handler: Handler, options: ListenerOptions): 
   const [serveHttp1] = h1.listeners('connection') as ((socket: Socket) => void)[]
   if (serveHttp1 === undefined) throw new Error('node:http has no connection listener to wrap')
   h1.removeListener('connection', serveHttp1)
+  // Sockets no protocol owns yet (no byte arrived): neither server's close*Connections reaches
+  // them, so a drain closes them here, or it would wait out headersTimeoutMs for each.
+  const unclaimed = new Set<Socket>()
   h1.on('connection', (socket: Socket) => {
-    // Until a protocol owns the socket, its errors and its silence are ours.
+    // Until a protocol owns the socket, its errors, its silence and its end are ours.
     const drop = (): void => void socket.destroy()
+    unclaimed.add(socket)
+    socket.once('close', () => unclaimed.delete(socket))
     socket.on('error', drop)
+    // Closed by the peer before a first byte (a TCP health check): nothing to answer.
+    socket.once('end', drop)
     socket.setTimeout(options.headersTimeoutMs, drop)
     socket.once('data', (first: Buffer) => {
+      unclaimed.delete(socket)
+      socket.removeListener('end', drop)
       socket.removeListener('error', drop)
       socket.setTimeout(0)
       socket.removeListener('timeout', drop)
@@ -70,10 +79,12 @@ export function dualProtocolServer(handler: Handler, options: ListenerOptions): 
   h1.closeIdleConnections = () => {
     closeIdle()
     for (const session of sessions) session.close()
+    for (const socket of unclaimed) socket.destroy()
   }
   h1.closeAllConnections = () => {
     closeAll()
     for (const session of sessions) session.destroy()
+    for (const socket of unclaimed) socket.destroy()
   }
   return h1
 }
