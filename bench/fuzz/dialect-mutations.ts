@@ -5,7 +5,7 @@
 // aim at what each dialect reads: its nesting spots (an OpenAI tool call's `arguments` is JSON
 // inside a string, out of the body scanner's sight), its numbers, the members it refuses by name,
 // roles, tool pairing, media, `stream` and `model`.
-import { deepText, DEPTHS, mutateBody, ODD_NUMBERS, weatherTool, type BodyState, type MutationKind } from './cases.js'
+import { deepText, DEPTHS, mutateBody, MUTATION_KINDS, ODD_NUMBERS, weatherTool, type BodyState, type MutationKind } from './cases.js'
 import type { DialectRoute } from './dialect-bodies.js'
 import { mediaBedrock, mediaOpenAi, toolPairingBedrock, toolPairingOpenAi } from './dialect-parts.js'
 import { clone, Entries, isPlainObject, Raw, type Value } from './json.js'
@@ -13,25 +13,9 @@ import type { Rng } from './prng.js'
 
 type DialectKind = 'deep-nesting' | 'number' | 'refused-member' | 'roles' | 'many-messages' | 'tool-pairing' | 'media' | 'empty' | 'stream-field' | 'model-field'
 
-/** cases.ts's kinds that mean the same for any JSON body. */
-const GENERIC: readonly (readonly [number, MutationKind])[] = [
-  [6, 'wrong-type'],
-  [3, 'null'],
-  [3, 'delete'],
-  [4, 'unknown-field'],
-  [4, 'long-string'],
-  [3, 'long-array'],
-  [3, 'bad-utf8'],
-  [2, 'escapes'],
-  [3, 'truncated'],
-  [2, 'duplicate-keys'],
-  [2, 'proto'],
-  [3, 'not-an-object'],
-  [2, 'json-syntax'],
-  [5, 'content-type'],
-  [1, 'many-keys'],
-  [2, 'too-large'],
-]
+/** cases.ts's kinds that mean the same for any JSON body, with cases.ts's weights. */
+const GENERIC_KINDS: ReadonlySet<MutationKind> = new Set(['wrong-type', 'null', 'delete', 'unknown-field', 'long-string', 'long-array', 'bad-utf8', 'escapes', 'truncated', 'duplicate-keys', 'proto', 'not-an-object', 'json-syntax', 'content-type', 'many-keys', 'too-large'])
+const GENERIC: readonly (readonly [number, MutationKind])[] = MUTATION_KINDS.filter(([, kind]) => GENERIC_KINDS.has(kind))
 
 const SPECIFIC: Readonly<Record<'bedrock' | 'openai', readonly (readonly [number, DialectKind | MutationKind])[]>> = {
   bedrock: [
@@ -98,8 +82,8 @@ export function mutateDialectBody(rng: Rng, route: DialectRoute, state: BodyStat
 
 // ------------------------------------------------------------------------------- deep nesting
 
-function deepValue(rng: Rng, maxDepth = Infinity): { deep: Raw; raw: Buffer; tag: string } {
-  const depth = rng.pick(DEPTHS.filter((d) => d <= maxDepth))
+function deepValue(rng: Rng): { deep: Raw; raw: Buffer; tag: string } {
+  const depth = rng.pick(DEPTHS)
   const { raw, shape } = deepText(rng, depth)
   return { deep: new Raw(raw), raw, tag: `(${shape},${depth >= 5000 ? '>=5000' : '<5000'})` }
 }
@@ -149,7 +133,7 @@ const OPENAI_DEEP = ['arguments-string', 'parameters', 'metadata', 'logit_bias',
 function deepOpenAi(rng: Rng, state: BodyState): string {
   const { body } = state
   const spot = rng.pick(OPENAI_DEEP)
-  const { deep, raw, tag } = deepValue(rng, Infinity)
+  const { deep, raw, tag } = deepValue(rng)
   switch (spot) {
     case 'arguments-string':
       // A string to the body scanner; the gateway parses it into a toolUse input of that depth.
