@@ -1,14 +1,13 @@
 // Test helpers for whole processes: the compiled gateway as it runs in production (spawned,
 // signalled, its pino lines collected across restarts), free loopback ports, and nginx.
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { access, mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { ensureProgram, NGINX } from './debian.js'
 
-const run = promisify(execFile)
 export const SERVER = new URL('../../dist/src/server.js', import.meta.url).pathname
 
 interface Teardown {
@@ -108,30 +107,9 @@ export async function writeConfig(dir: string, name: string, yaml: string): Prom
   return file
 }
 
-/**
- * Installs a Debian package when `command` is missing (as the tests' setup), without starting its
- * service: policy-rc.d 101 keeps the package's postinst from starting a system daemon.
- * @returns the command's path.
- */
-export async function ensureDebianPackage(command: string, packages: readonly string[], fallback: string): Promise<string> {
-  const found = await run('sh', ['-c', `command -v ${command} || ls ${fallback}`]).then((r) => r.stdout.trim().split('\n')[0] ?? '', () => '')
-  if (found !== '') return found
-  const policy = '/usr/sbin/policy-rc.d'
-  const hadPolicy = await access(policy).then(() => true, () => false)
-  if (!hadPolicy) await writeFile(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
-  try {
-    // Each alternative in turn; the package lists are refreshed once if the first attempt fails.
-    const attempts = packages.map((p) => `apt-get install -y -qq ${p} >/dev/null 2>&1`).join(' || ')
-    await run('sh', ['-c', `${attempts} || (apt-get update -qq && (${attempts}))`], { timeout: 600_000 })
-  } finally {
-    if (!hadPolicy) await run('rm', ['-f', policy])
-  }
-  return fallback
-}
-
-/** Debian's nginx (nginx-light, else nginx). */
+/** Debian's nginx (nginx-light, else nginx), installed when missing (see debian.ts). */
 export async function ensureNginx(): Promise<string> {
-  return ensureDebianPackage('nginx', ['nginx-light', 'nginx'], '/usr/sbin/nginx')
+  return ensureProgram(NGINX)
 }
 
 /** nginx in the foreground with `conf` (an `http {}` body), in its own temp prefix. */

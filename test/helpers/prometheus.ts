@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ensureDebianPackage, freePort, tempDir } from './process.js'
+import { ensureProgram, PROMETHEUS } from './debian.js'
+import { freePort, tempDir } from './process.js'
 
 interface Teardown {
   teardown(fn: () => unknown): void
@@ -13,7 +14,7 @@ interface Teardown {
 
 /** Debian's prometheus (with promtool), installed when missing. */
 export async function ensurePrometheus(): Promise<{ prometheus: string; promtool: string }> {
-  return { prometheus: await ensureDebianPackage('prometheus', ['prometheus'], '/usr/bin/prometheus'), promtool: '/usr/bin/promtool' }
+  return { prometheus: await ensureProgram(PROMETHEUS), promtool: '/usr/bin/promtool' }
 }
 
 export interface TestPrometheus {

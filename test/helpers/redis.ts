@@ -4,7 +4,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
 import { promisify } from 'node:util'
-import { ensureDebianPackage, freePort } from './process.js'
+import { ensureProgram, REDIS } from './debian.js'
+import { freePort } from './process.js'
 
 const run = promisify(execFile)
 
@@ -14,7 +15,7 @@ interface Teardown {
 
 /** Debian's redis-server (and redis-cli with it), installed when missing. */
 export async function ensureRedis(): Promise<string> {
-  return ensureDebianPackage('redis-server', ['redis-server'], '/usr/bin/redis-server')
+  return ensureProgram(REDIS)
 }
 
 export class TestRedis {
