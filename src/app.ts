@@ -91,7 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Bedrock's {modelId} may be a 2048-character ARN (percent-encoded as the SDKs send it): past
     // Fastify's default of 100 the router refused it before Bedrock's route could answer. The
     // request line is bounded by the 16 KiB header limit anyway, so the route sees every id.
-    maxParamLength: 16_384,
+    routerOptions: { maxParamLength: 16_384 },
     // HTTP/1.1 and h2c on one port (listener.ts), with these HTTP/1.1 settings. requestTimeout
     // bounds receiving the request (headers and body), not sending the answer: a stream may last
     // as long as it needs. The JSON body reader enforces the same deadline itself (see

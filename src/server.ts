@@ -7,14 +7,17 @@ import { writeSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { buildApp } from './app.js'
 import { configPathFrom } from './config/args.js'
+import { listenOverridesFrom, withListenOverrides, type ListenOverrides } from './config/listen-env.js'
 import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
 import { modelsFromEnv } from './emulator/options.js'
-import { drain, reload } from './lifecycle.js'
-import { listenForScrapes } from './metrics/listener.js'
-import { stdoutLog } from './log-sink.js'
+import { bindOrExplain, ListenFailure, type ListenTarget } from './listen-failure.js'
+import { drain, LOG_FLUSH_GRACE_MS, reload } from './lifecycle.js'
+import { listenForScrapes, type MetricsListener } from './metrics/listener.js'
+import { flushLog, stdoutLog } from './log-sink.js'
 
+const USAGE = 'usage: npm start [-- --config FILE]   (or GATEWAY_CONFIG=FILE); no config: the embedded demo\n'
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/src/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)
 
 interface Loaded {
@@ -27,9 +30,10 @@ interface Loaded {
 async function load(): Promise<Loaded> {
   const args = configPathFrom(process.argv.slice(2), process.env)
   if (args.kind === 'path') return { config: await loadConfig(args.path), path: args.path }
-  if (args.kind === 'help') {
-    process.stdout.write('usage: npm start [-- --config FILE]   (or GATEWAY_CONFIG=FILE); no config: the embedded demo\n')
-    process.exit(0)
+  if (args.kind === 'help' || !args.noFile) {
+    if (args.kind === 'usage-error') process.stderr.write(`gateway: ${args.message}\n`)
+    ;(args.kind === 'help' ? process.stdout : process.stderr).write(USAGE)
+    process.exit(args.kind === 'help' ? 0 : 2)
   }
   // Known model ids only, as the standalone emulator: a typo in a demo edit fails as on Bedrock.
   const emulator = await startEmulator({ port: 0, models: modelsFromEnv(process.env.EMULATOR_MODELS) })
@@ -37,35 +41,19 @@ async function load(): Promise<Loaded> {
   return { config: parseConfig(await readFile(DEMO_CONFIG, 'utf8'), 'config/demo.yaml (embedded default)', env), emulator }
 }
 
-function withListenOverrides(config: GatewayConfig): GatewayConfig {
-  const port = process.env.PORT
-  const host = process.env.HOST
-  const metricsPort = process.env.METRICS_PORT
-  if (port === undefined && host === undefined && metricsPort === undefined) return config
-  const { metrics } = config.server
-  return {
-    ...config,
-    server: {
-      ...config.server,
-      ...(port === undefined ? {} : { port: Number(port) }),
-      ...(host === undefined ? {} : { host }),
-      ...(metricsPort === undefined || metrics === false ? {} : { metrics: { ...metrics, port: Number(metricsPort) } }),
-    },
-  }
-}
-
 let loaded: Loaded
+let overrides: ListenOverrides
 try {
+  overrides = listenOverridesFrom(process.env)
   loaded = await load()
 } catch (error) {
   process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`)
   process.exit(1)
 }
-const config = withListenOverrides(loaded.config)
+const adjust = (next: GatewayConfig): GatewayConfig => withListenOverrides(next, overrides)
+const config = adjust(loaded.config)
 const app = await buildApp({ config })
-const address = await app.listen({ host: config.server.host, port: config.server.port })
-const { metrics } = app.gateway
-const scrapes = config.server.metrics === false || metrics === undefined ? undefined : await listenForScrapes(metrics, config.server.metrics.host ?? config.server.host, config.server.metrics.port)
+const { address, scrapes } = await bindListeners().catch(refuseToStart)
 app.gateway.readiness = 'ready'
 app.log.info({ address, metrics: scrapes?.url ?? null, config: loaded.path ?? 'embedded default' }, 'ready')
 if (loaded.emulator !== undefined) {
@@ -102,5 +90,46 @@ process.once('SIGTERM', () => void stop('SIGTERM'))
 process.once('SIGINT', () => void stop('SIGINT'))
 process.on('SIGHUP', () => {
   if (loaded.path === undefined) app.log.warn('SIGHUP: no config file to reload (embedded default)')
-  else if (!stopping) void reload(app, loaded.path, withListenOverrides)
+  else if (!stopping) void reload(app, loaded.path, adjust)
 })
+
+/**
+ * Binds the metrics listener, then the API's, so that the API's "Server listening" line is only
+ * ever written when both bound; a failure of the second closes the first.
+ */
+async function bindListeners(): Promise<{ address: string; scrapes: MetricsListener | undefined }> {
+  const { metrics } = app.gateway
+  const scrapeAt = config.server.metrics
+  let scrapes: MetricsListener | undefined
+  if (scrapeAt !== false && metrics !== undefined) {
+    const target: ListenTarget = {
+      listener: 'metrics',
+      host: scrapeAt.host ?? config.server.host,
+      port: scrapeAt.port,
+      hostSetting: scrapeAt.host === undefined ? 'HOST (or server.host; server.metrics.host for metrics alone)' : 'server.metrics.host',
+      portSetting: 'METRICS_PORT (or server.metrics.port)',
+      without: 'set server.metrics: false to serve no metrics',
+    }
+    scrapes = await bindOrExplain(target, () => listenForScrapes(metrics, target.host, target.port))
+  }
+  const api: ListenTarget = { listener: 'api', host: config.server.host, port: config.server.port, hostSetting: 'HOST (or server.host)', portSetting: 'PORT (or server.port)' }
+  try {
+    return { address: await bindOrExplain(api, () => app.listen({ host: api.host, port: api.port })), scrapes }
+  } catch (error) {
+    await scrapes?.close().catch(() => undefined)
+    throw error
+  }
+}
+
+/**
+ * Ends a start whose listener could not bind: one fatal line saying what to change, whatever did
+ * bind closed, every log line written, exit status 1. Never reports ready.
+ */
+async function refuseToStart(error: unknown): Promise<never> {
+  const fields = error instanceof ListenFailure ? { listener: error.target.listener, address: error.address, code: error.code } : { err: error }
+  app.log.fatal(fields, error instanceof Error ? error.message : String(error))
+  await app.close().catch(() => undefined)
+  await loaded.emulator?.close().catch(() => undefined)
+  await flushLog(app.log, Date.now() + LOG_FLUSH_GRACE_MS)
+  process.exit(1)
+}

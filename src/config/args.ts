@@ -6,7 +6,8 @@ import type { Env } from './primitives.js'
 export type ConfigArgs =
   | { readonly kind: 'path'; readonly path: string }
   | { readonly kind: 'help' }
-  | { readonly kind: 'usage-error'; readonly message: string }
+  /** `noFile`: the arguments were fine but named no file (the gateway then serves its demo). */
+  | { readonly kind: 'usage-error'; readonly message: string; readonly noFile?: true }
 
 /** Finds the config path in `argv` (without node and script) or `env.GATEWAY_CONFIG`. */
 export function configPathFrom(argv: readonly string[], env: Env): ConfigArgs {
@@ -27,7 +28,7 @@ export function configPathFrom(argv: readonly string[], env: Env): ConfigArgs {
   if (given.length > 1) return { kind: 'usage-error', message: 'expected one config file, got ' + String(given.length) }
   const path = given[0] ?? env.GATEWAY_CONFIG
   if (path === undefined || path === '') {
-    return { kind: 'usage-error', message: 'no config file: pass FILE or --config FILE, or set GATEWAY_CONFIG' }
+    return { kind: 'usage-error', message: 'no config file: pass FILE or --config FILE, or set GATEWAY_CONFIG', noFile: true }
   }
   return { kind: 'path', path }
 }
