@@ -82,7 +82,7 @@ const STAGES: readonly { readonly name: string; readonly owns: (owner: string) =
   { name: 'V8 garbage collector', owns: (o) => o === 'V8 garbage collector' },
 ]
 
-/** A frame's file without the machine's paths: `@smithy/core/dist-cjs/index.js`, `src/gateway/usage.js`. */
+/** A frame's file without the machine's paths: `@smithy/core/dist-cjs/index.js`, `src/usage/record.js`. */
 function shortUrl(url: string): string {
   const nm = url.lastIndexOf('/node_modules/')
   if (nm !== -1) return url.slice(nm + '/node_modules/'.length)

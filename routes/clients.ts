@@ -1,6 +1,6 @@
 // GET /v1/clients: the caller's own clients, and nothing secret about them.
 import type { FastifyInstance } from 'fastify'
-import { authenticate } from './auth.js'
+import { authenticate } from '../src/http/auth.js'
 
 export default async function clientsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/v1/clients', { onRequest: authenticate }, async (request) => {

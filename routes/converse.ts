@@ -2,11 +2,12 @@
 // `Accept: text/event-stream`) server-sent events that mirror ConverseStream's, ending with
 // exactly one terminal event: `done`, or `error`. The call itself is the core's (pipeline.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, GatewayError } from '../src/gateway/errors.js'
-import { answerCall, settleFailure, streamCall, type CallAnswer, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
-import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/gateway/request.js'
-import { authenticate } from './auth.js'
-import { callerGone, headersOn, startUsage } from './usage-hook.js'
+import { errorBody, GatewayError } from '../src/errors/catalogue.js'
+import { answerCall, streamCall, type CallAnswer, type CallRequest, type Emit } from '../src/core/call.js'
+import { settleFailure } from '../src/http/failures.js'
+import { formatRequestIssues, parseChatRequest, THOROUGH_BYTES } from '../src/core/chat.js'
+import { authenticate } from '../src/http/auth.js'
+import { callerGone, headersOn, startUsage } from '../src/http/usage-hook.js'
 
 /** The JSON answer of `POST /v1/converse` without `stream`. */
 export interface ConverseAnswer {

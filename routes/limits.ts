@@ -2,9 +2,9 @@
 // of them now, counting nothing.
 import type { FastifyInstance } from 'fastify'
 import type { Limits } from '../src/config/types.js'
-import { GatewayError } from '../src/gateway/errors.js'
+import { GatewayError } from '../src/errors/catalogue.js'
 import type { ScopeState } from '../src/limits/types.js'
-import { authenticate } from './auth.js'
+import { authenticate } from '../src/http/auth.js'
 
 export default async function limitsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/v1/limits', { onRequest: authenticate }, async (request) => {

@@ -7,13 +7,14 @@ import { ChunkWriter, completionOf, DONE_LINE, HEARTBEAT_LINE } from '../src/dia
 import { openAiError, openAiStatus } from '../src/dialects/openai/errors.js'
 import { readChatCompletion, type ChatCompletionRequest } from '../src/dialects/openai/request.js'
 import type { ClientConfig, TenantConfig } from '../src/config/types.js'
-import { clientNames, findClient, quotedModel } from '../src/gateway/client-lookup.js'
-import { GatewayError, retryAfterOf } from '../src/gateway/errors.js'
-import { answerCall, settleFailure, streamCall, type CallRequest, type Emit } from '../src/gateway/pipeline.js'
-import { THOROUGH_BYTES } from '../src/gateway/request.js'
-import { authenticate } from './auth.js'
-import { openRawStream } from './raw-stream.js'
-import { callerGone, headersOn, startUsage } from './usage-hook.js'
+import { clientNames, findClient, quotedModel } from '../src/tenancy/client-lookup.js'
+import { GatewayError, retryAfterOf } from '../src/errors/catalogue.js'
+import { answerCall, streamCall, type CallRequest, type Emit } from '../src/core/call.js'
+import { settleFailure } from '../src/http/failures.js'
+import { THOROUGH_BYTES } from '../src/core/chat.js'
+import { authenticate } from '../src/http/auth.js'
+import { openRawStream } from '../src/http/raw-stream.js'
+import { callerGone, headersOn, startUsage } from '../src/http/usage-hook.js'
 
 interface ModelRoute {
   Params: { model: string }

@@ -6,20 +6,20 @@ import type { Socket } from 'node:net'
 import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
-import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, lingeringStreamClose, noteClosingAnswer, requestIdFor, requireHost } from './gateway/client-errors.js'
-import { errorBody, retryAfterOf } from './gateway/errors.js'
-import { settleFailure } from './gateway/pipeline.js'
-import { registerJsonBody } from './gateway/json-body.js'
-import { dualProtocolServer } from './gateway/listener.js'
-import { GatewayState } from './gateway/state.js'
+import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, lingeringStreamClose, noteClosingAnswer, requestIdFor, requireHost } from './http/client-errors.js'
+import { errorBody, retryAfterOf } from './errors/catalogue.js'
+import { settleFailure } from './http/failures.js'
+import { registerJsonBody } from './http/json-body.js'
+import { dualProtocolServer } from './http/listener.js'
+import { GatewayState } from './core/state.js'
 import { UpstreamPool } from './upstream/pool.js'
 import { DEFAULTS } from './config/defaults.js'
 import { Limiter } from './limits/limiter.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { MemoryStore } from './limits/memory.js'
 import { RedisStore } from './limits/redis.js'
-import { stdoutLog } from './log-sink.js'
-import type { UsageRecord } from './gateway/usage.js'
+import { stdoutLog } from './process/log-sink.js'
+import type { UsageRecord } from './usage/record.js'
 import clientsRoutes from '../routes/clients.js'
 import limitsRoutes from '../routes/limits.js'
 import bedrockRoutes from '../routes/bedrock.js'
@@ -42,7 +42,7 @@ declare module 'fastify' {
     bodyBytes?: number
   }
   interface FastifyContextConfig {
-    /** A call route: its usage hook (routes/usage-hook.ts) checks Host, so the refusal is recorded. */
+    /** A call route: its usage hook (src/http/usage-hook.ts) checks Host, so the refusal is recorded. */
     recordsUsage?: boolean
   }
 }

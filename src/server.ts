@@ -12,10 +12,10 @@ import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
 import { modelsFromEnv } from './emulator/options.js'
-import { bindOrExplain, ListenFailure, type ListenTarget } from './listen-failure.js'
-import { drain, LOG_FLUSH_GRACE_MS, reload } from './lifecycle.js'
+import { bindOrExplain, ListenFailure, type ListenTarget } from './process/listen-failure.js'
+import { drain, LOG_FLUSH_GRACE_MS, reload } from './process/lifecycle.js'
 import { listenForScrapes, type MetricsListener } from './metrics/listener.js'
-import { flushLog, stdoutLog } from './log-sink.js'
+import { flushLog, stdoutLog } from './process/log-sink.js'
 
 const USAGE = 'usage: npm start [-- --config FILE]   (or GATEWAY_CONFIG=FILE); no config: the embedded demo\n'
 const DEMO_CONFIG = new URL(import.meta.url.includes('/dist/src/') ? '../../config/demo.yaml' : '../config/demo.yaml', import.meta.url)

@@ -256,7 +256,7 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
   return { failures, outcomes }
 }
 
-/** The routes whose every request gets a usage record (routes/usage-hook.ts). */
+/** The routes whose every request gets a usage record (src/http/usage-hook.ts). */
 export const RECORDED_ROUTES: ReadonlySet<string> = new Set(['/v1/converse', '/model/{modelId}/converse', '/model/{modelId}/converse-stream', '/v1/chat/completions'])
 
 function recordsUsage(r: PlannedRequest, contract: Contract): boolean {

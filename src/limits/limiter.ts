@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientConfig, Limits, TenantConfig } from '../config/types.js'
-import { GatewayError } from '../gateway/errors.js'
+import { GatewayError } from '../errors/catalogue.js'
 import { momentAt, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
 
 export interface LimiterOptions {

@@ -4,7 +4,7 @@
 // counters always equal the sum of the usage records; the overhead histogram is the call's time
 // minus the time spent waiting on Bedrock: the gateway's own cost.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Api, Outcome, UsageRecord } from '../gateway/usage.js'
+import type { Api, Outcome, UsageRecord } from '../usage/record.js'
 
 /** Labels for a request whose tenant or client was never known (a bad key, an unknown client). */
 const NONE = 'none'

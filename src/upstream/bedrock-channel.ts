@@ -19,7 +19,7 @@ import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError }
 import type { AwsCredentialIdentity, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
 import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-errors.js'
 import { eventOf, frames, type Frame, type StreamEvent } from './event-stream.js'
-import { encodeOffLoop, type EncodedPayload } from '../gateway/json-worker.js'
+import { encodeOffLoop, type EncodedPayload } from '../json/worker.js'
 import { canonicalPath, hashPayload, SigV4Signer } from './sigv4.js'
 
 /** What clients with the same upstream share. */

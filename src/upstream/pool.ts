@@ -12,7 +12,7 @@ import { StandardRetryStrategy } from '@smithy/core/retry'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types'
 import type { AssumeRoleCredentials, ClientConfig, CredentialSource } from '../config/types.js'
 import { BedrockChannel, BedrockUpstream } from './bedrock-channel.js'
-import { markCredentialFailure } from './errors.js'
+import { markCredentialFailure } from './credential-failure.js'
 
 export interface UpstreamPoolOptions {
   /**

@@ -3,7 +3,7 @@
 // about five times the hashing it needs (it re-derives the key cache's key with an HMAC of the
 // secret per call, copies headers, hex-encodes by hand), which was a tenth of a gateway call's
 // CPU. Here the signing key is derived once a day per identity. The emulator verifies every
-// upstream request of the test suite with @smithy/signature-v4, and test/gateway/sigv4.test.ts
+// upstream request of the test suite with @smithy/signature-v4, and test/upstream/sigv4.test.ts
 // compares this signer's output to Smithy's byte for byte.
 import { createHash, createHmac } from 'node:crypto'
 import type { AwsCredentialIdentity } from '@smithy/types'

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { createConfig, lint } from '@redocly/openapi-core'
 import t from 'tap'
-import { ERROR_STATUS } from '../../src/gateway/errors.js'
+import { ERROR_STATUS } from '../../src/errors/catalogue.js'
 import { assertValid, checkResponse, contractJson, METHODS, openapi, OPENAPI_FILE, openapiText, schemaValidator, validatorOf, type MediaType } from '../helpers/contract.js'
 import { clientYaml, gatewayFor, tenantsYaml } from '../helpers/gateway.js'
 

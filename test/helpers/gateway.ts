@@ -145,7 +145,7 @@ export async function post(url: string, body: unknown, init: { key?: string; hea
 
 /**
  * What a call sent upstream, less the `requestMetadata` every client adds (its tenant and client;
- * test/gateway/client-options.test.ts checks it), for tests about the rest of the body.
+ * test/core/client-options.test.ts checks it), for tests about the rest of the body.
  */
 export function withoutMetadata(body: unknown): unknown {
   if (typeof body !== 'object' || body === null) return body

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:net'
 import t, { type Test } from 'tap'
-import { ListenFailure } from '../../src/listen-failure.js'
+import { ListenFailure } from '../../src/process/listen-failure.js'
 import { freePort, gatewayProcess, SERVER } from '../helpers/process.js'
 
 interface Ended {

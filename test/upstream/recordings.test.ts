@@ -108,7 +108,7 @@ t.test('through the gateway to the SDK: each recording relayed event for event',
       // Bedrock answered 200 and failed the stream in its first frame: the lean client reads that
       // frame inside the attempt (to retry it, as the SDK does), and Bedrock's route then passes it
       // on as Bedrock sent it, a 200 stream ending in an exception frame of the same type, with the
-      // gateway's message (upstream/errors.ts never passes Bedrock's own on).
+      // gateway's message (core/upstream-failure.ts never passes Bedrock's own on).
       const response = await fetch(`${gw.url}/model/main/converse-stream`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer acme-key' }, body: JSON.stringify(directive(stem)) })
       t.equal(response.status, 200, `${stem}: 200, as from Bedrock`)
       const frames = []

@@ -2,7 +2,7 @@
 // and retries what it should: before a stream, Bedrock's status, `x-amzn-ErrorType` and a
 // `{"message"}` body (restJson1); inside one, an exception frame of ConverseStream's union.
 import { STREAM_EXCEPTION_TYPES, type StreamExceptionType } from '../../bedrock/frames.js'
-import { GatewayError, type ErrorType } from '../../gateway/errors.js'
+import { GatewayError, type ErrorType } from '../../errors/catalogue.js'
 import { isStreamFrameError } from '../../upstream/bedrock-errors.js'
 
 /** An answer's status and Bedrock error type. */
@@ -43,7 +43,7 @@ const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
  */
 const PASSED_ON: ReadonlySet<string> = new Set(['ModelErrorException', 'ModelNotReadyException', 'ResourceNotFoundException', 'ServiceQuotaExceededException', 'ModelTimeoutException'])
 
-/** The catalogue types an upstream error with one of those names becomes (upstream/errors.ts). */
+/** The catalogue types an upstream error with one of those names becomes (core/upstream-failure.ts). */
 const UPSTREAM_TYPES: ReadonlySet<ErrorType> = new Set<ErrorType>(['upstream_error', 'upstream_model_error', 'upstream_throttled', 'upstream_unavailable', 'upstream_timeout'])
 
 export function bedrockFailure(error: GatewayError): BedrockFailure {

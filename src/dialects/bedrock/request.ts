@@ -5,9 +5,9 @@
 import type { z } from 'zod'
 import { converseRequestBodySchema, converseStreamRequestBodySchema } from '../../bedrock/converse-schema.js'
 import type { ClientConfig, TenantConfig } from '../../config/types.js'
-import { clientNames, findClient, quotedModel } from '../../gateway/client-lookup.js'
-import { GatewayError } from '../../gateway/errors.js'
-import { formatRequestIssues, parseBounded, type ChatRequest } from '../../gateway/request.js'
+import { clientNames, findClient, quotedModel } from '../../tenancy/client-lookup.js'
+import { GatewayError } from '../../errors/catalogue.js'
+import { formatRequestIssues, parseBounded, type ChatRequest } from '../../core/chat.js'
 
 type ConverseBody = z.output<typeof converseStreamRequestBodySchema>
 

@@ -1,7 +1,7 @@
 // The gateway's failures in OpenAI's error shape, `{"error": {"message", "type", "param", "code"}}`,
 // with OpenAI's statuses and codes so that its SDKs raise the class callers already handle
 // (AuthenticationError, NotFoundError, RateLimitError, ...) and retry what they should.
-import type { ErrorType, GatewayError } from '../../gateway/errors.js'
+import type { ErrorType, GatewayError } from '../../errors/catalogue.js'
 
 export interface OpenAiError {
   message: string

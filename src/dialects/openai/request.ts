@@ -3,9 +3,9 @@
 // Converse cannot honour is refused by name (at its neutral value it changes nothing and is
 // taken), never dropped. Bedrock's own limits are then checked by the core's schema.
 import { z } from 'zod'
-import { GatewayError } from '../../gateway/errors.js'
-import { JsonShapeScanner } from '../../gateway/json-body.js'
-import { chatRequestSchema, formatRequestIssues, MAX_MESSAGES, parseBounded, type ChatRequest } from '../../gateway/request.js'
+import { GatewayError } from '../../errors/catalogue.js'
+import { JsonShapeScanner } from '../../json/shape.js'
+import { chatRequestSchema, formatRequestIssues, MAX_MESSAGES, parseBounded, type ChatRequest } from '../../core/chat.js'
 
 /** Null is "not set", as OpenAI reads it (the Python SDK sends an explicit `None` as null). */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish()

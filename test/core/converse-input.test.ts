@@ -1,9 +1,9 @@
 // toConverseInput: overrides, Burr's inference config, BAML's role and metadata policy, blobs in wire form.
 import t, { type Test } from 'tap'
 import { OVERRIDABLE_FIELDS, type ClientConfig, type OverridableField } from '../../src/config/types.js'
-import { GatewayError } from '../../src/gateway/errors.js'
-import { toConverseInput } from '../../src/gateway/mapping.js'
-import { chatRequestSchema, type ChatRequest } from '../../src/gateway/request.js'
+import { GatewayError } from '../../src/errors/catalogue.js'
+import { toConverseInput } from '../../src/core/converse-input.js'
+import { chatRequestSchema, type ChatRequest } from '../../src/core/chat.js'
 import { accepts, fastClient, withClient } from '../config/helpers.js'
 
 function clientOf(overrides: Partial<ClientConfig> = {}): ClientConfig {

@@ -3,8 +3,8 @@
 // the caller actually received.
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from '../src/gateway/client-errors.js'
-import { UsageRecord, type Api } from '../src/gateway/usage.js'
+import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from './client-errors.js'
+import { UsageRecord, type Api } from '../usage/record.js'
 
 /** The status a usage record gives a request whose caller went away before any answer. */
 const CLOSED_WITHOUT_ANSWER = 499

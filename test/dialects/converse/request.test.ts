@@ -1,6 +1,7 @@
 // chatRequestSchema and formatRequestIssues: what a POST /v1/converse body may hold, and how its mistakes are worded.
 import t from 'tap'
-import { chatRequestSchema, formatRequestIssues } from '../../src/gateway/request.js'
+import { converseStreamRequestBodySchema } from '../../../src/bedrock/converse-schema.js'
+import { chatRequestSchema, formatRequestIssues } from '../../../src/core/chat.js'
 
 const user = (content: unknown) => ({ role: 'user', content })
 
@@ -113,4 +114,14 @@ t.test('several issues are joined with "; ", and a flood of them is cut short', 
   t.equal(many.split('; ').length, 11)
   t.match(many, /^messages\[0\]\.role: .+; messages\[9\]\.role: [^;]+; and 2 more$/)
   t.end()
+})
+
+t.test("a caller's key is cut wherever the path quotes it, a map's keys too (the dialect fuzz, seed 1116996211)", async (t) => {
+  const long = 'k'.repeat(1374)
+  const parsed = converseStreamRequestBodySchema.safeParse({ messages: [{ role: 'user', content: [{ text: 'hi' }] }], promptVariables: { [long]: [1] } })
+  t.notOk(parsed.success)
+  if (parsed.success) return
+  const message = formatRequestIssues(parsed.error)
+  t.match(message, /^promptVariables\.k{64}…: /, 'the key, cut at 64 characters')
+  t.notMatch(message, /k{65}/, 'never the whole key')
 })

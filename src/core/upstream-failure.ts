@@ -3,8 +3,9 @@
 // gateway's error catalogue. Bedrock's own message is passed on only where it is meant for the
 // caller (validation); everything else gets a fixed message that names the upstream error and
 // never an internal detail or a secret (the SDK's message goes to the log, with the cause).
-import { GatewayError } from '../gateway/errors.js'
-import type { DeadlineReason } from '../gateway/deadline.js'
+import { GatewayError } from '../errors/catalogue.js'
+import type { DeadlineReason } from './deadline.js'
+import { credentialFailureOf } from '../upstream/credential-failure.js'
 
 /** Seconds a throttled caller is told to wait: Bedrock sends no Retry-After of its own. */
 export const THROTTLE_RETRY_AFTER_S = 1
@@ -21,21 +22,6 @@ const AUTH_FAILURES = new Set([
 
 /** What the SDK's credential providers throw when they find no credentials: nothing reached Bedrock. */
 const LOCAL_CREDENTIAL_FAILURES = new Set(['CredentialsProviderError', 'ProviderError', 'TokenProviderError'])
-
-/** Failures of a client's credential provider (see `markCredentialFailure`), with the named profile that failed, if one did. */
-const credentialFailures = new WeakMap<object, { readonly profile: string | undefined }>()
-
-/**
- * Marks `error` as thrown while the client's credentials were being obtained (before any call to
- * Bedrock), by the named `profile` when one is given; a mark that names a profile is kept. The
- * error is returned unchanged: the mark is kept aside, not on it.
- */
-export function markCredentialFailure(error: unknown, profile?: string): unknown {
-  if (typeof error !== 'object' || error === null) return error
-  const known = credentialFailures.get(error)
-  if (known === undefined || (known.profile === undefined && profile !== undefined)) credentialFailures.set(error, { profile })
-  return error
-}
 
 /** The SDK's in-stream exception names are lower camel case; the HTTP ones are not. */
 function normalise(name: string): string {
@@ -56,7 +42,7 @@ export function fromUpstream(error: unknown, clientName: string, deadline?: Dead
   const options = { cause: error }
 
   // Before the names below: STS, say, may throttle or refuse an assumed role, and that is not Bedrock.
-  const credentialFailure = typeof error === 'object' && error !== null ? credentialFailures.get(error) : undefined
+  const credentialFailure = credentialFailureOf(error)
   if (credentialFailure !== undefined || LOCAL_CREDENTIAL_FAILURES.has(name)) {
     return new GatewayError('upstream_auth', credentialsMessage(clientName, name, credentialFailure?.profile), details, options)
   }

@@ -2,7 +2,7 @@
 // an image, a guardrail intervention with its trace, a max_tokens stop. Streams are read with a
 // real SSE parser and checked event by event.
 import t from 'tap'
-import { clientYaml, gatewayFor, post, tenantsYaml, type SseEvent, withoutMetadata } from '../helpers/gateway.js'
+import { clientYaml, gatewayFor, post, tenantsYaml, type SseEvent, withoutMetadata } from '../../helpers/gateway.js'
 
 const yaml = tenantsYaml(
   clientYaml('main', 'overridable: [temperature, top_p, max_tokens, stop_sequences, system, tools, tool_choice]') +

@@ -1,7 +1,7 @@
 // The onRequest hook of every /v1 route: the caller's API key must belong to a tenant.
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { GatewayError } from '../src/gateway/errors.js'
-import { presentedKey } from '../src/gateway/tenants.js'
+import { GatewayError } from '../errors/catalogue.js'
+import { presentedKey } from '../tenancy/tenants.js'
 
 export async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
   const key = presentedKey(request.headers)

@@ -2,18 +2,10 @@
 // exactly once (as a pino line with `record: "usage"`) when the response closes. Prompt and
 // completion text appear only when the tenant sets `log_prompts`.
 import type { FastifyBaseLogger } from 'fastify'
-import type { GatewayError } from './errors.js'
-import { outcomeOf } from './http-errors.js'
+import type { GatewayError } from '../errors/catalogue.js'
+import { outcomeOf, type Outcome } from './outcome.js'
 
-export type Outcome =
-  | 'success'
-  | 'rejected'
-  | 'upstream_error'
-  | 'finish_reason_rejected'
-  | 'rate_limited'
-  | 'timeout'
-  | 'client_disconnected'
-  | 'shutting_down'
+export type { Outcome } from './outcome.js'
 
 export interface TokenCounts {
   inputTokens?: number | undefined

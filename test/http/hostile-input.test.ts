@@ -2,8 +2,8 @@
 // stalled or crashed the gateway, uploads never timed out, answers outside the contract.
 import { request as httpRequest } from 'node:http'
 import t, { type Test } from 'tap'
-import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../src/gateway/json-body.js'
-import { OFF_LOOP_BYTES } from '../../src/gateway/json-worker.js'
+import { MAX_JSON_DEPTH, MAX_JSON_VALUES } from '../../src/json/shape.js'
+import { OFF_LOOP_BYTES } from '../../src/json/worker.js'
 import { checkResponse } from '../helpers/contract.js'
 import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
 import { openSocket, rawExchange, readAnswer } from '../helpers/raw-http.js'

@@ -1,8 +1,9 @@
 // Turns anything thrown while serving a request into a catalogue error: our own GatewayErrors
 // pass through, Fastify's body-parsing errors get their catalogue type, and anything else is a
 // bug answered as `internal_error` without a word about its internals.
-import { GatewayError } from './errors.js'
-import type { Outcome } from './usage.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { GatewayError } from '../errors/catalogue.js'
+import type { UsageRecord } from '../usage/record.js'
 
 // JSON.parse quotes the text around a syntax error; a few dozen characters say where, no more.
 const MAX_ECHO = 120
@@ -31,26 +32,29 @@ export function toGatewayError(error: unknown): GatewayError {
   return new GatewayError('internal_error', 'The gateway failed to handle this request.', {}, { cause: error })
 }
 
-/** The usage-record outcome of a failure. */
-export function outcomeOf(error: GatewayError): Outcome {
-  switch (error.type) {
-    case 'upstream_timeout':
-      return 'timeout'
-    case 'finish_reason_rejected':
-      return 'finish_reason_rejected'
-    case 'shutting_down':
-      return 'shutting_down'
-    case 'rate_limited':
-      return 'rate_limited'
-    case 'upstream_validation':
-    case 'upstream_throttled':
-    case 'upstream_unavailable':
-    case 'upstream_auth':
-    case 'upstream_model_error':
-    case 'upstream_error':
-    case 'internal_error':
-      return 'upstream_error'
-    default:
-      return 'rejected'
-  }
+/**
+ * The failure of a request as the catalogue names it, logged (bugs as errors, upstream trouble as
+ * warnings) and set on the usage record. Every dialect's error path goes through here once.
+ */
+export function settleFailure(error: unknown, log: FastifyBaseLogger, usage: UsageRecord | undefined): GatewayError {
+  const failure = toGatewayError(error)
+  if (failure.type === 'internal_error') log.error({ err: error }, 'unhandled error')
+  else if (failure.status >= 500 || failure.type.startsWith('upstream_')) log.warn({ errorType: failure.type, upstream: upstreamSummary(failure.cause) }, failure.message)
+  usage?.fail(failure)
+  return failure
 }
+
+/**
+ * What an upstream failure may say in a log line: its name, status and request id, no payload.
+ * The message is cut where AWS starts quoting the request: a signature mismatch spells out the
+ * canonical request, every signed header with it, the session token among them.
+ */
+function upstreamSummary(cause: unknown): Record<string, unknown> | undefined {
+  if (cause === null || typeof cause !== 'object') return undefined
+  const e = cause as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } }
+  const message = typeof e.message === 'string' ? e.message.split(QUOTED_REQUEST)[0] : e.message
+  return { name: e.name, message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
+}
+
+/** Where AWS's signature errors begin to quote the request they received. */
+const QUOTED_REQUEST = /\s*(?:The Canonical String for this request should have been|The String-to-Sign should have been)/

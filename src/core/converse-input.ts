@@ -14,8 +14,8 @@ import type {
   ToolResultContentBlock,
 } from '../bedrock/converse-schema.js'
 import { OVERRIDABLE_FIELDS, type ClientConfig, type Role, type S3LocationPolicy } from '../config/types.js'
-import { GatewayError } from './errors.js'
-import type { ChatMessage, ChatRequest } from './request.js'
+import { GatewayError } from '../errors/catalogue.js'
+import type { ChatMessage, ChatRequest } from './chat.js'
 
 /** One Converse(Stream) call: the model (it goes in the path) and the JSON body. */
 export interface ConverseInput {

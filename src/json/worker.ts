@@ -6,7 +6,7 @@
 // inline, where a round trip to the worker would cost more than the work.
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
-import { GatewayError } from './errors.js'
+import { GatewayError } from '../errors/catalogue.js'
 
 /** Bodies (and upstream payloads of calls whose body was) at least this large use the worker. */
 export const OFF_LOOP_BYTES = 1024 * 1024

@@ -3,7 +3,7 @@
 // flight, so a drain deadline can end them.
 import type { GatewayConfig, ServerConfig } from '../config/types.js'
 import type { Deadline } from './deadline.js'
-import { TenantDirectory } from './tenants.js'
+import { TenantDirectory } from '../tenancy/tenants.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import type { Limiter } from '../limits/limiter.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'

@@ -2,8 +2,8 @@
 // SIGINT, and live reload of the config file on SIGHUP.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { ConfigError, loadConfig } from './config/load.js'
-import type { GatewayConfig } from './config/types.js'
+import { ConfigError, loadConfig } from '../config/load.js'
+import type { GatewayConfig } from '../config/types.js'
 import { flushLog } from './log-sink.js'
 
 /**

@@ -65,7 +65,7 @@ export type ChatMessage = z.output<typeof chatMessageSchema>
 
 // A body with every message wrong would otherwise answer with a message as long as the body.
 const MAX_ISSUES = 10
-// Unknown keys are echoed: a megabyte-long one must not be.
+// Keys are echoed in a path (unknown ones, and a map's): a megabyte-long one must not be.
 const MAX_KEY_ECHO = 64
 
 /** Bodies up to this size are checked whole, so their caller learns every broken rule at once. */
@@ -103,7 +103,7 @@ function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyK
   for (const issue of issues) {
     const path = prefix.length === 0 ? issue.path : [...prefix, ...issue.path]
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys.slice(0, MAX_ISSUES)) lines.push(line([...path, echo(key)], 'unknown field'))
+      for (const key of issue.keys.slice(0, MAX_ISSUES)) lines.push(line([...path, key], 'unknown field'))
     } else if (issue.code === 'invalid_union') {
       // Report the branch the value was meant for (a list for a list), unless its type fits none.
       const meant = issue.errors.filter((branch) => !isTypeMismatch(branch))
@@ -125,6 +125,7 @@ function echo(key: string): string {
   return key.length <= MAX_KEY_ECHO ? key : `${key.slice(0, MAX_KEY_ECHO)}…`
 }
 
+/** Every key on the path is the caller's and may be any length: each is cut, not only unknown ones (a record's keys). */
 function line(path: readonly PropertyKey[], message: string): string {
-  return path.length === 0 ? message : `${formatPath(path)}: ${message}`
+  return path.length === 0 ? message : `${formatPath(path.map((key) => (typeof key === 'string' ? echo(key) : key)))}: ${message}`
 }

@@ -3,21 +3,18 @@
 // event by event, or Converse replayed as a stream for a client without streaming), the usage
 // record filled in, and the answer or a GatewayError out. Framework-free: a dialect's route parses
 // its own request shape, hands it here, and renders answers, events and errors in its own shape.
-// The record is written once, by the HTTP layer, when the response closes (routes/usage-hook.ts).
-import type { FastifyBaseLogger } from 'fastify'
+// The record is written once, by the HTTP layer, when the response closes (src/http/usage-hook.ts).
 import type { ClientConfig, TenantConfig } from '../config/types.js'
 import type { Answer, BedrockChannel, ConverseOutput } from '../upstream/bedrock-channel.js'
-import { fromUpstream } from '../upstream/errors.js'
+import { fromUpstream } from './upstream-failure.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
 import { Deadline } from './deadline.js'
-import type { GatewayError } from './errors.js'
 import { rejectFinishReason } from './finish-reason.js'
-import { toGatewayError } from './http-errors.js'
-import { OFF_LOOP_BYTES } from './json-worker.js'
-import { toConverseInput, type ConverseInput, type FieldName } from './mapping.js'
-import type { ChatRequest } from './request.js'
+import { OFF_LOOP_BYTES } from '../json/worker.js'
+import { toConverseInput, type ConverseInput, type FieldName } from './converse-input.js'
+import type { ChatRequest } from './chat.js'
 import type { GatewayState } from './state.js'
-import type { TokenCounts, UsageRecord } from './usage.js'
+import type { TokenCounts, UsageRecord } from '../usage/record.js'
 
 /** What a dialect hands the core for one call. */
 export interface CallRequest {
@@ -80,18 +77,6 @@ export function answerCall(gateway: GatewayState, request: CallRequest): Promise
  */
 export function streamCall(gateway: GatewayState, request: CallRequest, emit: Emit): Promise<StreamSummary> {
   return run(gateway, request, true, (call) => converseStream(call, emit))
-}
-
-/**
- * The failure of a request as the catalogue names it, logged (bugs as errors, upstream trouble as
- * warnings) and set on the usage record. Every dialect's error path goes through here once.
- */
-export function settleFailure(error: unknown, log: FastifyBaseLogger, usage: UsageRecord | undefined): GatewayError {
-  const failure = toGatewayError(error)
-  if (failure.type === 'internal_error') log.error({ err: error }, 'unhandled error')
-  else if (failure.status >= 500 || failure.type.startsWith('upstream_')) log.warn({ errorType: failure.type, upstream: upstreamSummary(failure.cause) }, failure.message)
-  usage?.fail(failure)
-  return failure
 }
 
 async function run<T>(gateway: GatewayState, request: CallRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
@@ -262,18 +247,3 @@ function textOf(content: readonly Record<string, unknown>[]): string {
   for (const block of content) if (typeof block.text === 'string') text += block.text
   return text
 }
-
-/**
- * What an upstream failure may say in a log line: its name, status and request id, no payload.
- * The message is cut where AWS starts quoting the request: a signature mismatch spells out the
- * canonical request, every signed header with it, the session token among them.
- */
-function upstreamSummary(cause: unknown): Record<string, unknown> | undefined {
-  if (cause === null || typeof cause !== 'object') return undefined
-  const e = cause as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown } }
-  const message = typeof e.message === 'string' ? e.message.split(QUOTED_REQUEST)[0] : e.message
-  return { name: e.name, message, status: e.$metadata?.httpStatusCode, requestId: e.$metadata?.requestId, attempts: e.$metadata?.attempts }
-}
-
-/** Where AWS's signature errors begin to quote the request they received. */
-const QUOTED_REQUEST = /\s*(?:The Canonical String for this request should have been|The String-to-Sign should have been)/

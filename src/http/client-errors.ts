@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import { errorBody, GatewayError } from './errors.js'
+import { errorBody, GatewayError } from '../errors/catalogue.js'
 
 /** The request id given to each raw request, so an HTTP-layer answer can carry the same one. */
 const idOfRaw = new WeakMap<IncomingMessage, string>()
