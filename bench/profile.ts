@@ -75,7 +75,7 @@ function ownerOf(frame: CallFrame): { owner: string; kind: 'package' | 'gateway'
 const STAGES: readonly { readonly name: string; readonly owns: (owner: string) => boolean }[] = [
   { name: 'AWS SDK call path (@aws-sdk/*, @smithy/*, @aws-crypto/*: middleware, serde, SigV4, HTTP client)', owns: (o) => /^@(aws-sdk|smithy|aws-crypto)\//.test(o) || o === 'tslib' || o === 'bowser' },
   { name: 'usage record (UsageRecord.write → pino → sonic-boom)', owns: (o) => o === 'pino' || o === 'sonic-boom' || o === '@pinojs/redact' || o === 'fast-redact' || o === 'pino-std-serializers' || o === 'gateway src/gateway/usage.js' },
-  { name: 'Fastify (routing, hooks, body parsing, reply; @fastify/sse)', owns: (o) => o === 'fastify' || o.startsWith('@fastify/') || ['find-my-way', 'secure-json-parse', 'fast-json-stringify', 'avvio', 'light-my-request', 'fast-querystring', 'toad-cache', 'rfdc', 'abstract-logging', 'process-warning', 'fast-decode-uri-component', 'ret', 'safe-regex2'].includes(o) },
+  { name: 'Fastify (routing, hooks, body parsing, reply)', owns: (o) => o === 'fastify' || o.startsWith('@fastify/') || ['find-my-way', 'secure-json-parse', 'fast-json-stringify', 'avvio', 'light-my-request', 'fast-querystring', 'toad-cache', 'rfdc', 'abstract-logging', 'process-warning', 'fast-decode-uri-component', 'ret', 'safe-regex2'].includes(o) },
   { name: 'request validation (zod)', owns: (o) => o === 'zod' },
   { name: "the gateway's own code (src/, routes/)", owns: (o) => o.startsWith('gateway ') },
   { name: 'Node core and V8 with no JS caller (HTTP parsing, socket reads, timers, microtask queue)', owns: (o) => o.endsWith('(no JS caller: event loop, sockets)') },

@@ -1,9 +1,10 @@
 // GET /v1/clients: the caller's own clients, and nothing secret about them.
 import type { FastifyInstance } from 'fastify'
-import { authenticate } from '../src/http/auth.js'
+import { converseDialect } from '../src/dialects/converse/dialect.js'
+import { readRoute } from '../src/http/serve.js'
 
 export default async function clientsRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/v1/clients', { onRequest: authenticate }, async (request) => {
+  app.get('/v1/clients', readRoute(converseDialect), async (request) => {
     const tenant = request.tenant
     if (tenant === undefined) throw new Error('authenticate hook did not run')
     return {

@@ -4,10 +4,11 @@ import type { FastifyInstance } from 'fastify'
 import type { Limits } from '../src/config/types.js'
 import { GatewayError } from '../src/errors/catalogue.js'
 import type { ScopeState } from '../src/limits/types.js'
-import { authenticate } from '../src/http/auth.js'
+import { converseDialect } from '../src/dialects/converse/dialect.js'
+import { readRoute } from '../src/http/serve.js'
 
 export default async function limitsRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/v1/limits', { onRequest: authenticate }, async (request) => {
+  app.get('/v1/limits', readRoute(converseDialect), async (request) => {
     const tenant = request.tenant
     if (tenant === undefined) throw new Error('authenticate hook did not run')
     const limiter = app.gateway.limiter

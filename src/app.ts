@@ -3,12 +3,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
-import { fastifySSE } from '@fastify/sse'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
 import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, lingeringStreamClose, noteClosingAnswer, requestIdFor, requireHost } from './http/client-errors.js'
-import { errorBody, retryAfterOf } from './errors/catalogue.js'
-import { settleFailure } from './http/failures.js'
+import { converseDialect } from './dialects/converse/dialect.js'
+import { answerFailures } from './http/serve.js'
 import { registerJsonBody } from './http/json-body.js'
 import { dualProtocolServer } from './http/listener.js'
 import { GatewayState } from './core/state.js'
@@ -153,8 +152,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain')
   registerJsonBody(app, config.server.bodyLimitBytes, config.server.requestTimeoutMs)
 
-  await app.register(fastifySSE, { heartbeatInterval: config.server.heartbeatIntervalMs })
-
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
     // A call route checks it once its usage record exists, so the refusal is recorded.
@@ -190,12 +187,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     done(null, payload)
   })
 
-  app.setErrorHandler(async (error, request, reply) => {
-    const failure = settleFailure(error, request.log, request.usage)
-    const retryAfter = retryAfterOf(failure)
-    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter))
-    return reply.code(failure.status).send(errorBody(failure, request.id))
-  })
+  // Every failure of every route, in the shape of the route's dialect (ours by default).
+  answerFailures(app, converseDialect)
 
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({ error: { type: 'not_found', message: `No route ${request.method} ${routeOf(request.url)}.`, request_id: request.id } }),

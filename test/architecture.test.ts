@@ -1,8 +1,9 @@
 // The architecture holds (docs/architecture.md): no import circle in src/ and routes/, each folder
 // imports only the folders below it (.dependency-cruiser.cjs), and the rules bite: a tree made to
-// break them is refused.
+// break them is refused. routes/ holds route plugins only, each a declaration of a few lines, and
+// one error handler serves every dialect.
 import { execFile } from 'node:child_process'
-import { cp, mkdir, writeFile } from 'node:fs/promises'
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
@@ -46,3 +47,25 @@ t.test('the rules refuse a circle, an upward import and a module outside every l
   t.ok([...rules].some((r) => r.endsWith('-imports-above')), 'the upward import')
   t.ok(rules.has('not-in-a-layer'), 'the module in no layer')
 })
+
+t.test('routes/ holds route plugins of under 60 lines, and one error handler serves every dialect', async (t) => {
+  const routes = (await readdir(join(ROOT, 'routes'))).filter((f) => f.endsWith('.ts'))
+  t.ok(routes.length >= 7, 'the route files are there')
+  for (const file of routes) {
+    const text = await readFile(join(ROOT, 'routes', file), 'utf8')
+    t.ok(text.split('\n').length < 60, `${file}: ${text.split('\n').length} lines`)
+    t.match(text, /^export default async function \w+\(app: FastifyInstance\): Promise<void> \{$/m, `${file} is a route plugin`)
+    t.notMatch(text, /setErrorHandler|reply\.raw|hijack/, `${file} renders nothing itself`)
+  }
+  const sources = await sourceFiles(join(ROOT, 'src'))
+  const handlers: string[] = []
+  for (const file of [...sources, ...routes.map((f) => join(ROOT, 'routes', f))]) {
+    if ((await readFile(file, 'utf8')).includes('.setErrorHandler(')) handlers.push(file.slice(ROOT.length))
+  }
+  t.same(handlers, ['src/http/serve.ts'], 'one error handler')
+})
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true })
+  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name))
+}

@@ -16,20 +16,25 @@ import type { ChatRequest } from './chat.js'
 import type { GatewayState } from './state.js'
 import type { TokenCounts, UsageRecord } from '../usage/record.js'
 
-/** What a dialect hands the core for one call. */
-export interface CallRequest {
-  readonly tenant: TenantConfig
+/** What a dialect reads from its request: the client it names and the chat, in the core's terms. */
+export interface CallSpec {
   readonly client: ClientConfig
   readonly request: ChatRequest
+  /** How the caller's dialect names request fields in a refusal; by default the core's names. */
+  readonly fieldName?: FieldName
+  /** Bedrock's `additionalModelResponseFieldPaths`, passed on (they only shape the answer). */
+  readonly responseFieldPaths?: readonly string[] | undefined
+}
+
+/** One call as the HTTP edge hands it to the core: the dialect's spec and what the edge knows. */
+export interface CallRequest extends CallSpec {
+  readonly tenant: TenantConfig
+  /** Names the client already (the dialect did, as soon as it knew it). */
   readonly usage: UsageRecord
   /** The caller's body in bytes: a large one is encoded for Bedrock off the event loop. */
   readonly bodyBytes: number
   /** Registers what to do when the caller goes away before its answer is written (abort the call). */
   readonly onCallerGone: (abort: () => void) => void
-  /** How the caller's dialect names request fields in a refusal; by default the core's names. */
-  readonly fieldName?: FieldName
-  /** Bedrock's `additionalModelResponseFieldPaths`, passed on (they only shape the answer). */
-  readonly responseFieldPaths?: readonly string[] | undefined
   /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
   readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
 }
@@ -81,8 +86,6 @@ export function streamCall(gateway: GatewayState, request: CallRequest, emit: Em
 
 async function run<T>(gateway: GatewayState, request: CallRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
   const { tenant, client, usage } = request
-  usage.client = client.name
-  usage.model = client.model
   usage.stream = stream
   if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
   const streamUpstream = stream && client.supportsStreaming

@@ -1,6 +1,9 @@
-// The body of `POST /v1/converse`: Bedrock's own content, system, tool and inference shapes under the gateway's field names.
+// The core's chat: what every dialect's request becomes before the client's policy maps it onto
+// Converse (converse-input.ts). Bedrock's own content, system, tool and inference shapes under the
+// gateway's field names; `POST /v1/converse` is this plus `client` and `stream`
+// (dialects/converse/request.ts).
 import { z } from 'zod'
-import { boolean, list, NOT_NULL, string } from '../bedrock/constraints.js'
+import { list, NOT_NULL, string } from '../bedrock/constraints.js'
 import {
   contentBlockSchema,
   inferenceConfigurationSchema,
@@ -8,7 +11,6 @@ import {
   toolChoiceSchema,
   toolSchema,
 } from '../bedrock/converse-schema.js'
-import { formatPath } from '../config/errors.js'
 
 /**
  * The gateway's own caps on list lengths, checked before any element is (zod refuses an over-long
@@ -20,7 +22,7 @@ export const MAX_BLOCKS = 10_000
 
 // Our own objects are strict: a typo (`max_token`, `metdata`) must fail, not be dropped. Bedrock's
 // blocks inside them keep their own rule (unknown members dropped, as Bedrock does).
-const strictObject = <S extends z.ZodRawShape>(shape: S, typeMessage: string, nullMessage = NOT_NULL) =>
+export const strictObject = <S extends z.ZodRawShape>(shape: S, typeMessage: string, nullMessage = NOT_NULL) =>
   z.strictObject(shape, {
     error: (issue) => (issue.code === 'invalid_type' ? (issue.input == null ? nullMessage : typeMessage) : undefined),
   })
@@ -39,93 +41,22 @@ export const chatMessageSchema = strictObject(
 
 const inference = inferenceConfigurationSchema.shape
 
-/** The request body of `POST /v1/converse`. */
-export const chatRequestSchema = strictObject(
-  {
-    // A config's client names are at most 64 characters: a longer one can only be unknown.
-    client: string({ min: 1, max: 64 }).optional(),
-    messages: list(chatMessageSchema, { min: 1, max: MAX_MESSAGES }),
-    system: z.union([string({ min: 1 }), list(systemContentBlockSchema, { max: MAX_BLOCKS })], {
-      error: 'Member must be a string or a list of system content blocks',
-    }).optional(),
-    stream: boolean().optional(),
-    temperature: inference.temperature,
-    top_p: inference.topP,
-    max_tokens: inference.maxTokens,
-    stop_sequences: inference.stopSequences,
-    tools: list(toolSchema, { min: 1, max: MAX_BLOCKS }).optional(),
-    tool_choice: toolChoiceSchema.optional(),
-  },
-  'the request body must be a JSON object',
-  'the request body must be a JSON object',
-)
+/** The chat's members, for a dialect whose body adds its own around them. */
+export const chatShape = {
+  messages: list(chatMessageSchema, { min: 1, max: MAX_MESSAGES }),
+  system: z.union([string({ min: 1 }), list(systemContentBlockSchema, { max: MAX_BLOCKS })], {
+    error: 'Member must be a string or a list of system content blocks',
+  }).optional(),
+  temperature: inference.temperature,
+  top_p: inference.topP,
+  max_tokens: inference.maxTokens,
+  stop_sequences: inference.stopSequences,
+  tools: list(toolSchema, { min: 1, max: MAX_BLOCKS }).optional(),
+  tool_choice: toolChoiceSchema.optional(),
+}
 
-export type ChatRequest = z.output<typeof chatRequestSchema>
+/** The core's chat request, checked as Bedrock would check what it becomes. */
+export const chatSchema = strictObject(chatShape, 'the request body must be a JSON object', 'the request body must be a JSON object')
+
+export type ChatRequest = z.output<typeof chatSchema>
 export type ChatMessage = z.output<typeof chatMessageSchema>
-
-// A body with every message wrong would otherwise answer with a message as long as the body.
-const MAX_ISSUES = 10
-// Keys are echoed in a path (unknown ones, and a map's): a megabyte-long one must not be.
-const MAX_KEY_ECHO = 64
-
-/** Bodies up to this size are checked whole, so their caller learns every broken rule at once. */
-export const THOROUGH_BYTES = 65_536
-
-/**
- * Parses a request body. A small one (`thorough`) is checked whole; a larger one stops at the
- * first failure that makes the rest moot (a wrong type), so a body of a hundred thousand bad
- * elements costs one issue, not a hundred thousand.
- */
-export function parseChatRequest(body: unknown, thorough: boolean): z.ZodSafeParseResult<ChatRequest> {
-  return parseBounded(chatRequestSchema, body, thorough)
-}
-
-/** Any dialect's body schema, checked whole or stopping early as {@link parseChatRequest} says. */
-export function parseBounded<T extends z.ZodType>(schema: T, body: unknown, thorough: boolean): z.ZodSafeParseResult<z.output<T>> {
-  return thorough ? schema.safeParse(body) : schema.safeParse(body, ABORT_EARLY)
-}
-
-// zod 4 honours `abortEarly` in the parse context but types it as internal.
-const ABORT_EARLY = { abortEarly: true } as z.core.ParseContext<z.core.$ZodIssue>
-
-/**
- * One line per broken rule, `path: message`, joined with `; `: `messages[0].content[1].image.format:
- * Member must satisfy enum value set: [png, jpeg, gif, webp]`, `max_token: unknown field`.
- */
-export function formatRequestIssues(error: z.ZodError): string {
-  const lines: string[] = []
-  collect(error.issues, [], lines)
-  if (lines.length <= MAX_ISSUES) return lines.join('; ')
-  return `${lines.slice(0, MAX_ISSUES).join('; ')}; and ${lines.length - MAX_ISSUES} more`
-}
-
-function collect(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[], lines: string[]): void {
-  for (const issue of issues) {
-    const path = prefix.length === 0 ? issue.path : [...prefix, ...issue.path]
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys.slice(0, MAX_ISSUES)) lines.push(line([...path, key], 'unknown field'))
-    } else if (issue.code === 'invalid_union') {
-      // Report the branch the value was meant for (a list for a list), unless its type fits none.
-      const meant = issue.errors.filter((branch) => !isTypeMismatch(branch))
-      const [only] = meant
-      if (meant.length === 1 && only !== undefined) collect(only, path, lines)
-      else lines.push(line(path, issue.message))
-    } else {
-      lines.push(line(path, issue.message))
-    }
-  }
-}
-
-function isTypeMismatch(branch: readonly z.core.$ZodIssue[]): boolean {
-  const [first] = branch
-  return branch.length === 1 && first?.code === 'invalid_type' && first.path.length === 0
-}
-
-function echo(key: string): string {
-  return key.length <= MAX_KEY_ECHO ? key : `${key.slice(0, MAX_KEY_ECHO)}…`
-}
-
-/** Every key on the path is the caller's and may be any length: each is cut, not only unknown ones (a record's keys). */
-function line(path: readonly PropertyKey[], message: string): string {
-  return path.length === 0 ? message : `${formatPath(path.map((key) => (typeof key === 'string' ? echo(key) : key)))}: ${message}`
-}

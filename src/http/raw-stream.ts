@@ -1,7 +1,8 @@
-// A streamed answer written straight to the socket, for dialects whose wire format is not our SSE
-// events (Bedrock's event-stream frames, OpenAI's `data:` lines). The status line waits for the
-// first write, so a failure before it can still be an HTTP error; a quiet model gets the
-// dialect's keep-alive (and with the first one, the status line) every heartbeat interval.
+// A streamed answer written straight to the socket, whatever the dialect's framing (our SSE events,
+// Bedrock's event-stream frames, OpenAI's `data:` lines). The status line waits for the first
+// write, so a failure before it can still be an HTTP error; a quiet model gets the dialect's
+// keep-alive (and with the first one, the status line) every heartbeat interval. The one way a
+// stream's headers are committed, for every dialect.
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
@@ -20,6 +21,8 @@ export interface RawStreamOptions {
   readonly contentType: string
   /** Written when the model has been quiet for a heartbeat interval; clients skip it. */
   readonly heartbeat: string | Uint8Array
+  /** The first keep-alive, when it should say more (it opens the stream); by default `heartbeat`. */
+  readonly firstHeartbeat?: string | Uint8Array | undefined
   readonly headers?: OutgoingHttpHeaders
 }
 
@@ -49,7 +52,7 @@ export function openRawStream(request: FastifyRequest, reply: FastifyReply, opti
     })
   }
   const heartbeat = setTimeout(() => {
-    if (!raw.destroyed) void write(options.heartbeat)
+    if (!raw.destroyed) void write(committed ? options.heartbeat : (options.firstHeartbeat ?? options.heartbeat))
   }, request.server.gateway.config.server.heartbeatIntervalMs)
   return {
     get committed() {

@@ -60,6 +60,12 @@ export class UsageRecord {
     readonly api: Api,
   ) {}
 
+  /** The client the request named: known from the path on Bedrock's routes, so even a refused body is attributed. */
+  attribute(client: { readonly name: string; readonly model: string }): void {
+    this.client = client.name
+    this.model = client.model
+  }
+
   /** The request failed with `error`: its outcome and error type (and with `rate_limited`, which limit). */
   fail(error: GatewayError): void {
     this.outcome = outcomeOf(error)

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { OVERRIDABLE_FIELDS, type ClientConfig, type OverridableField } from '../../src/config/types.js'
 import { GatewayError } from '../../src/errors/catalogue.js'
 import { toConverseInput } from '../../src/core/converse-input.js'
-import { chatRequestSchema, type ChatRequest } from '../../src/core/chat.js'
+import { chatSchema, type ChatRequest } from '../../src/core/chat.js'
 import { accepts, fastClient, withClient } from '../config/helpers.js'
 
 function clientOf(overrides: Partial<ClientConfig> = {}): ClientConfig {
@@ -27,7 +27,7 @@ function clientOf(overrides: Partial<ClientConfig> = {}): ClientConfig {
 }
 
 /** A request as the route hands it over: parsed by the schema. */
-const requestOf = (body: object): ChatRequest => chatRequestSchema.parse(body)
+const requestOf = (body: object): ChatRequest => chatSchema.parse(body)
 const hello = { messages: [{ role: 'user', content: 'hi' }] }
 const b64 = (text: string) => Buffer.from(text).toString('base64')
 /** The JSON body Bedrock gets. */

@@ -7,7 +7,8 @@ import { converseRequestBodySchema, converseStreamRequestBodySchema } from '../.
 import type { ClientConfig, TenantConfig } from '../../config/types.js'
 import { clientNames, findClient, quotedModel } from '../../tenancy/client-lookup.js'
 import { GatewayError } from '../../errors/catalogue.js'
-import { formatRequestIssues, parseBounded, type ChatRequest } from '../../core/chat.js'
+import type { ChatRequest } from '../../core/chat.js'
+import { formatRequestIssues, parseBounded } from '../body.js'
 
 type ConverseBody = z.output<typeof converseStreamRequestBodySchema>
 

@@ -5,7 +5,8 @@
 import { z } from 'zod'
 import { GatewayError } from '../../errors/catalogue.js'
 import { JsonShapeScanner } from '../../json/shape.js'
-import { chatRequestSchema, formatRequestIssues, MAX_MESSAGES, parseBounded, type ChatRequest } from '../../core/chat.js'
+import { chatSchema, MAX_MESSAGES, type ChatRequest } from '../../core/chat.js'
+import { formatRequestIssues, parseBounded } from '../body.js'
 
 /** Null is "not set", as OpenAI reads it (the Python SDK sends an explicit `None` as null). */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish()
@@ -154,7 +155,7 @@ export function readChatCompletion(body: unknown, thorough: boolean): ChatComple
   }
 
   // Bedrock's own limits (tool names, image formats, ranges), checked as on /v1/converse.
-  const checked = chatRequestSchema.safeParse(core)
+  const checked = chatSchema.safeParse(core)
   if (!checked.success) throw new GatewayError('invalid_request', `${formatRequestIssues(checked.error)} (as sent to Bedrock)`)
   return { model: input.model, request: checked.data, stream, includeUsage: input.stream_options?.include_usage ?? false, user: input.user ?? input.safety_identifier ?? undefined }
 }

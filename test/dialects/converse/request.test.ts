@@ -1,7 +1,8 @@
 // chatRequestSchema and formatRequestIssues: what a POST /v1/converse body may hold, and how its mistakes are worded.
 import t from 'tap'
 import { converseStreamRequestBodySchema } from '../../../src/bedrock/converse-schema.js'
-import { chatRequestSchema, formatRequestIssues } from '../../../src/core/chat.js'
+import { formatRequestIssues } from '../../../src/dialects/body.js'
+import { chatRequestSchema } from '../../../src/dialects/converse/request.js'
 
 const user = (content: unknown) => ({ role: 'user', content })
 
