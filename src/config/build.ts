@@ -16,6 +16,7 @@ import type {
   ServerConfig,
   TenantConfig,
   Timeouts,
+  UpstreamTarget,
 } from './types.js'
 
 /** Applies defaults and derives credentials, roles and policies; cannot fail once `gatewaySchema` accepted the input. */
@@ -81,12 +82,20 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
   const allowedRoles = c.allowed_roles ?? [...d.allowed_roles]
   const model = c.model ?? c.model_id
   if (model === undefined) throw new Error(`client ${tenantId}.${name}: no model after validation`)
-  return {
-    name,
+  const timeouts = c.timeouts ?? {}
+  const target: UpstreamTarget = {
     model,
     region: c.region,
     ...(c.endpoint === undefined ? {} : { endpoint: c.endpoint }),
     credentials: buildCredentials(tenantId, name, c),
+    maxRetries: c.max_retries ?? d.max_retries,
+    // Unset limits never exceed the total, so setting only total_ms low stays valid.
+    connectTimeoutMs: timeouts.connect_ms ?? Math.min(d.timeouts.connect_ms, timeouts.total_ms ?? d.timeouts.total_ms),
+  }
+  return {
+    name,
+    model,
+    target,
     ...(c.guardrail === undefined ? {} : { guardrail: buildGuardrail(c.guardrail) }),
     inferenceConfig: buildInferenceConfig(c.inference_config),
     ...(c.additional_model_request_fields === undefined
@@ -99,8 +108,7 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     finishReasons: buildFinishReasons(c),
     supportsStreaming: c.supports_streaming ?? d.supports_streaming,
     s3Locations: buildS3Locations(c.allow_s3_locations ?? d.allow_s3_locations),
-    maxRetries: c.max_retries ?? d.max_retries,
-    timeouts: buildTimeouts(c.timeouts ?? {}),
+    timeouts: buildTimeouts(timeouts),
     overridable: new Set(c.overridable ?? d.overridable),
     ...optionalLimits(c.limits),
     ...(c.system === undefined ? {} : { system: c.system }),
@@ -177,7 +185,6 @@ function buildTimeouts(t: NonNullable<RawClientConfig['timeouts']>): Timeouts {
   const d = DEFAULTS.client.timeouts
   const totalMs = t.total_ms ?? d.total_ms
   return {
-    connectMs: t.connect_ms ?? Math.min(d.connect_ms, totalMs),
     firstTokenMs: t.first_token_ms ?? Math.min(d.first_token_ms, totalMs),
     idleMs: t.idle_ms ?? Math.min(d.idle_ms, totalMs),
     totalMs,

@@ -31,7 +31,7 @@ export async function checkProfiles(config: GatewayConfig, env: Env): Promise<Pr
   const uses: ProfileUse[] = []
   for (const [tenantId, tenant] of config.tenants) {
     for (const [name, client] of tenant.clients) {
-      const profile = profileOf(client.credentials)
+      const profile = profileOf(client.target.credentials)
       if (profile !== undefined) uses.push({ path: ['tenants', tenantId, 'clients', name, 'profile'], profile })
     }
   }

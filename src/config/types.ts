@@ -103,10 +103,8 @@ export type S3LocationPolicy =
   | { readonly kind: 'any' }
   | { readonly kind: 'buckets'; readonly buckets: ReadonlySet<string> }
 
-/** Upstream time limits, in milliseconds. */
+/** A call's time limits, in milliseconds (the connect timeout is the target's). */
 export interface Timeouts {
-  /** TCP + TLS connect to the Bedrock endpoint. */
-  readonly connectMs: number
   /** From sending the request to the first content event. */
   readonly firstTokenMs: number
   /** Longest silence allowed between two stream events. */
@@ -115,15 +113,27 @@ export interface Timeouts {
   readonly totalMs: number
 }
 
-/** A named Bedrock client of a tenant: which model, where, as whom, and under which policy. */
-export interface ClientConfig {
-  readonly name: string
+/**
+ * Where a call goes: a model (id, inference profile or ARN) in a region, reached at an endpoint as
+ * one AWS identity, with the transport's own settings. Calls to equal targets share one upstream
+ * (src/upstream/pool.ts); each target object keeps its own retry quota.
+ */
+export interface UpstreamTarget {
   /** Model id, inference-profile id or ARN; sent to Bedrock unchanged. */
   readonly model: string
   readonly region: string
   /** Custom endpoint URL (VPC endpoint, emulator); the SDK's regional endpoint when absent. */
   readonly endpoint?: string
   readonly credentials: CredentialSource
+  /** Retries of a call inside this target (the SDK's standard strategy makes `maxRetries + 1` attempts). */
+  readonly maxRetries: number
+  /** TCP + TLS connect to the endpoint. */
+  readonly connectTimeoutMs: number
+}
+
+/** What callers of a client may do, and what every call of it carries, wherever it goes. */
+export interface ClientPolicy {
+  readonly name: string
   readonly guardrail?: GuardrailConfig
   readonly inferenceConfig: InferenceConfig
   readonly additionalModelRequestFields?: Readonly<Record<string, JsonValue>>
@@ -138,7 +148,6 @@ export interface ClientConfig {
    * none, any, or only these buckets.
    */
   readonly s3Locations: S3LocationPolicy
-  readonly maxRetries: number
   readonly timeouts: Timeouts
   readonly overridable: ReadonlySet<OverridableField>
   /** The client's own limits, checked as well as its tenant's. */
@@ -147,6 +156,13 @@ export interface ClientConfig {
   readonly system?: string
   /** Converse `requestMetadata` on every call, `gateway_tenant` and `gateway_client` included. */
   readonly requestMetadata?: Readonly<Record<string, string>>
+}
+
+/** A named Bedrock client of a tenant: its policy, and the target its calls go to. */
+export interface ClientConfig extends ClientPolicy {
+  /** The model callers may name the client by (Bedrock's `{modelId}`, OpenAI's `model`): its target's. */
+  readonly model: string
+  readonly target: UpstreamTarget
 }
 
 /** One customer of the gateway: its API keys and the clients those keys can reach. */

@@ -4,14 +4,16 @@
 // record filled in, and the answer or a GatewayError out. Framework-free: a dialect's route parses
 // its own request shape, hands it here, and renders answers, events and errors in its own shape.
 // The record is written once, by the HTTP layer, when the response closes (src/http/usage-hook.ts).
-import type { ClientConfig, TenantConfig } from '../config/types.js'
-import type { Answer, BedrockChannel, ConverseOutput } from '../upstream/bedrock-channel.js'
+import type { ClientConfig, TenantConfig, UpstreamTarget } from '../config/types.js'
+import type { ConverseStreamRequestBody } from '../bedrock/converse-schema.js'
+import type { Answer, BedrockChannel, ConverseOutput, EventStream } from '../upstream/bedrock-channel.js'
+import type { UpstreamPool } from '../upstream/pool.js'
 import { fromUpstream } from './upstream-failure.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
 import { Deadline } from './deadline.js'
 import { rejectFinishReason } from './finish-reason.js'
 import { OFF_LOOP_BYTES } from '../json/worker.js'
-import { toConverseInput, type ConverseInput, type FieldName } from './converse-input.js'
+import { toConverseBody, type FieldName } from './converse-input.js'
 import type { ChatRequest } from './chat.js'
 import type { GatewayState } from './state.js'
 import type { TokenCounts, UsageRecord } from '../usage/record.js'
@@ -39,11 +41,12 @@ export interface CallRequest extends CallSpec {
   readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
 }
 
-/** One upstream call in flight. */
+/** One call in flight. */
 interface Call {
   readonly client: ClientConfig
-  readonly upstream: BedrockChannel
-  readonly input: ConverseInput
+  readonly upstreams: UpstreamPool
+  /** The Converse body, the same for every attempt at every target. */
+  readonly body: ConverseStreamRequestBody
   readonly usage: UsageRecord
   readonly deadline: Deadline
   /** Keep the completion text for the usage record (tenant's `log_prompts`). */
@@ -89,13 +92,13 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   usage.stream = stream
   if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
   const streamUpstream = stream && client.supportsStreaming
-  const input = toConverseInput(client, request.request, streamUpstream, request.fieldName)
-  if (request.responseFieldPaths !== undefined) input.body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
+  const body = toConverseBody(client, request.request, streamUpstream, request.fieldName)
+  if (request.responseFieldPaths !== undefined) body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
   // A refused call never reaches Bedrock; an admitted one is counted until it ends.
   const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
   const deadline = new Deadline(client.timeouts, streamUpstream)
-  const call: Call = { client, upstream: gateway.upstreams.channelFor(client), input, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }
+  const call: Call = { client, upstreams: gateway.upstreams, body, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }
   // The caller went away: stop paying for the upstream call.
   request.onCallerGone(() => deadline.abort({ kind: 'client' }))
   gateway.inflight.add(deadline)
@@ -117,7 +120,7 @@ function tokensSpent(t: TokenCounts): number | undefined {
 }
 
 async function converse(call: Call): Promise<CallAnswer> {
-  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
+  const output = await attempt(call, call.client.target, CONVERSE)
   const text = textOf(output.output?.message?.content ?? [])
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
   const rejected = rejectFinishReason(call.client.finishReasons, output.stopReason, call.client.name)
@@ -132,7 +135,7 @@ async function converse(call: Call): Promise<CallAnswer> {
  */
 async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   if (!call.client.supportsStreaming) return replayAsStream(call, emit)
-  const events = await send(call, () => call.upstream.converseStream(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
+  const events = await attempt(call, call.client.target, CONVERSE_STREAM)
   let stopReason: string | undefined
   let usage: unknown
   let latencyMs: number | undefined
@@ -170,7 +173,7 @@ async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
 
 /** A client without streaming answers a stream request from Converse, as events of the same shape. */
 async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
-  const output = await send(call, () => call.upstream.converse(call.input.modelId, call.input.body, call.deadline.signal, call.largeBody))
+  const output = await attempt(call, call.client.target, CONVERSE)
   const message = output.output?.message
   await emit({ name: 'messageStart', data: { role: message?.role ?? 'assistant' } })
   for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {
@@ -205,11 +208,21 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
   return { request_id: call.usage.requestId, stopReason: output.stopReason, usage: output.usage, metrics: { latencyMs: output.metrics?.latencyMs } }
 }
 
-/** Makes one upstream call, timing it and mapping its failure; retries happen inside. */
-async function send<T>(call: Call, sendCall: () => Promise<Answer<T>>): Promise<T> {
+/** One Bedrock operation on a channel: the model goes in the path, the body is the call's. */
+type Operation<T> = (channel: BedrockChannel, modelId: string, call: Call) => Promise<Answer<T>>
+
+const CONVERSE: Operation<ConverseOutput> = (channel, modelId, call) => channel.converse(modelId, call.body, call.deadline.signal, call.largeBody)
+const CONVERSE_STREAM: Operation<EventStream> = (channel, modelId, call) => channel.converseStream(modelId, call.body, call.deadline.signal, call.largeBody)
+
+/**
+ * One attempt at one upstream target, the target's own retries inside: the one place a call
+ * reaches Bedrock, timed, its request id and attempts recorded, its failure mapped onto the
+ * catalogue. A loop over several targets wraps this, once, for every dialect and operation.
+ */
+async function attempt<T>(call: Call, target: UpstreamTarget, operation: Operation<T>): Promise<T> {
   const started = performance.now()
   try {
-    const answer = await sendCall()
+    const answer = await operation(call.upstreams.channelFor(target), target.model, call)
     call.usage.upstreamRequestId = answer.requestId ?? null
     call.usage.upstreamAttempts = answer.attempts
     return answer.output

@@ -1,5 +1,6 @@
-// A checked `POST /v1/converse` body plus its client's policy in, the body of Bedrock's
-// Converse(Stream) out, in wire form: blobs stay base64 text, as Bedrock reads them.
+// The core's chat plus its client's policy in, the body of Bedrock's Converse(Stream) out, in wire
+// form: blobs stay base64 text, as Bedrock reads them. The body names no model: the model goes in
+// the path of each attempt, and is the target's, so one body serves every target tried.
 import type {
   ContentBlock,
   ConverseStreamRequestBody,
@@ -13,25 +14,19 @@ import type {
   ToolResultBlock,
   ToolResultContentBlock,
 } from '../bedrock/converse-schema.js'
-import { OVERRIDABLE_FIELDS, type ClientConfig, type Role, type S3LocationPolicy } from '../config/types.js'
+import { OVERRIDABLE_FIELDS, type ClientPolicy, type Role, type S3LocationPolicy } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 import type { ChatMessage, ChatRequest } from './chat.js'
-
-/** One Converse(Stream) call: the model (it goes in the path) and the JSON body. */
-export interface ConverseInput {
-  readonly modelId: string
-  readonly body: ConverseStreamRequestBody
-}
 
 /** The role metadata key that becomes a Converse cache point (BAML's Anthropic-style marker). */
 export const CACHE_CONTROL = 'cache_control'
 
 /**
- * The Converse input for one request. The same shape serves ConverseCommand when `stream` is false
- * (then no guardrail `streamProcessingMode`, which Converse does not know).
+ * The Converse body for one request. The same shape serves Converse when `stream` is false (then
+ * no guardrail `streamProcessingMode`, which Converse does not know).
  * @throws GatewayError `invalid_request` for a field the client does not let callers set, or content Bedrock could never take.
  */
-export function toConverseInput(client: ClientConfig, request: ChatRequest, stream: boolean, fieldName: FieldName = ownName): ConverseInput {
+export function toConverseBody(client: ClientPolicy, request: ChatRequest, stream: boolean, fieldName: FieldName = ownName): ConverseStreamRequestBody {
   checkOverrides(client, request, fieldName)
   // The operator's system prompt first; a caller's (where the client allows one) after it.
   const system: SystemContentBlock[] = client.system === undefined ? [] : [{ text: client.system }]
@@ -76,14 +71,14 @@ export function toConverseInput(client: ClientConfig, request: ChatRequest, stre
   }
   if (client.additionalModelRequestFields !== undefined) body.additionalModelRequestFields = client.additionalModelRequestFields
   if (client.requestMetadata !== undefined) body.requestMetadata = client.requestMetadata
-  return { modelId: client.model, body }
+  return body
 }
 
 /** How the caller's dialect names a request field in a refusal (`max_tokens` is Converse's `inferenceConfig.maxTokens`). */
 export type FieldName = (field: string) => string
 const ownName: FieldName = (field) => field
 
-function checkOverrides(client: ClientConfig, request: ChatRequest, fieldName: FieldName): void {
+function checkOverrides(client: ClientPolicy, request: ChatRequest, fieldName: FieldName): void {
   const refused = OVERRIDABLE_FIELDS.filter((field) => request[field] !== undefined && !client.overridable.has(field))
   if (refused.length > 0) {
     throw new GatewayError('invalid_request', `client "${client.name}" does not let callers set ${refused.map((f) => `"${fieldName(f)}"`).join(', ')}`)
@@ -95,7 +90,7 @@ function checkOverrides(client: ClientConfig, request: ChatRequest, fieldName: F
   if (request.tool_choice !== undefined && request.tools === undefined) throw new GatewayError('invalid_request', 'tool_choice needs tools')
 }
 
-function inferenceConfigOf(client: ClientConfig, request: ChatRequest): InferenceConfiguration {
+function inferenceConfigOf(client: ClientPolicy, request: ChatRequest): InferenceConfiguration {
   const base = client.inferenceConfig
   const config: InferenceConfiguration = {}
   const maxTokens = request.max_tokens ?? base.maxTokens

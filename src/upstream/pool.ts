@@ -1,6 +1,6 @@
 // One shared upstream per distinct region, endpoint, credential source, max retries and connect
-// timeout, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials; one client per
-// ClientConfig on it, with its own retry quota.
+// timeout, on pooled HTTP/1.1 keep-alive sockets, with the configured credentials; one channel per
+// target (each client's own) on it, with its own retry quota.
 import { createHash } from 'node:crypto'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
@@ -10,14 +10,14 @@ import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider 
 import { getEndpointFromInstructions } from '@smithy/core/endpoints'
 import { StandardRetryStrategy } from '@smithy/core/retry'
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, RetryStrategyV2 } from '@smithy/types'
-import type { AssumeRoleCredentials, ClientConfig, CredentialSource } from '../config/types.js'
+import type { AssumeRoleCredentials, CredentialSource, UpstreamTarget } from '../config/types.js'
 import { BedrockChannel, BedrockUpstream } from './bedrock-channel.js'
 import { markCredentialFailure } from './credential-failure.js'
 
 export interface UpstreamPoolOptions {
   /**
-   * Builds each client's retry strategy from its max attempts (`max_retries + 1`), once per
-   * ClientConfig. Meant for tests that want short backoff; by default the SDK's standard strategy
+   * Builds each target's retry strategy from its max attempts (`max_retries + 1`), once per
+   * target. Meant for tests that want short backoff; by default the SDK's standard strategy
    * decides what is retried (throttling, transient and 5xx errors, not validation), how long to
    * wait, and when the client's retry quota is spent.
    */
@@ -35,20 +35,20 @@ const DEFAULT_MAX_SOCKETS = Infinity
 const MAX_FREE_SOCKETS = 256
 
 /**
- * Hands out the Bedrock client for a ClientConfig. Clients that share region, endpoint, credential
+ * Hands out the Bedrock channel for a target. Targets that share region, endpoint, credential
  * source, max retries and connect timeout share one upstream (its credential cache, endpoint and
  * clock offset); the pool owns the sockets. The retry strategy, and with it the SDK's retry quota
  * (500 tokens; a throttling retry costs 5, another retry 14; a success gives some back), belongs
- * to each ClientConfig, that is to one tenant's named client: tenants never share ClientConfig
- * objects, so one tenant's throttled calls cannot spend another's retries. A reload builds new
- * ClientConfigs, whose clients start with a full quota on the same upstreams.
+ * to each target object, and every target belongs to one tenant's named client: tenants never
+ * share targets, so one tenant's throttled calls cannot spend another's retries. A reload builds
+ * new targets, whose channels start with a full quota on the same upstreams.
  */
 export class UpstreamPool {
   readonly #options: UpstreamPoolOptions
   readonly #httpAgent: HttpAgent
   readonly #httpsAgent: HttpsAgent
-  /** Hot path: a ClientConfig seen before costs one WeakMap lookup; clients of an old config go with it. */
-  readonly #byConfig = new WeakMap<ClientConfig, BedrockChannel>()
+  /** Hot path: a target seen before costs one WeakMap lookup; targets of an old config go with it. */
+  readonly #byTarget = new WeakMap<UpstreamTarget, BedrockChannel>()
   readonly #byUpstream = new Map<string, BedrockUpstream>()
   #destroyed = false
 
@@ -62,22 +62,22 @@ export class UpstreamPool {
     this.#httpsAgent = new HttpsAgent(agentOptions)
   }
 
-  /** The Bedrock client for this ClientConfig (its own retry policy, its upstream's transport), created on first use. */
-  channelFor(client: ClientConfig): BedrockChannel {
+  /** The Bedrock channel for this target (its own retry policy, its upstream's transport), created on first use. */
+  channelFor(target: UpstreamTarget): BedrockChannel {
     if (this.#destroyed) throw new Error('UpstreamPool was destroyed; no new upstream calls can start.')
-    const known = this.#byConfig.get(client)
+    const known = this.#byTarget.get(target)
     if (known !== undefined) return known
-    const key = upstreamKey(client)
+    const key = upstreamKey(target)
     let upstream = this.#byUpstream.get(key)
     if (upstream === undefined) {
-      upstream = this.#create(client)
+      upstream = this.#create(target)
       this.#byUpstream.set(key, upstream)
     }
-    const maxAttempts = client.maxRetries + 1
+    const maxAttempts = target.maxRetries + 1
     // The SDK's standard mode, whatever AWS_RETRY_MODE says: the config decides.
     const strategy = this.#options.retryStrategy?.(maxAttempts) ?? new StandardRetryStrategy(maxAttempts)
     const sdk = new BedrockChannel(upstream, { strategy, maxAttempts })
-    this.#byConfig.set(client, sdk)
+    this.#byTarget.set(target, sdk)
     return sdk
   }
 
@@ -89,20 +89,20 @@ export class UpstreamPool {
     this.#httpsAgent.destroy()
   }
 
-  #create(client: ClientConfig): BedrockUpstream {
-    const source = this.#credentials(client.credentials, client.region)
+  #create(target: UpstreamTarget): BedrockUpstream {
+    const source = this.#credentials(target.credentials, target.region)
     // Marked once here, not per call: the memoized provider calls through only to fetch.
     const credentials = memoizeIdentityProvider(typeof source === 'function' ? markedFailures(source) : source, isIdentityExpired, doesIdentityRequireRefresh)
-    if (credentials === undefined) throw new Error(`client "${client.name}" has no credentials`)
+    if (credentials === undefined) throw new Error(`the target ${describeUpstream(target)} has no credentials`)
     return new BedrockUpstream({
-      region: client.region,
-      endpoint: () => endpointOf(client),
-      // As the SDK calls them: a profile's role or web identity resolves STS in the client's region.
-      credentials: () => credentials({ callerClientConfig: { region: () => Promise.resolve(client.region) } }),
-      ...(client.credentials.kind === 'api-key' ? { bearerToken: client.credentials.apiKey } : {}),
+      region: target.region,
+      endpoint: () => endpointOf(target),
+      // As the SDK calls them: a profile's role or web identity resolves STS in the target's region.
+      credentials: () => credentials({ callerClientConfig: { region: () => Promise.resolve(target.region) } }),
+      ...(target.credentials.kind === 'api-key' ? { bearerToken: target.credentials.apiKey } : {}),
       httpAgent: this.#httpAgent,
       httpsAgent: this.#httpsAgent,
-      connectTimeoutMs: client.timeouts.connectMs,
+      connectTimeoutMs: target.connectTimeoutMs,
     })
   }
 
@@ -149,11 +149,11 @@ export class UpstreamPool {
  * region (partitions, FIPS and dual-stack settings, AWS_ENDPOINT_URL_BEDROCK_RUNTIME), resolved
  * once through a client that never sends anything.
  */
-export async function endpointOf(client: ClientConfig): Promise<URL> {
-  if (client.endpoint !== undefined) return new URL(client.endpoint)
-  const sdk = new BedrockRuntimeClient({ region: client.region })
+export async function endpointOf(target: UpstreamTarget): Promise<URL> {
+  if (target.endpoint !== undefined) return new URL(target.endpoint)
+  const sdk = new BedrockRuntimeClient({ region: target.region })
   try {
-    const endpoint = await getEndpointFromInstructions({ modelId: client.model }, ConverseCommand, sdk.config)
+    const endpoint = await getEndpointFromInstructions({ modelId: target.model }, ConverseCommand, sdk.config)
     return new URL(endpoint.url.href)
   } finally {
     sdk.destroy()
@@ -176,12 +176,12 @@ function markedFailures(provider: AwsCredentialIdentityProvider, profile?: strin
 }
 
 /**
- * What makes two ClientConfigs need different upstreams; secrets enter only as digests. The retry
- * policy is each ClientConfig's own; max retries stays in the key as it always was, so clients
- * that differ in it alone keep separate credential caches.
+ * What makes two targets need different upstreams; secrets enter only as digests. The retry
+ * policy is each target's own; max retries stays in the key as it always was, so targets that
+ * differ in it alone keep separate credential caches.
  */
-function upstreamKey(client: ClientConfig): string {
-  return JSON.stringify([client.region, client.endpoint ?? null, credentialKey(client.credentials), client.maxRetries, client.timeouts.connectMs])
+function upstreamKey(target: UpstreamTarget): string {
+  return JSON.stringify([target.region, target.endpoint ?? null, credentialKey(target.credentials), target.maxRetries, target.connectTimeoutMs])
 }
 
 function credentialKey(source: CredentialSource): unknown[] {
@@ -203,9 +203,9 @@ function digest(secret: string): string {
   return createHash('sha256').update(secret).digest('base64')
 }
 
-/** A secret-free one-line description of a client's upstream for log lines, e.g. `us-east-1 http://127.0.0.1:4010 static:AKID…`. */
-export function describeUpstream(client: ClientConfig): string {
-  return `${client.region} ${client.endpoint === undefined ? 'default-endpoint' : safeEndpoint(client.endpoint)} ${describeCredentials(client.credentials)}`
+/** A secret-free one-line description of a target's upstream for log lines, e.g. `us-east-1 http://127.0.0.1:4010 static:AKID…`. */
+export function describeUpstream(target: UpstreamTarget): string {
+  return `${target.region} ${target.endpoint === undefined ? 'default-endpoint' : safeEndpoint(target.endpoint)} ${describeCredentials(target.credentials)}`
 }
 
 /** A credential source without its secrets: access keys show their first 4 characters, external ids nothing. */

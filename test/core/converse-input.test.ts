@@ -1,17 +1,14 @@
-// toConverseInput: overrides, Burr's inference config, BAML's role and metadata policy, blobs in wire form.
+// toConverseBody: overrides, Burr's inference config, BAML's role and metadata policy, blobs in wire form.
 import t, { type Test } from 'tap'
-import { OVERRIDABLE_FIELDS, type ClientConfig, type OverridableField } from '../../src/config/types.js'
+import { OVERRIDABLE_FIELDS, type ClientPolicy, type OverridableField } from '../../src/config/types.js'
 import { GatewayError } from '../../src/errors/catalogue.js'
-import { toConverseInput } from '../../src/core/converse-input.js'
+import { toConverseBody } from '../../src/core/converse-input.js'
 import { chatSchema, type ChatRequest } from '../../src/core/chat.js'
 import { accepts, fastClient, withClient } from '../config/helpers.js'
 
-function clientOf(overrides: Partial<ClientConfig> = {}): ClientConfig {
+function clientOf(overrides: Partial<ClientPolicy> = {}): ClientPolicy {
   return {
     name: 'fast',
-    model: 'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-haiku-20240307-v1:0',
-    region: 'us-east-1',
-    credentials: { kind: 'default-chain' },
     inferenceConfig: { maxTokens: 4096 },
     allowedRoles: ['system', 'user', 'assistant'],
     defaultRole: 'user',
@@ -19,8 +16,7 @@ function clientOf(overrides: Partial<ClientConfig> = {}): ClientConfig {
     finishReasons: { kind: 'any' },
     supportsStreaming: true,
     s3Locations: { kind: 'none' },
-    maxRetries: 3,
-    timeouts: { connectMs: 5_000, firstTokenMs: 60_000, idleMs: 30_000, totalMs: 600_000 },
+    timeouts: { firstTokenMs: 60_000, idleMs: 30_000, totalMs: 600_000 },
     overridable: new Set<OverridableField>(['temperature', 'top_p', 'max_tokens', 'stop_sequences']),
     ...overrides,
   }
@@ -31,7 +27,7 @@ const requestOf = (body: object): ChatRequest => chatSchema.parse(body)
 const hello = { messages: [{ role: 'user', content: 'hi' }] }
 const b64 = (text: string) => Buffer.from(text).toString('base64')
 /** The JSON body Bedrock gets. */
-const bodyOf = (...args: Parameters<typeof toConverseInput>): ReturnType<typeof toConverseInput>['body'] => toConverseInput(...args).body
+const bodyOf = (...args: Parameters<typeof toConverseBody>): ReturnType<typeof toConverseBody> => toConverseBody(...args)
 
 /** Asserts that `fn` throws an invalid_request whose message is `message` (or matches it). */
 function refuses(t: Test, fn: () => unknown, message: string | RegExp): void {
@@ -121,7 +117,7 @@ t.test('client settings: model unchanged, guardrail, additional fields', (t) => 
     guardrail: { id: 'gr1', version: '3', trace: 'enabled', streamProcessingMode: 'async' },
     additionalModelRequestFields: { top_k: 5 },
   })
-  t.equal(toConverseInput(client, requestOf(hello), true).modelId, client.model)
+  t.notOk('modelId' in toConverseBody(client, requestOf(hello), true), 'the body names no model: each attempt puts its target\'s in the path')
   const streamed = bodyOf(client, requestOf(hello), true)
   t.strictSame(streamed.guardrailConfig, { guardrailIdentifier: 'gr1', guardrailVersion: '3', trace: 'enabled', streamProcessingMode: 'async' })
   t.strictSame(streamed.additionalModelRequestFields, { top_k: 5 })

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { fromUpstream } from '../../src/core/upstream-failure.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
-import { testClientConfig } from '../helpers/client-config.js'
+import { testTarget } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
 import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
 import { setEnv } from '../helpers/env.js'
@@ -100,7 +100,7 @@ t.test('at the pool: the SDK error is passed on unchanged, and its mapping names
   await awsFilesWithoutTheProfile(t)
   const pool = new UpstreamPool()
   t.teardown(() => pool.destroy())
-  const client = pool.channelFor(testClientConfig('http://127.0.0.1:9', { credentials: { kind: 'profile', profile: 'no-such-profile' } }))
+  const client = pool.channelFor(testTarget('http://127.0.0.1:9', { credentials: { kind: 'profile', profile: 'no-such-profile' } }))
   const error = await client.converse('amazon.nova-micro-v1:0', userSays('hi'), new AbortController().signal).then(
     () => undefined,
     (e: unknown) => e,

@@ -1,17 +1,29 @@
-// A ClientConfig for tests of the upstream client: the emulator's model, region and example keys.
-import type { ClientConfig } from '../../src/config/types.js'
+// A client and its target for tests of the upstream client: the emulator's model, region and example keys.
+import type { ClientConfig, UpstreamTarget } from '../../src/config/types.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 
 export const TEST_MODEL = 'amazon.nova-micro-v1:0'
 
-/** A client named `fast` calling `endpoint` with the example keys; `overrides` replace any member. */
-export function testClientConfig(endpoint: string, overrides: Partial<ClientConfig> = {}): ClientConfig {
+/** A target at `endpoint` with the example keys; `overrides` replace any member. */
+export function testTarget(endpoint: string, overrides: Partial<UpstreamTarget> = {}): UpstreamTarget {
   return {
-    name: 'fast',
     model: TEST_MODEL,
     region: 'us-east-1',
     endpoint,
     credentials: { kind: 'static', ...EXAMPLE_CREDENTIALS },
+    maxRetries: 2,
+    connectTimeoutMs: 1000,
+    ...overrides,
+  }
+}
+
+/** A client named `fast` whose target is `testTarget(endpoint, target)`; `overrides` replace any member. */
+export function testClientConfig(endpoint: string, overrides: Partial<ClientConfig> = {}, target: Partial<UpstreamTarget> = {}): ClientConfig {
+  const to = testTarget(endpoint, target)
+  return {
+    name: 'fast',
+    model: to.model,
+    target: to,
     inferenceConfig: {},
     allowedRoles: ['user', 'assistant'],
     defaultRole: 'user',
@@ -19,8 +31,7 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
     finishReasons: { kind: 'any' },
     supportsStreaming: true,
     s3Locations: { kind: 'none' },
-    maxRetries: 2,
-    timeouts: { connectMs: 1000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
+    timeouts: { firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
     overridable: new Set(),
     ...overrides,
   }

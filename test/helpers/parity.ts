@@ -5,7 +5,7 @@ import { ConverseCommand, ConverseStreamCommand, type BedrockRuntimeClient, type
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import type { BedrockChannel } from '../../src/upstream/bedrock-channel.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
-import { testClientConfig, TEST_MODEL } from './client-config.js'
+import { testTarget, TEST_MODEL } from './client-config.js'
 import { sdkClient, userSays } from './emulator.js'
 
 export const MAX_ATTEMPTS = 3
@@ -92,7 +92,7 @@ export function parityPool(t: Teardown): UpstreamPool {
 
 /** A new client of the pool: its own retry quota (the pool makes one per ClientConfig). */
 export function parityChannel(pool: UpstreamPool, endpoint: string): BedrockChannel {
-  return pool.channelFor(testClientConfig(endpoint, { maxRetries: MAX_ATTEMPTS - 1 }))
+  return pool.channelFor(testTarget(endpoint, { maxRetries: MAX_ATTEMPTS - 1 }))
 }
 
 export async function viaSdk(client: BedrockRuntimeClient, call: Call): Promise<Run> {

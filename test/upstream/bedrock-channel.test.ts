@@ -10,7 +10,7 @@ import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { eventFrame, exceptionFrame } from '../../src/emulator/eventstream.js'
 import type { BedrockChannel } from '../../src/upstream/bedrock-channel.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
-import { testClientConfig } from '../helpers/client-config.js'
+import { testTarget } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
@@ -41,7 +41,7 @@ async function standIn(t: Test, answer: (n: number, req: IncomingMessage, res: S
 function channelFor(t: Test, endpoint: string, maxRetries = 2, delayMs = 5): BedrockChannel {
   const pool = new UpstreamPool({ retryStrategy: (maxAttempts) => new ConfiguredRetryStrategy(maxAttempts, () => delayMs) })
   t.teardown(() => pool.destroy())
-  return pool.channelFor(testClientConfig(endpoint, { maxRetries }))
+  return pool.channelFor(testTarget(endpoint, { maxRetries }))
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -174,8 +174,7 @@ t.test('a credential source that hangs cannot outlive the call', async (t) => {
   const pool = new UpstreamPool({ stsEndpoint: sts.url })
   t.teardown(() => pool.destroy())
   const client = pool.channelFor(
-    testClientConfig('http://127.0.0.1:9', {
-      name: 'role',
+    testTarget('http://127.0.0.1:9', {
       credentials: { kind: 'assume-role', roleArn: 'arn:aws:iam::123456789012:role/R', roleSessionName: 's', source: { kind: 'static', ...EXAMPLE_CREDENTIALS } },
       maxRetries: 0,
     }),

@@ -10,7 +10,7 @@ import { fromUtf8, toUtf8 } from '@smithy/util-utf8'
 import t from 'tap'
 import { HEARTBEAT_EVENT } from '../../src/dialects/bedrock/frames.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
-import { testClientConfig, TEST_MODEL } from '../helpers/client-config.js'
+import { testTarget, TEST_MODEL } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
 import { clientYaml, gatewayFor, tenantsYaml } from '../helpers/gateway.js'
 
@@ -68,7 +68,7 @@ t.test('through our client: each recording decodes into its events, and an excep
     const events: Event[] = []
     let error: unknown
     try {
-      const answer = await pool.channelFor(testClientConfig(emulator.url)).converseStream(TEST_MODEL, directive(stem), new AbortController().signal)
+      const answer = await pool.channelFor(testTarget(emulator.url)).converseStream(TEST_MODEL, directive(stem), new AbortController().signal)
       for await (const event of answer.output) events.push({ type: event.name, payload: plain(event.data) })
     } catch (e) {
       error = e

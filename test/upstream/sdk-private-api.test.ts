@@ -18,7 +18,7 @@ import { codec, encodeEvent, encodeException, STREAM_EXCEPTION_TYPES } from '../
 import { errorFromFrame, errorFromResponse } from '../../src/upstream/bedrock-errors.js'
 import { eventOf } from '../../src/upstream/event-stream.js'
 import { endpointOf } from '../../src/upstream/pool.js'
-import { testClientConfig } from '../helpers/client-config.js'
+import { testTarget } from '../helpers/client-config.js'
 
 const ROOT = new URL('../../', import.meta.url)
 const readJson = async (path: string) => JSON.parse(await readFile(new URL(path, ROOT), 'utf8')) as Record<string, unknown>
@@ -182,7 +182,7 @@ t.test("ConverseStreamOutput's members are the events our decoder knows and the 
 })
 
 t.test('the endpoint rules and identity memoization pool.ts relies on', async (t) => {
-  const { endpoint: _configured, ...client } = testClientConfig('unused')
+  const { endpoint: _configured, ...client } = testTarget('unused')
   t.equal((await endpointOf(client)).href, 'https://bedrock-runtime.us-east-1.amazonaws.com/', "pool.ts endpointOf still gets the region's endpoint from getEndpointFromInstructions(params, ConverseCommand, config)")
   let fetched = 0
   const identity = (ms: number) => async () => {

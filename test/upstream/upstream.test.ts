@@ -7,11 +7,11 @@ import { join } from 'node:path'
 import { ServiceUnavailableException, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import t, { type Test } from 'tap'
-import type { ClientConfig, CredentialSource, StaticCredentials } from '../../src/config/types.js'
+import type { CredentialSource, StaticCredentials, UpstreamTarget } from '../../src/config/types.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import type { Answer, BedrockChannel, ConverseOutput } from '../../src/upstream/bedrock-channel.js'
 import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/upstream/pool.js'
-import { testClientConfig } from '../helpers/client-config.js'
+import { testTarget } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
 import { setEnv } from '../helpers/env.js'
 
@@ -39,7 +39,7 @@ const ISOLATION: Record<string, string | undefined> = {
   AWS_RETRY_MODE: undefined,
 }
 
-const clientConfig = testClientConfig
+const clientConfig = testTarget
 
 function poolFor(t: Test, options: UpstreamPoolOptions = {}): UpstreamPool {
   const pool = new UpstreamPool(options)
@@ -67,21 +67,21 @@ async function listening(server: Server): Promise<string> {
 
 setEnv(t, ISOLATION)
 
-t.test('one upstream per distinct upstream; one client, with its own retry quota, per ClientConfig', async (t) => {
+t.test('one upstream per distinct upstream; one channel, with its own retry quota, per target', async (t) => {
   const pool = poolFor(t)
   const url = 'http://127.0.0.1:4010'
   const config = clientConfig(url)
   const base = pool.channelFor(config)
-  t.equal(pool.channelFor(config), base, 'the same ClientConfig object gets the same client')
+  t.equal(pool.channelFor(config), base, 'the same target object gets the same channel')
   const equal = pool.channelFor(clientConfig(url))
-  t.not(equal, base, "an equal ClientConfig object (another tenant's, say) gets its own client")
+  t.not(equal, base, "an equal target object (another tenant's, say) gets its own channel")
   t.not(equal.retry.strategy, base.retry.strategy, 'and its own retry strategy')
   t.equal(equal.upstream, base.upstream, 'on the same upstream')
-  t.equal(pool.channelFor(clientConfig(url, { name: 'other', model: 'anthropic.claude-3-haiku-20240307-v1:0', supportsStreaming: false })).upstream, base.upstream, 'model, name and policy are per request')
-  t.equal(pool.channelFor(clientConfig(url, { timeouts: { connectMs: 1000, firstTokenMs: 1, idleMs: 1, totalMs: 1 } })).upstream, base.upstream, 'only the connect timeout belongs to the upstream')
+  t.equal(pool.channelFor(clientConfig(url, { model: 'anthropic.claude-3-haiku-20240307-v1:0' })).upstream, base.upstream, 'the model is per request')
+  t.equal(pool.channelFor(clientConfig(url, { connectTimeoutMs: 1000 })).upstream, base.upstream, 'an equal connect timeout: the same upstream (the call limits are the client policy, not the target)')
 
   const { endpoint: _endpoint, ...noEndpoint } = clientConfig(url)
-  const variants: Record<string, ClientConfig> = {
+  const variants: Record<string, UpstreamTarget> = {
     region: clientConfig(url, { region: 'eu-west-1' }),
     endpoint: clientConfig('http://127.0.0.1:4011'),
     'no endpoint': noEndpoint,
@@ -92,7 +92,7 @@ t.test('one upstream per distinct upstream; one client, with its own retry quota
     'assume role': clientConfig(url, { credentials: { kind: 'assume-role', roleArn: ROLE_ARN, roleSessionName: 's', source: EXAMPLE } }),
     'external id': clientConfig(url, { credentials: { kind: 'assume-role', roleArn: ROLE_ARN, roleSessionName: 's', externalId: 'x', source: EXAMPLE } }),
     'max retries': clientConfig(url, { maxRetries: 0 }),
-    'connect timeout': clientConfig(url, { timeouts: { connectMs: 2000, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 } }),
+    'connect timeout': clientConfig(url, { connectTimeoutMs: 2000 }),
   }
   const seen = new Set([base.upstream])
   for (const [what, config] of Object.entries(variants)) {
@@ -165,7 +165,7 @@ t.test('sequential calls reuse one HTTP/1.1 connection, across the clients of a 
     t.ok(names.includes('contentBlockDelta'), `stream ${i} delivered deltas`)
   }
   // Another upstream on the same host: its own client and connect timeout, the pool's sockets.
-  const other = pool.channelFor(clientConfig(emulator.url, { timeouts: { connectMs: 1500, firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 } }))
+  const other = pool.channelFor(clientConfig(emulator.url, { connectTimeoutMs: 1500 }))
   t.not(other, sdk)
   t.match(replyText(await converse(other, 'other')), /other/)
   t.equal(emulator.recorder.requests.length, 7)
