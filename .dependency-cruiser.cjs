@@ -7,6 +7,7 @@
 const LAYERS = [
   ['src/errors', 'src/bedrock'],
   ['src/json', 'src/config', 'src/emulator'],
+  ['src/redis'],
   ['src/upstream', 'src/limits', 'src/usage', 'src/tenancy'],
   ['src/metrics'],
   ['src/core'],

@@ -5,10 +5,11 @@ import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
-import { answerClientError, answerConnect, answerFrameworkError, lingeringClose, lingeringStreamClose, noteClosingAnswer, requestIdFor, requireHost } from './http/client-errors.js'
+import { answerConnect, answerFrameworkError, ConnectionLedger, lingeringClose, lingeringStreamClose, requireHost } from './http/client-errors.js'
 import { converseDialect } from './dialects/converse/dialect.js'
 import { answerFailures } from './http/serve.js'
 import { registerJsonBody } from './http/json-body.js'
+import { JsonWorker } from './json/worker.js'
 import { dualProtocolServer } from './http/listener.js'
 import { GatewayState } from './core/state.js'
 import { UpstreamPool } from './upstream/pool.js'
@@ -17,6 +18,7 @@ import { Limiter } from './limits/limiter.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { MemoryStore } from './limits/memory.js'
 import { RedisStore } from './limits/redis.js'
+import { connectRedis } from './redis/connection.js'
 import { stdoutLog } from './process/log-sink.js'
 import type { UsageRecord } from './usage/record.js'
 import clientsRoutes from '../routes/clients.js'
@@ -48,8 +50,10 @@ declare module 'fastify' {
 
 export interface AppOptions {
   readonly config: GatewayConfig
-  /** A pino logger; by default one on stdout at LOG_LEVEL (info) with secrets redacted. */
+  /** A pino logger; by default one on the process's stdout sink at `logLevel`, with secrets redacted. */
   readonly logger?: FastifyBaseLogger
+  /** The default logger's level (the process entry reads LOG_LEVEL); `info` writes the usage records. */
+  readonly logLevel?: string
   /** The upstream Bedrock clients; by default a new pool, destroyed when the app closes. */
   readonly upstreams?: UpstreamPool
   /** The limiter's clock (tests move it to see a daily budget start again); by default Date.now. */
@@ -82,9 +86,11 @@ interface HalfOpenServer {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options
+  // What the HTTP layer remembers of connections and raw requests, for the answers it writes itself.
+  const connections = new ConnectionLedger()
   const app = Fastify({
     ...(options.logger === undefined
-      ? { logger: { level: process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, stream: stdoutLog() } }
+      ? { logger: { level: options.logLevel ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, stream: stdoutLog() } }
       : { loggerInstance: options.logger }),
     bodyLimit: config.server.bodyLimitBytes,
     // Bedrock's {modelId} may be a 2048-character ARN (percent-encoded as the SDKs send it): past
@@ -116,22 +122,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     // A caller's well-formed x-request-id is kept so a call can be followed across systems.
     requestIdHeader: false,
-    genReqId: requestIdFor((req) => {
+    genReqId: connections.requestIdFor((req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID()
     }),
     // What the HTTP layer refuses (framing, oversize headers, slow uploads, undecodable URLs)
     // answers in the catalogue's shape too, not Fastify's.
     clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket) {
-      answerClientError(this.log, error, socket)
+      connections.answerClientError(this.log, error, socket)
     },
     frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
   })
   const upstreams = options.upstreams ?? new UpstreamPool()
   if (options.upstreams === undefined) app.addHook('onClose', () => upstreams.destroy())
   const redis = config.server.redis
+  // The app's one Redis connection, for every store replicas share; closed with the app.
+  const shared = redis === undefined ? undefined : connectRedis(redis)
   const limiter = new Limiter({
-    store: redis === undefined ? new MemoryStore() : new RedisStore({ url: redis.url, keyPrefix: redis.keyPrefix, timeoutMs: redis.timeoutMs }),
+    store: redis === undefined || shared === undefined ? new MemoryStore() : new RedisStore(shared, redis.keyPrefix),
     timeoutMs: redis?.timeoutMs ?? DEFAULTS.redis.timeout_ms,
     onUnavailable: redis?.onUnavailable ?? 'allow',
     leaseMs: redis?.leaseMs ?? DEFAULTS.redis.lease_ms,
@@ -140,8 +148,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(options.clock === undefined ? {} : { now: options.clock }),
   })
   app.addHook('onClose', () => limiter.close())
+  if (shared !== undefined) app.addHook('onClose', () => shared.disconnect())
   const metrics = config.server.metrics === false ? undefined : new GatewayMetrics()
-  app.decorate('gateway', new GatewayState(config, upstreams, limiter, metrics))
+  // Large bodies are parsed, and large upstream payloads encoded, on the app's one worker thread.
+  const json = new JsonWorker()
+  app.addHook('onClose', () => json.close())
+  app.decorate('gateway', new GatewayState(config, upstreams, limiter, json, metrics))
+  app.decorate('connections', connections)
   // Node's headersTimeout must exceed keepAliveTimeout.
   app.server.headersTimeout = config.server.headersTimeoutMs
   // A caller may half-close its socket once it has sent its request (HTTP allows it); Node would
@@ -150,7 +163,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   Object.assign(app.server, { httpAllowHalfOpen: true } satisfies HalfOpenServer)
   // Fastify also parses text/plain by default; this API speaks JSON only (anything else is 415).
   app.removeContentTypeParser('text/plain')
-  registerJsonBody(app, config.server.bodyLimitBytes, config.server.requestTimeoutMs)
+  registerJsonBody(app, config.server.bodyLimitBytes, config.server.requestTimeoutMs, connections, json)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -176,7 +189,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Fastify closes after any body it could not parse; a caller may ask for it; an incomplete
     // body always does (below).
     const closes = !request.raw.complete || reply.getHeader('connection') === 'close' || request.headers.connection?.toLowerCase() === 'close'
-    if (closes) noteClosingAnswer(request.raw)
+    if (closes) connections.noteClosingAnswer(request.raw)
     if (!request.raw.complete) {
       void reply.header('connection', 'close')
       // Node destroys the socket once the answer is written; with the caller still sending, the

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { buildApp } from './app.js'
 import { configPathFrom } from './config/args.js'
 import { listenOverridesFrom, withListenOverrides, type ListenOverrides } from './config/listen-env.js'
+import { processSettingsFrom, type ProcessSettings } from './config/process-env.js'
 import { ConfigError, loadConfig, parseConfig } from './config/load.js'
 import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
@@ -43,8 +44,10 @@ async function load(): Promise<Loaded> {
 
 let loaded: Loaded
 let overrides: ListenOverrides
+let settings: ProcessSettings
 try {
   overrides = listenOverridesFrom(process.env)
+  settings = processSettingsFrom(process.env)
   loaded = await load()
 } catch (error) {
   process.stderr.write(`${error instanceof ConfigError ? error.message : String(error)}\n`)
@@ -52,7 +55,9 @@ try {
 }
 const adjust = (next: GatewayConfig): GatewayConfig => withListenOverrides(next, overrides)
 const config = adjust(loaded.config)
-const app = await buildApp({ config })
+// The sink is made before any logger writes to it, with the buffer LOG_BUFFER_BYTES asks for.
+stdoutLog(settings.logBufferBytes)
+const app = await buildApp({ config, logLevel: settings.logLevel })
 const { address, scrapes } = await bindListeners().catch(refuseToStart)
 app.gateway.readiness = 'ready'
 app.log.info({ address, metrics: scrapes?.url ?? null, config: loaded.path ?? 'embedded default' }, 'ready')

@@ -1,7 +1,9 @@
 // The architecture holds (docs/architecture.md): no import circle in src/ and routes/, each folder
 // imports only the folders below it (.dependency-cruiser.cjs), and the rules bite: a tree made to
 // break them is refused. routes/ holds route plugins only, each a declaration of a few lines, and
-// one error handler serves every dialect.
+// one error handler serves every dialect. The app owns what is shared: no module keeps mutable
+// state of its own (but the process's stdout sink and entry), and only src/config/ and the process
+// entries read the environment.
 import { execFile } from 'node:child_process'
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -69,3 +71,24 @@ async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true })
   return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name))
 }
+
+/** Files that may hold module-level state: the process's one stdout, the process entry, the emulator (a program of its own). */
+const PROCESS_STATE = /^src\/(process\/log-sink\.ts|server\.ts|emulator\/)/
+/** Who may read the environment: the config, and the programs' entries. */
+const READS_ENV = /^src\/(config\/|server\.ts$|emulator\/cli\.ts$)/
+
+t.test('no module keeps mutable state of its own, and only the config and the entries read the environment', async (t) => {
+  const stateful: string[] = []
+  const readers: string[] = []
+  for (const file of await sourceFiles(join(ROOT, 'src'))) {
+    const path = file.slice(ROOT.length)
+    const text = await readFile(file, 'utf8')
+    for (const [i, line] of text.split('\n').entries()) {
+      // A top-level `let`, or a collection made without a read-only type, is state every app in the process shares.
+      if (!PROCESS_STATE.test(path) && /^(export )?(let |const \w+ = new (Weak)?(Map|Set)\b|const \w+: (Weak)?(Map|Set)<)/.test(line)) stateful.push(`${path}:${i + 1}: ${line}`)
+      if (!READS_ENV.test(path) && /process\.env\b/.test(line) && !/^\s*(\/\/|\*)/.test(line)) readers.push(`${path}:${i + 1}: ${line.trim()}`)
+    }
+  }
+  t.same(stateful, [], 'module-level mutable state')
+  t.same(readers, [], 'environment readers outside src/config/ and the entries')
+})

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import type { UnionIssueParams } from './constraints.js'
 
 // Members whose value Coral prints as a Java float ('32424.0', '99.0' for temperature).
-const FLOAT_MEMBERS = new Set(['temperature', 'topP'])
+const FLOAT_MEMBERS: ReadonlySet<string> = new Set(['temperature', 'topP'])
 
 /**
  * Coral's member path: list elements become `N.member`, 1-based. One-based because a request

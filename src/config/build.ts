@@ -67,10 +67,14 @@ function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
   // The schema guarantees a default_client naming an existing client, or exactly one client.
   const defaultClient = clients.get(t.default_client ?? '') ?? [...clients.values()][0]
   if (defaultClient === undefined) throw new Error(`tenant ${id}: no default client after validation`)
+  // null: two clients share the model, so the id alone names neither.
+  const clientsByModel = new Map<string, ClientConfig | null>()
+  for (const client of clients.values()) clientsByModel.set(client.model, clientsByModel.has(client.model) ? null : client)
   return {
     id,
     apiKeys: t.api_keys,
     clients,
+    clientsByModel,
     defaultClient,
     logPrompts: t.log_prompts ?? DEFAULTS.tenant.log_prompts,
     ...optionalLimits(t.limits),

@@ -194,6 +194,8 @@ export interface TenantConfig {
   /** sha256 digests (32 bytes each) for `crypto.timingSafeEqual` against `hashApiKey(presentedKey)`. */
   readonly apiKeys: readonly Buffer[]
   readonly clients: ReadonlyMap<string, ClientConfig>
+  /** The clients by the model they are named by; null where two or more share a model. */
+  readonly clientsByModel: ReadonlyMap<string, ClientConfig | null>
   /** The client used when a request names none; the same object as in `clients`. */
   readonly defaultClient: ClientConfig
   /** Whether prompt and completion text may appear in logs. */

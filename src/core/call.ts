@@ -6,13 +6,13 @@
 // The record is written once, by the HTTP layer, when the response closes (src/http/usage-hook.ts).
 import type { ClientConfig, TenantConfig, UpstreamTarget } from '../config/types.js'
 import type { ConverseStreamRequestBody } from '../bedrock/converse-schema.js'
-import type { Answer, BedrockChannel, ConverseOutput, EventStream } from '../upstream/bedrock-channel.js'
+import { jsonPayload, type Answer, type BedrockChannel, type ConverseOutput, type EventStream, type Payload } from '../upstream/bedrock-channel.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import { fromUpstream } from './upstream-failure.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
 import { Deadline } from './deadline.js'
 import { rejectFinishReason } from './finish-reason.js'
-import { OFF_LOOP_BYTES } from '../json/worker.js'
+import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
 import { toConverseBody, type FieldName } from './converse-input.js'
 import type { ChatRequest } from './chat.js'
 import type { GatewayState } from './state.js'
@@ -47,6 +47,9 @@ interface Call {
   readonly upstreams: UpstreamPool
   /** The Converse body, the same for every attempt at every target. */
   readonly body: ConverseStreamRequestBody
+  /** The body as bytes, encoded at the first attempt (off the event loop for a large one) and sent by every attempt. */
+  payload: Payload | undefined
+  readonly json: JsonWorker
   readonly usage: UsageRecord
   readonly deadline: Deadline
   /** Keep the completion text for the usage record (tenant's `log_prompts`). */
@@ -98,7 +101,7 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
   const deadline = new Deadline(client.timeouts, streamUpstream)
-  const call: Call = { client, upstreams: gateway.upstreams, body, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }
+  const call: Call = { client, upstreams: gateway.upstreams, body, payload: undefined, json: gateway.json, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }
   // The caller went away: stop paying for the upstream call.
   request.onCallerGone(() => deadline.abort({ kind: 'client' }))
   gateway.inflight.add(deadline)
@@ -143,18 +146,21 @@ async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   const started = performance.now()
   try {
     for await (const event of events) {
-      const { name, data } = event
+      // An event's JSON is read only where something here needs it: a delta relayed as its frame
+      // (Bedrock's route) is never parsed unless its text is kept.
+      const { name } = event
       call.deadline.onEvent()
       if (name === 'contentBlockDelta') {
         call.deltas++
         call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
         if (call.keepText) {
-          const delta = data.delta as { text?: unknown } | undefined
+          const delta = event.data.delta as { text?: unknown } | undefined
           if (typeof delta?.text === 'string') text += delta.text
         }
       } else if (name === 'messageStop') {
-        stopReason = data.stopReason as string | undefined
+        stopReason = event.data.stopReason as string | undefined
       } else if (name === 'metadata') {
+        const { data } = event
         usage = data.usage
         latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
       }
@@ -208,11 +214,11 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
   return { request_id: call.usage.requestId, stopReason: output.stopReason, usage: output.usage, metrics: { latencyMs: output.metrics?.latencyMs } }
 }
 
-/** One Bedrock operation on a channel: the model goes in the path, the body is the call's. */
-type Operation<T> = (channel: BedrockChannel, modelId: string, call: Call) => Promise<Answer<T>>
+/** One Bedrock operation on a channel: the model goes in the path, the payload is the call's. */
+type Operation<T> = (channel: BedrockChannel, modelId: string, payload: Payload, signal: AbortSignal) => Promise<Answer<T>>
 
-const CONVERSE: Operation<ConverseOutput> = (channel, modelId, call) => channel.converse(modelId, call.body, call.deadline.signal, call.largeBody)
-const CONVERSE_STREAM: Operation<EventStream> = (channel, modelId, call) => channel.converseStream(modelId, call.body, call.deadline.signal, call.largeBody)
+const CONVERSE: Operation<ConverseOutput> = (channel, modelId, payload, signal) => channel.converse(modelId, payload, signal)
+const CONVERSE_STREAM: Operation<EventStream> = (channel, modelId, payload, signal) => channel.converseStream(modelId, payload, signal)
 
 /**
  * One attempt at one upstream target, the target's own retries inside: the one place a call
@@ -222,7 +228,8 @@ const CONVERSE_STREAM: Operation<EventStream> = (channel, modelId, call) => chan
 async function attempt<T>(call: Call, target: UpstreamTarget, operation: Operation<T>): Promise<T> {
   const started = performance.now()
   try {
-    const answer = await operation(call.upstreams.channelFor(target), target.model, call)
+    call.payload ??= call.largeBody ? await encodeOffLoop(call) : jsonPayload(call.body)
+    const answer = await operation(call.upstreams.channelFor(target), target.model, call.payload, call.deadline.signal)
     call.usage.upstreamRequestId = answer.requestId ?? null
     call.usage.upstreamAttempts = answer.attempts
     return answer.output
@@ -234,6 +241,12 @@ async function attempt<T>(call: Call, target: UpstreamTarget, operation: Operati
   } finally {
     call.usage.addUpstreamTime(performance.now() - started)
   }
+}
+
+/** The body as JSON bytes and their hash, made on the worker thread. */
+async function encodeOffLoop(call: Call): Promise<Payload> {
+  const { payload, sha256 } = await call.json.encode(call.body)
+  return { body: payload, sha256, contentType: 'application/json' }
 }
 
 function settle(call: Call, stopReason: string | undefined, usage: unknown, latencyMs: number | undefined, text: string): void {

@@ -6,6 +6,7 @@ import type { Deadline } from './deadline.js'
 import { TenantDirectory } from '../tenancy/tenants.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import type { Limiter } from '../limits/limiter.js'
+import type { JsonWorker } from '../json/worker.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 
 /** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
@@ -26,6 +27,8 @@ export class GatewayState {
     readonly upstreams: UpstreamPool,
     /** Counters outlive a reload: new limits apply to the counts so far. */
     readonly limiter: Limiter,
+    /** The app's JSON worker thread: large upstream payloads are encoded there. */
+    readonly json: JsonWorker,
     /** Undefined when `server.metrics` is false. */
     readonly metrics?: GatewayMetrics,
   ) {

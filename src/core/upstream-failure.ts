@@ -10,7 +10,7 @@ import { credentialFailureOf } from '../upstream/credential-failure.js'
 /** Seconds a throttled caller is told to wait: Bedrock sends no Retry-After of its own. */
 export const THROTTLE_RETRY_AFTER_S = 1
 
-const AUTH_FAILURES = new Set([
+const AUTH_FAILURES: ReadonlySet<string> = new Set([
   'AccessDeniedException',
   'UnrecognizedClientException',
   'InvalidSignatureException',
@@ -21,7 +21,7 @@ const AUTH_FAILURES = new Set([
 ])
 
 /** What the SDK's credential providers throw when they find no credentials: nothing reached Bedrock. */
-const LOCAL_CREDENTIAL_FAILURES = new Set(['CredentialsProviderError', 'ProviderError', 'TokenProviderError'])
+const LOCAL_CREDENTIAL_FAILURES: ReadonlySet<string> = new Set(['CredentialsProviderError', 'ProviderError', 'TokenProviderError'])
 
 /** The SDK's in-stream exception names are lower camel case; the HTTP ones are not. */
 function normalise(name: string): string {

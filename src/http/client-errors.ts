@@ -12,58 +12,115 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import { errorBody, GatewayError } from '../errors/catalogue.js'
 
-/** The request id given to each raw request, so an HTTP-layer answer can carry the same one. */
-const idOfRaw = new WeakMap<IncomingMessage, string>()
-/** Requests the HTTP layer refused after they were routed: their usage record takes this failure. */
-const failedRaw = new WeakMap<IncomingMessage, GatewayError>()
+/**
+ * What the HTTP layer remembers of each connection and each raw request, so that the answers it
+ * writes itself come in order, carry the request's id, and land in its usage record. One per app
+ * (buildApp makes it): everything here is keyed weakly by the connections and requests it is about.
+ */
+export class ConnectionLedger {
+  /** The request id given to each raw request, so an HTTP-layer answer can carry the same one. */
+  readonly #idOfRaw = new WeakMap<IncomingMessage, string>()
+  /** Requests the HTTP layer refused after they were routed: their usage record takes this failure. */
+  readonly #failedRaw = new WeakMap<IncomingMessage, GatewayError>()
+  /** Requests whose caller broke off the upload: whatever the gateway answers, nobody reads it. */
+  readonly #abandonedRaw = new WeakSet<IncomingMessage>()
+  /** Each request's place on its connection (pipelined requests are answered in this order). */
+  readonly #placeOfRaw = new WeakMap<IncomingMessage, number>()
+  readonly #requestsOnSocket = new WeakMap<Socket, number>()
+  /** The last request Node handed over on each connection. */
+  readonly #lastOnSocket = new WeakMap<Socket, IncomingMessage>()
+  /** The place of the first answer after which a connection closes. */
+  readonly #closingPlace = new WeakMap<Socket, number>()
+  /** Connections whose HTTP-layer error is being settled. */
+  readonly #settling = new WeakSet<Socket>()
 
-/** Fastify's genReqId, remembering the id it gives. */
-export function requestIdFor(generate: (raw: IncomingMessage) => string): (raw: IncomingMessage) => string {
-  return (raw) => {
-    const id = generate(raw)
-    idOfRaw.set(raw, id)
-    // HTTP/2 streams are not pipelined: nothing to keep in order.
-    if (raw.httpVersionMajor === 2) return id
-    // Called as Node hands each request over, in the order they came on the connection.
-    const place = (requestsOnSocket.get(raw.socket) ?? 0) + 1
-    requestsOnSocket.set(raw.socket, place)
-    lastOnSocket.set(raw.socket, raw)
-    placeOfRaw.set(raw, place)
-    return id
+  /** Fastify's genReqId, remembering the id it gives. */
+  requestIdFor(generate: (raw: IncomingMessage) => string): (raw: IncomingMessage) => string {
+    return (raw) => {
+      const id = generate(raw)
+      this.#idOfRaw.set(raw, id)
+      // HTTP/2 streams are not pipelined: nothing to keep in order.
+      if (raw.httpVersionMajor === 2) return id
+      // Called as Node hands each request over, in the order they came on the connection.
+      const place = (this.#requestsOnSocket.get(raw.socket) ?? 0) + 1
+      this.#requestsOnSocket.set(raw.socket, place)
+      this.#lastOnSocket.set(raw.socket, raw)
+      this.#placeOfRaw.set(raw, place)
+      return id
+    }
   }
-}
 
-/** Requests whose caller broke off the upload: whatever the gateway answers, nobody reads it. */
-const abandonedRaw = new WeakSet<IncomingMessage>()
+  /** This request's answer closes its connection: pipelined requests after it get no answer. */
+  noteClosingAnswer(raw: IncomingMessage): void {
+    const place = this.#placeOfRaw.get(raw) ?? 0
+    const closing = this.#closingPlace.get(raw.socket)
+    if (closing === undefined || place < closing) this.#closingPlace.set(raw.socket, place)
+  }
 
-/** Each request's place on its connection (pipelined requests are answered in this order). */
-const placeOfRaw = new WeakMap<IncomingMessage, number>()
-const requestsOnSocket = new WeakMap<Socket, number>()
-/** The last request Node handed over on each connection. */
-const lastOnSocket = new WeakMap<Socket, IncomingMessage>()
-/** The place of the first answer after which a connection closes. */
-const closingPlace = new WeakMap<Socket, number>()
+  /** Whether this request's answer comes after one that closed the connection, so nobody read it. */
+  behindClosingAnswer(raw: IncomingMessage): boolean {
+    const closing = this.#closingPlace.get(raw.socket)
+    return closing !== undefined && (this.#placeOfRaw.get(raw) ?? 0) > closing
+  }
 
-/** This request's answer closes its connection: pipelined requests after it get no answer. */
-export function noteClosingAnswer(raw: IncomingMessage): void {
-  const place = placeOfRaw.get(raw) ?? 0
-  const closing = closingPlace.get(raw.socket)
-  if (closing === undefined || place < closing) closingPlace.set(raw.socket, place)
-}
+  /** The caller stopped sending this request's body before its end. */
+  markAbandoned(raw: IncomingMessage): void {
+    this.#abandonedRaw.add(raw)
+  }
 
-/** Whether this request's answer comes after one that closed the connection, so nobody read it. */
-export function behindClosingAnswer(raw: IncomingMessage): boolean {
-  const closing = closingPlace.get(raw.socket)
-  return closing !== undefined && (placeOfRaw.get(raw) ?? 0) > closing
-}
+  abandonedUpload(raw: IncomingMessage): boolean {
+    return this.#abandonedRaw.has(raw)
+  }
 
-/** The caller stopped sending this request's body before its end. */
-export function markAbandoned(raw: IncomingMessage): void {
-  abandonedRaw.add(raw)
-}
+  /** The failure the HTTP layer answered a routed request with, if it did. */
+  httpFailureOf(raw: IncomingMessage): GatewayError | undefined {
+    return this.#failedRaw.get(raw)
+  }
 
-export function abandonedUpload(raw: IncomingMessage): boolean {
-  return abandonedRaw.has(raw)
+  /**
+   * Fastify's `clientErrorHandler`. Node's parser is done with this connection, so the JSON error
+   * is written on the raw socket, once the requests read whole before the bad one are answered;
+   * then the connection is closed. A caller that ended the connection mid-request gets nothing.
+   */
+  answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoException, socket: Socket): void {
+    // A reset: nobody is there to answer. A second error on a connection already being settled
+    // (a half-close after bad framing reports the parser's error again): the first one decides.
+    if (error.code === 'ECONNRESET' || socket.destroyed || this.#settling.has(socket)) return
+    this.#settling.add(socket)
+    const failure = clientErrorOf(error)
+    log.debug({ code: error.code, errorType: failure.type }, 'client error')
+    // From now on this connection is closed by us, after its answers: Node would otherwise end it
+    // after the answer before (a half-closed caller), and the next one would be lost.
+    socket.destroySoon = discard
+    // Nor may Node end it when a half-closed caller's end arrives between two answers: the error
+    // answer is still to come. `then` gives `end` back.
+    const end = socket.end.bind(socket)
+    socket.end = () => socket
+    // Node has stopped parsing this connection. Requests before the bad one that were read whole
+    // are answered first, in order; then the bad one, and the connection is closed.
+    whenAnswered(socket, (raw, headersSent) => {
+      socket.end = end
+      // The caller ended the connection in the middle of a request body: it sends nothing more
+      // and expects nothing for that request, whose record says so (499). (An EOF in the middle of
+      // headers is answered like bad framing: Node may also have left pipelined bytes unparsed
+      // while earlier answers were pending, and those could be anything.)
+      const last = this.#lastOnSocket.get(socket)
+      if (error.code === 'HPE_INVALID_EOF_STATE' && last !== undefined && !last.complete) {
+        this.#abandonedRaw.add(last)
+        socket.end()
+        return
+      }
+      // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
+      if (raw !== undefined) this.#failedRaw.set(raw, failure)
+      const requestId = (raw === undefined ? undefined : this.#idOfRaw.get(raw)) ?? randomUUID()
+      // An answer before this one closed the connection (Fastify closes after a body it could not
+      // parse): the caller reads nothing more, so nothing more is written.
+      const closedBefore = this.#closingPlace.has(socket)
+      if (!closedBefore) this.#closingPlace.set(socket, raw === undefined ? (this.#requestsOnSocket.get(socket) ?? 0) : (this.#placeOfRaw.get(raw) ?? 0))
+      if (!closedBefore && socket.writable && !headersSent) writeError(socket, failure, requestId)
+      lingeringClose(socket)
+    })
+  }
 }
 
 /** HTTP/1.1 requires Host; Node's own refusal is a bare 400, so the gateway checks it itself. */
@@ -71,11 +128,6 @@ export function requireHost(request: FastifyRequest): void {
   if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
     throw new GatewayError('invalid_request', 'An HTTP/1.1 request needs a Host header.')
   }
-}
-
-/** The failure the HTTP layer answered a routed request with, if it did. */
-export function httpFailureOf(raw: IncomingMessage): GatewayError | undefined {
-  return failedRaw.get(raw)
 }
 
 /** The catalogue error for a Node `clientError`. */
@@ -94,54 +146,6 @@ interface SocketWithResponse extends Socket {
   /** Node's: the response being written on this socket, if any, and its request. */
   _httpMessage?: { headersSent?: boolean; req?: IncomingMessage; once(event: 'finish', listener: () => void): unknown } | null
 }
-
-/**
- * Fastify's `clientErrorHandler`. Node's parser is done with this connection, so the JSON error
- * is written on the raw socket, once the requests read whole before the bad one are answered;
- * then the connection is closed. A caller that ended the connection mid-request gets nothing.
- */
-export function answerClientError(log: FastifyBaseLogger, error: NodeJS.ErrnoException, socket: Socket): void {
-  // A reset: nobody is there to answer. A second error on a connection already being settled
-  // (a half-close after bad framing reports the parser's error again): the first one decides.
-  if (error.code === 'ECONNRESET' || socket.destroyed || settling.has(socket)) return
-  settling.add(socket)
-  const failure = clientErrorOf(error)
-  log.debug({ code: error.code, errorType: failure.type }, 'client error')
-  // From now on this connection is closed by us, after its answers: Node would otherwise end it
-  // after the answer before (a half-closed caller), and the next one would be lost.
-  socket.destroySoon = discard
-  // Nor may Node end it when a half-closed caller's end arrives between two answers: the error
-  // answer is still to come. `then` gives `end` back.
-  const end = socket.end.bind(socket)
-  socket.end = () => socket
-  // Node has stopped parsing this connection. Requests before the bad one that were read whole
-  // are answered first, in order; then the bad one, and the connection is closed.
-  whenAnswered(socket, (raw, headersSent) => {
-    socket.end = end
-    // The caller ended the connection in the middle of a request body: it sends nothing more
-    // and expects nothing for that request, whose record says so (499). (An EOF in the middle of
-    // headers is answered like bad framing: Node may also have left pipelined bytes unparsed
-    // while earlier answers were pending, and those could be anything.)
-    const last = lastOnSocket.get(socket)
-    if (error.code === 'HPE_INVALID_EOF_STATE' && last !== undefined && !last.complete) {
-      abandonedRaw.add(last)
-      socket.end()
-      return
-    }
-    // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
-    if (raw !== undefined) failedRaw.set(raw, failure)
-    const requestId = (raw === undefined ? undefined : idOfRaw.get(raw)) ?? randomUUID()
-    // An answer before this one closed the connection (Fastify closes after a body it could not
-    // parse): the caller reads nothing more, so nothing more is written.
-    const closedBefore = closingPlace.has(socket)
-    if (!closedBefore) closingPlace.set(socket, raw === undefined ? (requestsOnSocket.get(socket) ?? 0) : (placeOfRaw.get(raw) ?? 0))
-    if (!closedBefore && socket.writable && !headersSent) writeError(socket, failure, requestId)
-    lingeringClose(socket)
-  })
-}
-
-/** Connections whose HTTP-layer error is being settled. */
-const settling = new WeakSet<Socket>()
 
 /**
  * Calls `then` once every request read whole on `socket` has been answered, with the request

@@ -7,10 +7,10 @@
 // on a worker thread when it is large (src/json/worker.ts). The scanner is src/json/shape.ts.
 import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { markAbandoned } from './client-errors.js'
+import type { ConnectionLedger } from './client-errors.js'
 import { GatewayError } from '../errors/catalogue.js'
 import { JsonShapeScanner } from '../json/shape.js'
-import { OFF_LOOP_BYTES, parseOffLoop } from '../json/worker.js'
+import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
 
 /**
  * Registers the `application/json` body parser: UTF-8 only (a declared charset other than
@@ -19,7 +19,7 @@ import { OFF_LOOP_BYTES, parseOffLoop } from '../json/worker.js'
  * requestTimeout is set as well, but its sweep did not fire for bodies under Fastify in our
  * tests, so this deadline is ours.
  */
-export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadlineMs: number): void {
+export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadlineMs: number, ledger: ConnectionLedger, json: JsonWorker): void {
   const parseJson = app.getDefaultJsonParser('error', 'ignore')
   const deadlines = new DeadlineSweep(deadlineMs)
   app.addHook('onClose', () => deadlines.stop())
@@ -56,7 +56,7 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
     }
     function onError(): void {
       // The caller broke off the upload or sent bad framing: the HTTP layer answers and records it.
-      markAbandoned(request.raw)
+      ledger.markAbandoned(request.raw)
       refuse(new GatewayError('invalid_request', 'The request body could not be read to its end.'))
     }
     function onEnd(): void {
@@ -71,7 +71,7 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received)
       request.bodyBytes = received
       if (received >= OFF_LOOP_BYTES) {
-        parseOffLoop(body).then(
+        json.parse(body).then(
           (value) => done(null, value),
           (error: unknown) => done(error as Error, undefined),
         )

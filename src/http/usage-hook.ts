@@ -3,8 +3,15 @@
 // the caller actually received.
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
-import { abandonedUpload, behindClosingAnswer, httpFailureOf, requireHost } from './client-errors.js'
+import { requireHost, type ConnectionLedger } from './client-errors.js'
 import { UsageRecord, type Api } from '../usage/record.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** What the HTTP layer remembers of connections and raw requests (one per app). */
+    connections: ConnectionLedger
+  }
+}
 
 /** The status a usage record gives a request whose caller went away before any answer. */
 const CLOSED_WITHOUT_ANSWER = 499
@@ -25,7 +32,8 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
     }
     reply.raw.once('close', () => {
       // The HTTP layer answered this request itself (a broken body): the record says what it sent.
-      const failure = httpFailureOf(request.raw)
+      const { connections } = request.server
+      const failure = connections.httpFailureOf(request.raw)
       if (failure !== undefined) {
         usage.fail(failure)
         write(failure.status, false)
@@ -36,7 +44,7 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
       // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
       // broke off its upload, never did.
       const res = reply.raw
-      const reached = !abandonedUpload(request.raw) && !behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
+      const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
       write(reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
     })
     requireHost(request)

@@ -51,56 +51,72 @@ parentPort.on('message', ({ id, job }) => {
 
 const SECURE_JSON_PARSE = createRequire(import.meta.url).resolve('secure-json-parse')
 
-let worker: Worker | undefined
-let nextId = 0
-const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>()
-
-function start(): Worker {
-  const started = new Worker(SOURCE, { eval: true, workerData: { secureJsonParse: SECURE_JSON_PARSE } })
-  started.on('message', (reply: Reply) => {
-    const job = pending.get(reply.id)
-    pending.delete(reply.id)
-    if (pending.size === 0) started.unref()
-    job?.resolve(reply)
-  })
-  const fail = (error: Error): void => {
-    if (worker === started) worker = undefined
-    for (const job of pending.values()) job.reject(new GatewayError('internal_error', 'The gateway failed to handle this request.', {}, { cause: error }))
-    pending.clear()
-  }
-  started.on('error', fail)
-  started.on('exit', (code) => fail(new Error(`the JSON worker exited with code ${code}`)))
-  return started
-}
-
-function run(job: Job, transfer: ArrayBuffer[]): Promise<Reply> {
-  worker ??= start()
-  const id = nextId++
-  const sent = worker
-  // Referenced only while it has work: an idle worker never keeps the process alive.
-  if (pending.size === 0) sent.ref()
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject })
-    sent.postMessage({ id, job }, transfer)
-  })
-}
-
 /**
- * Decodes and parses a UTF-8 JSON body on the worker. `bytes` is handed over (detached) when it
- * owns its whole buffer. Rejects as the inline parser does: a GatewayError for invalid UTF-8, a
- * SyntaxError (turned into `invalid_request` by the error handler) for invalid JSON.
+ * The worker thread, started on first use and kept referenced only while it has work, so an idle
+ * one never keeps the process alive. One per app (buildApp makes it; the app's close ends it).
  */
-export async function parseOffLoop(bytes: Buffer): Promise<unknown> {
-  const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length
-  const reply = await run({ kind: 'parse', bytes }, own ? [bytes.buffer as ArrayBuffer] : [])
-  if (reply.fault === 'utf8') throw new GatewayError('invalid_request', 'The request body is not valid UTF-8.')
-  if (reply.fault === 'json') throw Object.assign(new SyntaxError(reply.message), { statusCode: 400 })
-  return reply.value
-}
+export class JsonWorker {
+  #worker: Worker | undefined
+  #nextId = 0
+  readonly #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>()
+  #closed = false
 
-/** `JSON.stringify(value)` as UTF-8 bytes, and their SHA-256, made on the worker. */
-export async function encodeOffLoop(value: unknown): Promise<EncodedPayload> {
-  const reply = await run({ kind: 'encode', value }, [])
-  const bytes = reply.bytes as Uint8Array
-  return { payload: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sha256: reply.sha256 as string }
+  /**
+   * Decodes and parses a UTF-8 JSON body on the worker. `bytes` is handed over (detached) when it
+   * owns its whole buffer. Rejects as the inline parser does: a GatewayError for invalid UTF-8, a
+   * SyntaxError (turned into `invalid_request` by the error handler) for invalid JSON.
+   */
+  async parse(bytes: Buffer): Promise<unknown> {
+    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length
+    const reply = await this.#run({ kind: 'parse', bytes }, own ? [bytes.buffer as ArrayBuffer] : [])
+    if (reply.fault === 'utf8') throw new GatewayError('invalid_request', 'The request body is not valid UTF-8.')
+    if (reply.fault === 'json') throw Object.assign(new SyntaxError(reply.message), { statusCode: 400 })
+    return reply.value
+  }
+
+  /** `JSON.stringify(value)` as UTF-8 bytes, and their SHA-256, made on the worker. */
+  async encode(value: unknown): Promise<EncodedPayload> {
+    const reply = await this.#run({ kind: 'encode', value }, [])
+    const bytes = reply.bytes as Uint8Array
+    return { payload: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sha256: reply.sha256 as string }
+  }
+
+  /** Ends the thread; jobs still pending fail. */
+  async close(): Promise<void> {
+    this.#closed = true
+    const worker = this.#worker
+    this.#worker = undefined
+    await worker?.terminate()
+  }
+
+  #start(): Worker {
+    const started = new Worker(SOURCE, { eval: true, workerData: { secureJsonParse: SECURE_JSON_PARSE } })
+    started.on('message', (reply: Reply) => {
+      const job = this.#pending.get(reply.id)
+      this.#pending.delete(reply.id)
+      if (this.#pending.size === 0) started.unref()
+      job?.resolve(reply)
+    })
+    const fail = (error: Error): void => {
+      if (this.#worker === started) this.#worker = undefined
+      for (const job of this.#pending.values()) job.reject(new GatewayError('internal_error', 'The gateway failed to handle this request.', {}, { cause: error }))
+      this.#pending.clear()
+    }
+    started.on('error', fail)
+    started.on('exit', (code) => fail(new Error(`the JSON worker exited with code ${code}`)))
+    return started
+  }
+
+  #run(job: Job, transfer: ArrayBuffer[]): Promise<Reply> {
+    if (this.#closed) return Promise.reject(new GatewayError('shutting_down', 'The gateway is shutting down.'))
+    this.#worker ??= this.#start()
+    const id = this.#nextId++
+    const sent = this.#worker
+    // Referenced only while it has work: an idle worker never keeps the process alive.
+    if (this.#pending.size === 0) sent.ref()
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      sent.postMessage({ id, job }, transfer)
+    })
+  }
 }

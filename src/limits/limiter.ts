@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientConfig, Limits, TenantConfig } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
-import { momentAt, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
+import { Calendar, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
 
 export interface LimiterOptions {
   readonly store: LimitStore
@@ -35,6 +35,7 @@ const OUTAGE_LOG_MS = 10_000
 export class Limiter {
   readonly #o: LimiterOptions
   readonly #now: () => number
+  readonly #calendar = new Calendar()
   readonly #scopes = new WeakMap<TenantConfig | ClientConfig, Scope>()
   /** Calls holding concurrency slots, renewed together. */
   readonly #held = new Map<string, readonly Scope[]>()
@@ -79,7 +80,7 @@ export class Limiter {
   async admit(tenant: TenantConfig, client: ClientConfig, setHeaders?: (headers: Readonly<Record<string, string>>) => void): Promise<Ticket> {
     const scopes = this.scopesOf(tenant, client)
     if (scopes.length === 0) return NO_TICKET
-    const moment = momentAt(this.#now())
+    const moment = this.#calendar.at(this.#now())
     const lease = randomUUID()
     let decision
     try {
@@ -111,7 +112,7 @@ export class Limiter {
         if (settled) return
         settled = true
         this.#held.delete(lease)
-        this.#o.store.settle(scopes, momentAt(this.#now()), lease, tokens).catch((error: unknown) => this.#note(error, 'settle'))
+        this.#o.store.settle(scopes, this.#calendar.at(this.#now()), lease, tokens).catch((error: unknown) => this.#note(error, 'settle'))
       },
     }
   }
@@ -121,7 +122,7 @@ export class Limiter {
     const scopes = this.scopesOf(tenant)
     for (const client of tenant.clients.values()) scopes.push(...this.scopesOf(tenant, client).filter((s) => s.kind === 'client'))
     if (scopes.length === 0) return []
-    const states = await withTimeout(this.#o.store.look(scopes, momentAt(this.#now())), Math.max(this.#o.timeoutMs, 1000))
+    const states = await withTimeout(this.#o.store.look(scopes, this.#calendar.at(this.#now())), Math.max(this.#o.timeoutMs, 1000))
     return scopes.map((scope, i) => ({ scope, state: states[i] ?? {} }))
   }
 
@@ -157,7 +158,7 @@ export class Limiter {
 
   #renew(): void {
     if (this.#held.size === 0) return
-    const moment = momentAt(this.#now())
+    const moment = this.#calendar.at(this.#now())
     for (const [lease, scopes] of this.#held) {
       this.#o.store.renew(scopes, moment, lease, this.#o.leaseMs).catch((error: unknown) => this.#note(error, 'renew'))
     }

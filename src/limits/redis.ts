@@ -3,7 +3,7 @@
 // per tenant, so a tenant's keys share a Redis Cluster slot: `PREFIX:{tenant}:SCOPE:r` and `:t`
 // (the request and token buckets, "LEVEL AT"), `:c` (a sorted set of leases by expiry),
 // `:d:YYYY-MM-DD` (tokens spent that UTC day). Times are the gateway's clock, passed in.
-import { Redis } from 'ioredis'
+import type { SharedRedis } from '../redis/connection.js'
 import { WINDOW_MS, type Decision, type LimitName, type LimitStore, type Moment, type Scope, type ScopeState } from './types.js'
 
 const COMMON = `
@@ -125,37 +125,20 @@ interface LimitCommands {
   gatewayLook(numKeys: number, ...args: (string | number)[]): Promise<number[]>
 }
 
-export interface RedisStoreOptions {
-  readonly url: string
-  readonly keyPrefix: string
-  /** Every command fails after this long rather than waiting (the limiter's `timeout_ms`). */
-  readonly timeoutMs: number
-}
-
+/**
+ * The limits' store on the app's shared Redis connection (src/redis/connection.ts, which says the
+ * slot rule these keys follow). The connection is the app's: the store never closes it.
+ */
 export class RedisStore implements LimitStore {
-  readonly #redis: Redis & LimitCommands
+  readonly #redis: SharedRedis & LimitCommands
   readonly #prefix: string
 
-  constructor(options: RedisStoreOptions) {
-    this.#prefix = options.keyPrefix
-    const redis = new Redis(options.url, {
-      // A command sent while disconnected fails at once instead of waiting in a queue: the
-      // limiter's policy decides, and the call is not held up.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.timeoutMs,
-      connectTimeout: Math.max(options.timeoutMs, 1000),
-      // Reconnects for ever, backing off to one attempt every 2 s.
-      retryStrategy: (attempt) => Math.min(50 * attempt, 2000),
-      lazyConnect: false,
-    })
-    // Connection errors surface as failed decisions (logged by the limiter); an unhandled
-    // 'error' event would otherwise be printed by ioredis for every reconnect attempt.
-    redis.on('error', () => undefined)
+  constructor(redis: SharedRedis, keyPrefix: string) {
+    this.#prefix = keyPrefix
     redis.defineCommand('gatewayAdmit', { lua: ADMIT })
     redis.defineCommand('gatewaySettle', { lua: SETTLE })
     redis.defineCommand('gatewayLook', { lua: LOOK })
-    this.#redis = redis as Redis & LimitCommands
+    this.#redis = redis as SharedRedis & LimitCommands
   }
 
   readonly local = false
@@ -209,9 +192,8 @@ export class RedisStore implements LimitStore {
     return statesOf(scopes, await this.#redis.gatewayLook(keys.length, ...keys, ...args), 1)
   }
 
-  async close(): Promise<void> {
-    this.#redis.disconnect()
-  }
+  /** Nothing to release: the connection is the app's, which closes it. */
+  async close(): Promise<void> {}
 }
 
 /** The per-scope states of a script's reply, which begin at `offset`. */

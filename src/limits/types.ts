@@ -64,15 +64,18 @@ export interface Moment {
 }
 
 const DAY_MS = 86_400_000
-// The day's name is worked out once a day, not per call.
-let today = { day: '', start: 0, end: 0 }
 
-export function momentAt(now: number): Moment {
-  if (now < today.start || now >= today.end) {
-    const start = now - (now % DAY_MS)
-    today = { day: new Date(start).toISOString().slice(0, 10), start, end: start + DAY_MS }
+/** The moment of each decision; the day's name is worked out once a day, not per call. */
+export class Calendar {
+  #today = { day: '', start: 0, end: 0 }
+
+  at(now: number): Moment {
+    if (now < this.#today.start || now >= this.#today.end) {
+      const start = now - (now % DAY_MS)
+      this.#today = { day: new Date(start).toISOString().slice(0, 10), start, end: start + DAY_MS }
+    }
+    return { now, day: this.#today.day, msToNextDay: this.#today.end - now }
   }
-  return { now, day: today.day, msToNextDay: today.end - now }
 }
 
 /** Where counters live: this process's memory, or Redis shared by every replica. */

@@ -3,9 +3,9 @@
 import { fstatSync, write as fsWrite, writeSync } from 'node:fs'
 import { hostname } from 'node:os'
 import pino, { type DestinationStream } from 'pino'
+import { DEFAULT_BUFFER_BYTES } from '../config/process-env.js'
 
-/** What the sink may hold when stdout does not keep up, unless LOG_BUFFER_BYTES says otherwise. */
-export const DEFAULT_BUFFER_BYTES = 4 * 1024 * 1024
+export { DEFAULT_BUFFER_BYTES }
 
 /**
  * The first retry after EAGAIN on a non-blocking descriptor written directly (a terminal, say),
@@ -18,7 +18,7 @@ const RETRY_MAX_MS = 16
 const NOTICE_EVERY_MS = 60_000
 
 /** Failures after which nothing more can be written. */
-const BROKEN = new Set(['EPIPE', 'ECONNRESET', 'EBADF', 'EINVAL', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'])
+const BROKEN: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET', 'EBADF', 'EINVAL', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'])
 
 /** The libuv stream of a pipe or socket (process.stdout is one when stdout is either). */
 export interface FdStream {
@@ -334,14 +334,15 @@ function isPipe(fd: number): boolean {
 let shared: LogSink | undefined
 
 /**
- * The process's stdout sink, one for every logger built here: through process.stdout when stdout
- * is a pipe or a socket (a container's log pipe), by fs.write on the descriptor otherwise (a file,
- * a terminal). At exit it writes what it can without blocking and tells stderr what it could not.
- * LOG_BUFFER_BYTES bounds what it holds.
+ * The process's stdout sink, one for every logger built here (a process has one stdout): through
+ * process.stdout when stdout is a pipe or a socket (a container's log pipe), by fs.write on the
+ * descriptor otherwise (a file, a terminal). At exit it writes what it can without blocking and
+ * tells stderr what it could not. `maxBytes` (LOG_BUFFER_BYTES, read by the process entry) bounds
+ * what it holds; the first call decides.
  */
-export function stdoutLog(): DestinationStream {
+export function stdoutLog(maxBytes = DEFAULT_BUFFER_BYTES): DestinationStream {
   if (shared === undefined) {
-    const sink = new LogSink({ fd: 1, maxBytes: bufferBytesFrom(process.env.LOG_BUFFER_BYTES), ...(isPipe(1) ? { stream: process.stdout } : {}) })
+    const sink = new LogSink({ fd: 1, maxBytes, ...(isPipe(1) ? { stream: process.stdout } : {}) })
     process.once('exit', () => {
       const report = sink.atExit()
       if (report !== undefined) stderrNotice(report)
@@ -349,12 +350,6 @@ export function stdoutLog(): DestinationStream {
     shared = sink
   }
   return shared
-}
-
-/** LOG_BUFFER_BYTES: a positive integer, or the default. */
-export function bufferBytesFrom(value: string | undefined): number {
-  const bytes = Number(value)
-  return value !== undefined && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : DEFAULT_BUFFER_BYTES
 }
 
 /**

@@ -6,20 +6,11 @@ import type { ClientConfig, TenantConfig } from '../config/types.js'
 /** `ambiguous`: more than one of the tenant's clients uses that model, so the id alone says nothing. */
 export type ClientLookup = ClientConfig | 'ambiguous' | undefined
 
-// null: two clients share the model. Built once per tenant config (a reload builds new configs).
-const modelIndex = new WeakMap<TenantConfig, ReadonlyMap<string, ClientConfig | null>>()
-
 export function findClient(tenant: TenantConfig, nameOrModel: string): ClientLookup {
   const byName = tenant.clients.get(nameOrModel)
   if (byName !== undefined) return byName
-  let index = modelIndex.get(tenant)
-  if (index === undefined) {
-    const built = new Map<string, ClientConfig | null>()
-    for (const client of tenant.clients.values()) built.set(client.model, built.has(client.model) ? null : client)
-    modelIndex.set(tenant, built)
-    index = built
-  }
-  const byModel = index.get(nameOrModel)
+  // Built with the config (a reload builds a new one).
+  const byModel = tenant.clientsByModel.get(nameOrModel)
   return byModel === null ? 'ambiguous' : byModel
 }
 

@@ -18,8 +18,7 @@ import { extendedEncodeURIComponent } from '@smithy/core/protocols'
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry'
 import type { AwsCredentialIdentity, RetryErrorInfo, RetryErrorType, RetryStrategyV2 } from '@smithy/types'
 import { errorFromResponse, requestIdOf, type ErrorMetadata } from './bedrock-errors.js'
-import { eventOf, frames, type Frame, type StreamEvent } from './event-stream.js'
-import { encodeOffLoop, type EncodedPayload } from '../json/worker.js'
+import { CONVERSE_STREAM_EVENTS, eventOf, frames, type Frame, type StreamEvent } from './event-stream.js'
 import { canonicalPath, hashPayload, SigV4Signer } from './sigv4.js'
 
 /** What clients with the same upstream share. */
@@ -73,42 +72,77 @@ const USER_AGENT = `bedrock-gateway/0.1 lang/js md/nodejs#${process.versions.nod
 export const CLOCK_SKEW_MS = 240_000
 
 /**
- * One configured client on a shared upstream: Converse and ConverseStream with the client's own
- * retry policy. Allocated once per ClientConfig; its calls go straight to the upstream's.
+ * What one request to Bedrock carries: the bytes as they are to be sent, their type, and the
+ * answer wanted. The upstream sends them as given; Converse JSON is one caller of it (jsonPayload).
+ */
+export interface Payload {
+  readonly body: Buffer
+  /** SHA-256 of `body` (hex), which SigV4 signs; computed here when absent. */
+  readonly sha256?: string
+  readonly contentType: string
+  /** Sent as `accept` when set (InvokeModel's member); Converse sends none, as the SDK does. */
+  readonly accept?: string
+}
+
+/** `value` as a JSON payload, encoded here (what a small Converse body is). */
+export function jsonPayload(value: unknown): Payload {
+  const body = Buffer.from(JSON.stringify(value))
+  return { body, sha256: hashPayload(body), contentType: 'application/json' }
+}
+
+/** Reads the 200 answer of an operation (its body as JSON, or its event stream). */
+export type ReadAnswer<T> = (response: IncomingMessage) => Promise<T>
+
+/**
+ * One configured client on a shared upstream: any operation with the client's own retry policy.
+ * Allocated once per target; its calls go straight to the upstream's.
  */
 export class BedrockChannel {
   constructor(
-    /** The upstream this client shares with every client of the same region, endpoint, credentials, max retries and connect timeout. */
+    /** The upstream this channel shares with every target of the same region, endpoint, credentials, max retries and connect timeout. */
     readonly upstream: BedrockUpstream,
     readonly retry: RetryPolicy,
   ) {}
 
-  /** `large`: the body holds megabytes (the caller's did), so it is encoded off the event loop. */
-  converse(modelId: string, body: unknown, signal: AbortSignal, large = false): Promise<Answer<ConverseOutput>> {
-    return this.upstream.call(modelId, 'converse', body, signal, readConverse, this.retry, large)
+  /**
+   * One operation: `operation` is the path's last segment (`converse`, `converse-stream`, and for
+   * InvokeModel `invoke`, `invoke-with-response-stream`); `read` reads a 200 answer.
+   */
+  send<T>(modelId: string, operation: string, payload: Payload, signal: AbortSignal, read: ReadAnswer<T>): Promise<Answer<T>> {
+    return this.upstream.call(modelId, operation, payload, signal, read, this.retry)
   }
 
-  converseStream(modelId: string, body: unknown, signal: AbortSignal, large = false): Promise<Answer<EventStream>> {
-    return this.upstream.call(modelId, 'converse-stream', body, signal, readStream, this.retry, large)
+  converse(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<ConverseOutput>> {
+    return this.send(modelId, 'converse', payload, signal, readConverse)
+  }
+
+  converseStream(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<EventStream>> {
+    return this.send(modelId, 'converse-stream', payload, signal, readConverseStream)
   }
 }
 
-function encodeInline(body: unknown): EncodedPayload {
-  const payload = Buffer.from(JSON.stringify(body))
-  return { payload, sha256: hashPayload(payload) }
+/** A JSON answer, parsed. */
+export async function readJson(response: IncomingMessage): Promise<unknown> {
+  return JSON.parse(await readText(response)) as unknown
 }
 
-async function readConverse(response: IncomingMessage): Promise<ConverseOutput> {
-  return JSON.parse(await readText(response)) as ConverseOutput
+const readConverse = readJson as ReadAnswer<ConverseOutput>
+
+/**
+ * An event-stream answer whose event types are `names` (others, newer than the gateway, are
+ * skipped as the SDK skips them; Invoke's streams name theirs `chunk`). The first event is read
+ * inside the attempt, as the SDK reads it: an exception in the first frame is retried like the
+ * same error at admission.
+ */
+export function readEventStream(names: ReadonlySet<string>): ReadAnswer<EventStream> {
+  return async (response) => {
+    const source = frames(response)
+    const first = await nextEvent(source, names)
+    return withFirst(first, source, response, names)
+  }
 }
 
-async function readStream(response: IncomingMessage): Promise<EventStream> {
-  const source = frames(response)
-  // Read inside the attempt, as the SDK does: an exception in the first frame is retried
-  // like the same error at admission.
-  const first = await nextEvent(source)
-  return withFirst(first, source, response)
-}
+const readConverseStream = readEventStream(CONVERSE_STREAM_EVENTS)
 
 /**
  * What the clients of one upstream share: the endpoint (resolved once), the memoized credentials,
@@ -132,12 +166,13 @@ export class BedrockUpstream {
     this.#signer = new SigV4Signer(init.region, 'bedrock')
   }
 
-  /** One call, retried as `retry` (the calling client's policy and quota) says. */
-  async call<T>(modelId: string, operation: string, body: unknown, signal: AbortSignal, read: (response: IncomingMessage) => Promise<T>, retry: RetryPolicy, large = false): Promise<Answer<T>> {
+  /** One call, retried as `retry` (the calling channel's policy and quota) says. */
+  async call<T>(modelId: string, operation: string, given: Payload, signal: AbortSignal, read: ReadAnswer<T>, retry: RetryPolicy): Promise<Answer<T>> {
     signal.throwIfAborted()
     const endpoint = await abortable(this.#resolveEndpoint(), signal)
     const { path, canonical } = this.#pathFor(endpoint, modelId, operation)
-    const { payload, sha256 } = large ? await encodeOffLoop(body) : encodeInline(body)
+    const payload = given.body
+    const sha256 = given.sha256 ?? hashPayload(payload)
     // Resolved once per call, before the first attempt, as the SDK's auth middleware does; a hung
     // STS or metadata service must not outlive the call's deadline.
     const bearer = this.#init.bearerToken === undefined ? undefined : { authorization: `Bearer ${this.#init.bearerToken}` }
@@ -147,8 +182,9 @@ export class BedrockUpstream {
     // Signed, as the SDK signs them; user-agent is sent unsigned.
     const headers: Record<string, string> = {
       host: endpoint.host,
-      'content-type': 'application/json',
+      'content-type': given.contentType,
       'content-length': String(payload.length),
+      ...(given.accept === undefined ? {} : { accept: given.accept }),
       'amz-sdk-invocation-id': randomUUID(),
       'amz-sdk-request': '',
     }
@@ -292,21 +328,21 @@ function readText(response: IncomingMessage): Promise<string> {
   })
 }
 
-async function nextEvent(source: AsyncIterator<Frame>): Promise<StreamEvent | undefined> {
+async function nextEvent(source: AsyncIterator<Frame>, names: ReadonlySet<string>): Promise<StreamEvent | undefined> {
   for (;;) {
     const next = await source.next()
     if (next.done === true) return undefined
-    const event = eventOf(next.value)
+    const event = eventOf(next.value, names)
     if (event !== undefined) return event
   }
 }
 
-async function* withFirst(first: StreamEvent | undefined, source: AsyncGenerator<Frame>, response: IncomingMessage): EventStream {
+async function* withFirst(first: StreamEvent | undefined, source: AsyncGenerator<Frame>, response: IncomingMessage, names: ReadonlySet<string>): EventStream {
   try {
     if (first === undefined) return
     yield first
     for await (const frame of source) {
-      const event = eventOf(frame)
+      const event = eventOf(frame, names)
       if (event !== undefined) yield event
     }
   } finally {

@@ -99,16 +99,17 @@ export function errorFromResponse(statusCode: number, headers: IncomingHttpHeade
  */
 export function errorFromFrame(headers: MessageHeaders, body: Uint8Array): Error {
   const error = frameError(headers, body)
-  FROM_FRAMES.add(error)
+  // Not enumerable: the error still looks and logs as the SDK's own.
+  Object.defineProperty(error, FROM_FRAME, { value: true, enumerable: false })
   return error
 }
 
-/** Errors Bedrock sent inside a 200 stream, as opposed to an HTTP error answer or a fault of the transport. */
-const FROM_FRAMES = new WeakSet<object>()
+/** Marks errors Bedrock sent inside a 200 stream, as opposed to an HTTP error answer or a fault of the transport. */
+const FROM_FRAME = Symbol('bedrock-gateway.fromFrame')
 
 /** Whether `error` is an exception or error frame Bedrock wrote into a stream (errorFromFrame). */
 export function isStreamFrameError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && FROM_FRAMES.has(error)
+  return typeof error === 'object' && error !== null && (error as { [FROM_FRAME]?: boolean })[FROM_FRAME] === true
 }
 
 function frameError(headers: MessageHeaders, body: Uint8Array): Error {

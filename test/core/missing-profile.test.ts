@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { jsonPayload } from '../../src/upstream/bedrock-channel.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { fromUpstream } from '../../src/core/upstream-failure.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
@@ -101,7 +102,7 @@ t.test('at the pool: the SDK error is passed on unchanged, and its mapping names
   const pool = new UpstreamPool()
   t.teardown(() => pool.destroy())
   const client = pool.channelFor(testTarget('http://127.0.0.1:9', { credentials: { kind: 'profile', profile: 'no-such-profile' } }))
-  const error = await client.converse('amazon.nova-micro-v1:0', userSays('hi'), new AbortController().signal).then(
+  const error = await client.converse('amazon.nova-micro-v1:0', jsonPayload(userSays('hi')), new AbortController().signal).then(
     () => undefined,
     (e: unknown) => e,
   )

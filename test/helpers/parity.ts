@@ -3,7 +3,7 @@
 // alike: MAX_ATTEMPTS attempts, a fixed BACKOFF_MS between them, a retry quota of their own.
 import { ConverseCommand, ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
-import type { BedrockChannel } from '../../src/upstream/bedrock-channel.js'
+import { jsonPayload, type BedrockChannel } from '../../src/upstream/bedrock-channel.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
 import { testTarget, TEST_MODEL } from './client-config.js'
 import { sdkClient, userSays } from './emulator.js'
@@ -127,10 +127,10 @@ export async function viaOurs(channel: BedrockChannel, call: Call): Promise<Run>
   let answer
   try {
     if (!call.stream) {
-      const { output, attempts } = await channel.converse(TEST_MODEL, body, signal)
+      const { output, attempts } = await channel.converse(TEST_MODEL, jsonPayload(body), signal)
       return { answer: plain(output), events, attempts, failure: null }
     }
-    answer = await channel.converseStream(TEST_MODEL, body, signal)
+    answer = await channel.converseStream(TEST_MODEL, jsonPayload(body), signal)
   } catch (error) {
     return { answer: null, events, attempts: null, failure: failureOf(error, 'call') }
   }

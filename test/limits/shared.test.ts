@@ -40,6 +40,16 @@ t.test('two replicas, one Redis', async (t) => {
     await Promise.all(responses.map((r) => r.arrayBuffer()))
   })
 
+  t.test('each replica holds one connection, its app\'s, named for it, and closes it with the app', async (t) => {
+    const [a, b] = await pair(t, yaml(redis.url, 'owned', '{ requests_per_minute: 100 }'))
+    for (let i = 0; i < 6; i++) t.equal((await call(i % 2 === 0 ? a.url : b.url)).status, 200)
+    const ours = async (): Promise<number> => (await redis.cli('CLIENT', 'LIST')).split('\n').filter((line) => line.includes(' name=bedrock-gateway:owned ')).length
+    t.equal(await ours(), 2, 'one connection per replica, whatever the number of calls')
+    await a.app.close()
+    for (let i = 0; i < 50 && (await ours()) !== 1; i++) await new Promise((r) => setTimeout(r, 20))
+    t.equal(await ours(), 1, 'closing an app closes its connection')
+  })
+
   t.test('tokens spent on one are spent on the other', async (t) => {
     const [a, b] = await pair(t, yaml(redis.url, 'tokens', '{ tokens_per_minute: 30 }'))
     let spent = 0

@@ -8,7 +8,9 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import t, { type Test } from 'tap'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { eventFrame, exceptionFrame } from '../../src/emulator/eventstream.js'
-import type { BedrockChannel } from '../../src/upstream/bedrock-channel.js'
+import { encodeEvent } from '../../src/bedrock/frames.js'
+import { jsonPayload, readEventStream, type BedrockChannel } from '../../src/upstream/bedrock-channel.js'
+import type { StreamEvent } from '../../src/upstream/event-stream.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
 import { testTarget } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
@@ -67,7 +69,7 @@ t.test('a refused request whose Date shows a skewed clock is signed again with B
       json(res, 200, ANSWER)
     }
   })
-  const answer = await channelFor(t, upstream.url).converse(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, upstream.url).converse(MODEL, jsonPayload(userSays('hi')), never)
   t.equal(answer.requestId, 'req-200')
   t.equal(upstream.seen.length, 2, 'retried once')
   const stamp = (i: number) => {
@@ -85,7 +87,7 @@ t.test('an error page that is not JSON keeps its status: a 502 is retried like a
     res.writeHead(502, { 'content-type': 'text/html' })
     res.end('<html><body>Bad Gateway</body></html>')
   })
-  const error = await failure(channelFor(t, upstream.url).converse(MODEL, userSays('hi'), never))
+  const error = await failure(channelFor(t, upstream.url).converse(MODEL, jsonPayload(userSays('hi')), never))
   t.ok(error instanceof BedrockRuntimeServiceException)
   t.match(error, { name: 'Unknown', $fault: 'server', $metadata: { httpStatusCode: 502, attempts: 3 } })
   t.equal(upstream.seen.length, 3)
@@ -97,8 +99,8 @@ t.test('an error type newer than the SDK keeps its name; the body code is read w
     else json(res, 429, { __type: 'com.amazonaws.bedrockruntime#ThrottlingException', Message: 'slow down' })
   })
   const client = channelFor(t, upstream.url, 0)
-  t.match(await failure(client.converse(MODEL, userSays('hi'), never)), { name: 'BrandNewException', message: 'brand new', $fault: 'client', $metadata: { httpStatusCode: 400, requestId: 'req-400' } })
-  const throttled = await failure(client.converse(MODEL, userSays('hi'), never))
+  t.match(await failure(client.converse(MODEL, jsonPayload(userSays('hi')), never)), { name: 'BrandNewException', message: 'brand new', $fault: 'client', $metadata: { httpStatusCode: 400, requestId: 'req-400' } })
+  const throttled = await failure(client.converse(MODEL, jsonPayload(userSays('hi')), never))
   t.ok(throttled instanceof ThrottlingException, '__type names the modeled class')
   t.match(throttled, { message: 'slow down' })
 })
@@ -114,7 +116,7 @@ t.test("an exception in a stream's first frame is retried like the same error at
     res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'hi' } }, 1))
     res.end(exceptionFrame('modelStreamErrorException', { message: 'model broke', originalStatusCode: 500, originalMessage: 'boom' }))
   })
-  const answer = await channelFor(t, upstream.url).converseStream(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, upstream.url).converseStream(MODEL, jsonPayload(userSays('hi')), never)
   t.equal(answer.requestId, 'stream-1')
   const names: string[] = []
   const error = await failure(
@@ -131,7 +133,7 @@ t.test('an abort during backoff ends the call at once', async (t) => {
   const upstream = await standIn(t, (_n, _req, res) => json(res, 429, { message: 'slow' }, { 'x-amzn-errortype': 'ThrottlingException' }))
   const controller = new AbortController()
   // The strategy's own backoff timer still runs out (3 s) after the call ended: the SDK's does too.
-  const call = failure(channelFor(t, upstream.url, 5, 3_000).converse(MODEL, userSays('hi'), controller.signal))
+  const call = failure(channelFor(t, upstream.url, 5, 3_000).converse(MODEL, jsonPayload(userSays('hi')), controller.signal))
   while (upstream.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   controller.abort()
   t.match(await call, { name: 'AbortError' })
@@ -146,7 +148,7 @@ t.test('a stream that ends on an exception frame gives its socket back even when
     res.write(Buffer.concat([eventFrame('messageStart', { role: 'assistant' }, 0), exceptionFrame('throttlingException', { message: 'slow down' })]))
     setTimeout(() => res.end(), 30)
   })
-  const answer = await channelFor(t, upstream.url, 0).converseStream(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, upstream.url, 0).converseStream(MODEL, jsonPayload(userSays('hi')), never)
   const error = await failure(
     (async () => {
       for await (const _event of answer.output) await new Promise((resolve) => setTimeout(resolve, 100))
@@ -164,7 +166,7 @@ t.test('an IPv6 literal endpoint is dialled without its brackets', async (t) => 
   })
   await new Promise<void>((resolve) => server.listen(0, '::1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  const answer = await channelFor(t, `http://[::1]:${(server.address() as AddressInfo).port}`, 0).converse(MODEL, userSays('hi'), never)
+  const answer = await channelFor(t, `http://[::1]:${(server.address() as AddressInfo).port}`, 0).converse(MODEL, jsonPayload(userSays('hi')), never)
   t.match(answer.output, { stopReason: 'end_turn' })
 })
 
@@ -180,8 +182,34 @@ t.test('a credential source that hangs cannot outlive the call', async (t) => {
     }),
   )
   const controller = new AbortController()
-  const call = failure(client.converse(MODEL, userSays('hi'), controller.signal))
+  const call = failure(client.converse(MODEL, jsonPayload(userSays('hi')), controller.signal))
   while (sts.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
   controller.abort()
   t.match(await call, { name: 'AbortError' })
+})
+
+t.test('the channel sends the bytes it is given, with their content type and accept, and reads the events the operation names', async (t) => {
+  const upstream = await standIn(t, (_n, _req, res) => {
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'invoke-1' })
+    // InvokeModelWithResponseStream's events are `chunk`s; a ConverseStream reader would skip them.
+    res.write(encodeEvent('chunk', JSON.stringify({ bytes: Buffer.from('{"type":"message_start"}').toString('base64') })))
+    res.write(encodeEvent('contentBlockDelta', '{"contentBlockIndex":0,"delta":{"text":"not this operation\'s"}}'))
+    // Not JSON: read only if someone reads the event's data.
+    res.end(encodeEvent('chunk', 'not json'))
+  })
+  const server = upstream
+  const body = Buffer.from('{"anthropic_version":"bedrock-2023-05-31","max_tokens":8,"messages":[]}')
+  const answer = await channelFor(t, server.url, 0).send(MODEL, 'invoke-with-response-stream', { body, contentType: 'application/json', accept: 'application/vnd.amazon.eventstream' }, never, readEventStream(new Set(['chunk'])))
+  const events: StreamEvent[] = []
+  for await (const event of answer.output) events.push(event)
+  t.same(events.map((e) => e.name), ['chunk', 'chunk'], "only the operation's own events; the other type is skipped")
+  t.match(events[0]?.data, { bytes: /^eyJ0eXBl/ }, 'a chunk decoded when read')
+  t.throws(() => events[1]?.data, SyntaxError, 'a frame is parsed only when its data is read: the bad one arrived, and fails only then')
+  t.ok(events[1]?.frame instanceof Uint8Array, 'its bytes are there to be relayed as they came')
+  const seen = server.seen[0]
+  t.equal(seen?.url, `/model/${encodeURIComponent(MODEL)}/invoke-with-response-stream`)
+  t.equal(seen?.headers['content-type'], 'application/json')
+  t.equal(seen?.headers.accept, 'application/vnd.amazon.eventstream')
+  t.equal(seen?.headers['content-length'], String(body.length))
+  t.match(seen?.headers.authorization, /SignedHeaders=[^,]*accept;[^,]*content-type/, 'accept is signed with the rest')
 })

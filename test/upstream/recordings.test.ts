@@ -8,6 +8,7 @@ import { EventStreamCodec, getChunkedStream } from '@smithy/core/event-streams'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8'
 import t from 'tap'
+import { jsonPayload } from '../../src/upstream/bedrock-channel.js'
 import { HEARTBEAT_EVENT } from '../../src/dialects/bedrock/frames.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
 import { testTarget, TEST_MODEL } from '../helpers/client-config.js'
@@ -68,7 +69,7 @@ t.test('through our client: each recording decodes into its events, and an excep
     const events: Event[] = []
     let error: unknown
     try {
-      const answer = await pool.channelFor(testTarget(emulator.url)).converseStream(TEST_MODEL, directive(stem), new AbortController().signal)
+      const answer = await pool.channelFor(testTarget(emulator.url)).converseStream(TEST_MODEL, jsonPayload(directive(stem)), new AbortController().signal)
       for await (const event of answer.output) events.push({ type: event.name, payload: plain(event.data) })
     } catch (e) {
       error = e

@@ -6,6 +6,7 @@
 import { Writable } from 'node:stream'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import type { RetryStrategyV2 } from '@smithy/types'
+import { jsonPayload } from '../../src/upstream/bedrock-channel.js'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
@@ -127,10 +128,10 @@ t.test('clients of two tenants share the upstream (sockets, credentials, endpoin
 
   // Spend noisy's quota directly, through the pool.
   const signal = new AbortController().signal
-  for (let i = 0; i < 40; i++) await noisy.converse(MODEL, userSays('[emulator:throttling] spend'), signal).catch(() => undefined)
+  for (let i = 0; i < 40; i++) await noisy.converse(MODEL, jsonPayload(userSays('[emulator:throttling] spend')), signal).catch(() => undefined)
   emulator.recorder.clear()
-  await t.rejects(noisy.converse(MODEL, userSays('[emulator:throttling] spent'), signal), { name: 'ThrottlingException', $metadata: { attempts: 1 } })
-  const answer = await quiet.converse(MODEL, userSays('[emulator:throttling fail_attempts=2] fine'), signal)
+  await t.rejects(noisy.converse(MODEL, jsonPayload(userSays('[emulator:throttling] spent')), signal), { name: 'ThrottlingException', $metadata: { attempts: 1 } })
+  const answer = await quiet.converse(MODEL, jsonPayload(userSays('[emulator:throttling fail_attempts=2] fine')), signal)
   t.match(answer.output.output?.message?.content?.[0], { text: /fine/ }, "quiet's retries are its own")
   t.same(
     emulator.recorder.requests.map((r) => r.attempt),
@@ -144,11 +145,11 @@ t.test('a reloaded config (new ClientConfig objects) starts with a full quota on
   const pool = poolFor(t)
   const before = pool.channelFor(clientOf(configFor(emulator), 'noisy').target)
   const signal = new AbortController().signal
-  for (let i = 0; i < 40; i++) await before.converse(MODEL, userSays('[emulator:throttling] spend'), signal).catch(() => undefined)
-  await t.rejects(before.converse(MODEL, userSays('[emulator:throttling] spent'), signal), { name: 'ThrottlingException', $metadata: { attempts: 1 } }, 'the old quota is spent')
+  for (let i = 0; i < 40; i++) await before.converse(MODEL, jsonPayload(userSays('[emulator:throttling] spend')), signal).catch(() => undefined)
+  await t.rejects(before.converse(MODEL, jsonPayload(userSays('[emulator:throttling] spent')), signal), { name: 'ThrottlingException', $metadata: { attempts: 1 } }, 'the old quota is spent')
 
   const after = pool.channelFor(clientOf(configFor(emulator), 'noisy').target)
   t.not(after, before)
   t.equal(after.upstream, before.upstream, 'the upstream (and its warm sockets) is kept across the reload')
-  await t.rejects(after.converse(MODEL, userSays('[emulator:throttling] fresh'), signal), { name: 'ThrottlingException', $metadata: { attempts: 4 } }, 'the new one retries max_retries times')
+  await t.rejects(after.converse(MODEL, jsonPayload(userSays('[emulator:throttling] fresh')), signal), { name: 'ThrottlingException', $metadata: { attempts: 4 } }, 'the new one retries max_retries times')
 })

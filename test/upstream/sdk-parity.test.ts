@@ -7,6 +7,7 @@
 // the emulator cannot provoke.
 import { ConverseCommand, ModelErrorException } from '@aws-sdk/client-bedrock-runtime'
 import t, { type Test } from 'tap'
+import { jsonPayload } from '../../src/upstream/bedrock-channel.js'
 import { modeled } from '../../src/emulator/errors.js'
 import { STREAM_FAULTS } from '../../src/emulator/stream.js'
 import { TEST_MODEL } from '../helpers/client-config.js'
@@ -216,7 +217,7 @@ t.test("the modeled exceptions' message is an own enumerable member on both side
   const body = userSays(text('model-error'))
   const errorOf = async (via: () => Promise<unknown>) => via().then(() => undefined, (e: unknown) => e)
   const sdk = await errorOf(() => client.send(new ConverseCommand({ modelId: TEST_MODEL, ...body })))
-  const ours = await errorOf(() => channel.converse(TEST_MODEL, body, new AbortController().signal))
+  const ours = await errorOf(() => channel.converse(TEST_MODEL, jsonPayload(body), new AbortController().signal))
   t.type(sdk, ModelErrorException)
   t.type(ours, ModelErrorException)
   // The SDK's deserializer assigns `message` onto the exception, where Error's constructor alone

@@ -9,7 +9,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import t, { type Test } from 'tap'
 import type { CredentialSource, StaticCredentials, UpstreamTarget } from '../../src/config/types.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
-import type { Answer, BedrockChannel, ConverseOutput } from '../../src/upstream/bedrock-channel.js'
+import { jsonPayload, type Answer, type BedrockChannel, type ConverseOutput } from '../../src/upstream/bedrock-channel.js'
 import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/upstream/pool.js'
 import { testTarget } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
@@ -48,7 +48,7 @@ function poolFor(t: Test, options: UpstreamPoolOptions = {}): UpstreamPool {
 }
 
 async function converse(upstream: BedrockChannel, text = 'hi'): Promise<Answer<ConverseOutput>> {
-  return upstream.converse(MODEL, userSays(text), new AbortController().signal)
+  return upstream.converse(MODEL, jsonPayload(userSays(text)), new AbortController().signal)
 }
 
 function replyText(answer: Answer<ConverseOutput>): string {
@@ -157,7 +157,7 @@ t.test('sequential calls reuse one HTTP/1.1 connection, across the clients of a 
   const sdk = pool.channelFor(clientConfig(emulator.url))
   for (let i = 0; i < 4; i++) t.match(replyText(await converse(sdk, `call ${i}`)), new RegExp(`call ${i}`))
   for (let i = 0; i < 2; i++) {
-    const answer = await sdk.converseStream(MODEL, userSays(`stream ${i}`), new AbortController().signal)
+    const answer = await sdk.converseStream(MODEL, jsonPayload(userSays(`stream ${i}`)), new AbortController().signal)
     const names: string[] = []
     for await (const event of answer.output) names.push(event.name)
     t.equal(names[0], 'messageStart', `stream ${i} starts with messageStart`)
