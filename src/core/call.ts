@@ -1,22 +1,22 @@
-// The core of every call, whatever dialect it came in: a tenant's client and a checked request in;
-// the client's policy applied, Bedrock called (Converse for a JSON answer; ConverseStream relayed
-// event by event, or Converse replayed as a stream for a client without streaming), the usage
-// record filled in, and the answer or a GatewayError out. Framework-free: a dialect's route parses
-// its own request shape, hands it here, and renders answers, events and errors in its own shape.
-// The record is written once, by the HTTP layer, when the response closes (src/http/usage-hook.ts).
-import type { ClientConfig, TenantConfig, UpstreamTarget } from '../config/types.js'
-import type { ConverseStreamRequestBody } from '../bedrock/converse-schema.js'
-import { jsonPayload, type Answer, type BedrockChannel, type ConverseOutput, type EventStream, type Payload } from '../upstream/bedrock-channel.js'
-import type { UpstreamPool } from '../upstream/pool.js'
-import { fromUpstream } from './upstream-failure.js'
+// A chat call, whatever dialect it came in: a tenant's client and the core's chat in; the
+// client's policy applied, Bedrock called inside the call envelope (envelope.ts: Converse for a
+// JSON answer; ConverseStream relayed event by event, or Converse replayed as a stream for a
+// client without streaming), the usage record filled in, and the answer or a GatewayError out.
+// Framework-free: a dialect reads its own request shape into the chat, hands it here, and renders
+// answers, events and errors in its own shape. The record is written once, by the HTTP edge, when
+// the response closes (src/http/usage-hook.ts).
+import type { ClientConfig } from '../config/types.js'
+import type { ConverseOutput, EventStream } from '../upstream/bedrock-channel.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
-import { Deadline } from './deadline.js'
-import { rejectFinishReason } from './finish-reason.js'
-import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
-import { toConverseBody, type FieldName } from './converse-input.js'
+import type { TokenCounts } from '../usage/record.js'
 import type { ChatRequest } from './chat.js'
+import { toConverseBody, type FieldName } from './converse-input.js'
+import { attempt, envelope, type Call, type CallEnvelope, type Operation } from './envelope.js'
+import { rejectFinishReason } from './finish-reason.js'
+import { fromUpstream } from './upstream-failure.js'
 import type { GatewayState } from './state.js'
-import type { TokenCounts, UsageRecord } from '../usage/record.js'
+
+export type { CallEnvelope, Operand } from './envelope.js'
 
 /** What a dialect reads from its request: the client it names and the chat, in the core's terms. */
 export interface CallSpec {
@@ -28,37 +28,8 @@ export interface CallSpec {
   readonly responseFieldPaths?: readonly string[] | undefined
 }
 
-/** One call as the HTTP edge hands it to the core: the dialect's spec and what the edge knows. */
-export interface CallRequest extends CallSpec {
-  readonly tenant: TenantConfig
-  /** Names the client already (the dialect did, as soon as it knew it). */
-  readonly usage: UsageRecord
-  /** The caller's body in bytes: a large one is encoded for Bedrock off the event loop. */
-  readonly bodyBytes: number
-  /** Registers what to do when the caller goes away before its answer is written (abort the call). */
-  readonly onCallerGone: (abort: () => void) => void
-  /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
-  readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
-}
-
-/** One call in flight. */
-interface Call {
-  readonly client: ClientConfig
-  readonly upstreams: UpstreamPool
-  /** The Converse body, the same for every attempt at every target. */
-  readonly body: ConverseStreamRequestBody
-  /** The body as bytes, encoded at the first attempt (off the event loop for a large one) and sent by every attempt. */
-  payload: Payload | undefined
-  readonly json: JsonWorker
-  readonly usage: UsageRecord
-  readonly deadline: Deadline
-  /** Keep the completion text for the usage record (tenant's `log_prompts`). */
-  readonly keepText: boolean
-  /** The caller's body held megabytes: the upstream payload is encoded off the event loop. */
-  readonly largeBody: boolean
-  /** Deltas relayed so far: the output a broken stream is charged for when Bedrock never said its usage. */
-  deltas: number
-}
+/** One chat call as the HTTP edge hands it to the core: the dialect's spec and what the edge knows. */
+export interface CallRequest extends CallEnvelope, CallSpec {}
 
 /** Converse's answer as Bedrock sent it, and its text joined (for dialects that answer with text). */
 export interface CallAnswer {
@@ -90,36 +61,14 @@ export function streamCall(gateway: GatewayState, request: CallRequest, emit: Em
   return run(gateway, request, true, (call) => converseStream(call, emit))
 }
 
+/** A chat call: the client's policy makes the Converse body, then the envelope runs the operation. */
 async function run<T>(gateway: GatewayState, request: CallRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
   const { tenant, client, usage } = request
-  usage.stream = stream
   if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
   const streamUpstream = stream && client.supportsStreaming
   const body = toConverseBody(client, request.request, streamUpstream, request.fieldName)
   if (request.responseFieldPaths !== undefined) body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
-  // A refused call never reaches Bedrock; an admitted one is counted until it ends.
-  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
-  // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
-  const deadline = new Deadline(client.timeouts, streamUpstream)
-  const call: Call = { client, upstreams: gateway.upstreams, body, payload: undefined, json: gateway.json, usage, deadline, keepText: tenant.logPrompts, largeBody: request.bodyBytes >= OFF_LOOP_BYTES, deltas: 0 }
-  // The caller went away: stop paying for the upstream call.
-  request.onCallerGone(() => deadline.abort({ kind: 'client' }))
-  gateway.inflight.add(deadline)
-  if (stream) gateway.metrics?.streamOpened()
-  try {
-    return await serve(call)
-  } finally {
-    if (stream) gateway.metrics?.streamClosed()
-    deadline.clear()
-    gateway.inflight.delete(deadline)
-    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas)
-  }
-}
-
-/** Input, output and cache tokens together, as the token limits count them; undefined when Bedrock never said. */
-function tokensSpent(t: TokenCounts): number | undefined {
-  if (t.inputTokens === undefined && t.outputTokens === undefined) return undefined
-  return (t.inputTokens ?? 0) + (t.outputTokens ?? 0) + (t.cacheReadInputTokens ?? 0) + (t.cacheWriteInputTokens ?? 0)
+  return envelope(gateway, request, { stream, streamUpstream, body }, serve)
 }
 
 async function converse(call: Call): Promise<CallAnswer> {
@@ -214,40 +163,8 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
   return { request_id: call.usage.requestId, stopReason: output.stopReason, usage: output.usage, metrics: { latencyMs: output.metrics?.latencyMs } }
 }
 
-/** One Bedrock operation on a channel: the model goes in the path, the payload is the call's. */
-type Operation<T> = (channel: BedrockChannel, modelId: string, payload: Payload, signal: AbortSignal) => Promise<Answer<T>>
-
 const CONVERSE: Operation<ConverseOutput> = (channel, modelId, payload, signal) => channel.converse(modelId, payload, signal)
 const CONVERSE_STREAM: Operation<EventStream> = (channel, modelId, payload, signal) => channel.converseStream(modelId, payload, signal)
-
-/**
- * One attempt at one upstream target, the target's own retries inside: the one place a call
- * reaches Bedrock, timed, its request id and attempts recorded, its failure mapped onto the
- * catalogue. A loop over several targets wraps this, once, for every dialect and operation.
- */
-async function attempt<T>(call: Call, target: UpstreamTarget, operation: Operation<T>): Promise<T> {
-  const started = performance.now()
-  try {
-    call.payload ??= call.largeBody ? await encodeOffLoop(call) : jsonPayload(call.body)
-    const answer = await operation(call.upstreams.channelFor(target), target.model, call.payload, call.deadline.signal)
-    call.usage.upstreamRequestId = answer.requestId ?? null
-    call.usage.upstreamAttempts = answer.attempts
-    return answer.output
-  } catch (error) {
-    const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata
-    call.usage.upstreamRequestId = metadata?.requestId ?? null
-    call.usage.upstreamAttempts = metadata?.attempts ?? null
-    throw fromUpstream(error, call.client.name, call.deadline.reason)
-  } finally {
-    call.usage.addUpstreamTime(performance.now() - started)
-  }
-}
-
-/** The body as JSON bytes and their hash, made on the worker thread. */
-async function encodeOffLoop(call: Call): Promise<Payload> {
-  const { payload, sha256 } = await call.json.encode(call.body)
-  return { body: payload, sha256, contentType: 'application/json' }
-}
 
 function settle(call: Call, stopReason: string | undefined, usage: unknown, latencyMs: number | undefined, text: string): void {
   call.usage.stopReason = stopReason ?? null

@@ -1,0 +1,131 @@
+// The one call envelope, for every operation and every dialect: admitted under the limits, a
+// deadline, counted in flight, the operation, settled; and inside it, one attempt at one upstream
+// target, the place where a call reaches Bedrock. Chat (call.ts) is one user; InvokeModel's raw
+// bytes would be another (an Operand with its payload).
+import type { ClientConfig, TenantConfig, UpstreamTarget } from '../config/types.js'
+import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
+import { jsonPayload, type Answer, type BedrockChannel, type Payload } from '../upstream/bedrock-channel.js'
+import type { UpstreamPool } from '../upstream/pool.js'
+import type { TokenCounts, UsageRecord } from '../usage/record.js'
+import { Deadline } from './deadline.js'
+import type { GatewayState } from './state.js'
+import { fromUpstream } from './upstream-failure.js'
+
+/** What the envelope needs of a call, whatever its operation: who, for which client, and the edge's hooks. */
+export interface CallEnvelope {
+  readonly tenant: TenantConfig
+  readonly client: ClientConfig
+  /** Names the client already (the dialect did, as soon as it knew it). */
+  readonly usage: UsageRecord
+  /** The caller's body in bytes: a large one is encoded for Bedrock off the event loop. */
+  readonly bodyBytes: number
+  /** Registers what to do when the caller goes away before its answer is written (abort the call). */
+  readonly onCallerGone: (abort: () => void) => void
+  /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
+  readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
+}
+
+/** One call in flight. */
+export interface Call {
+  readonly client: ClientConfig
+  readonly upstreams: UpstreamPool
+  /** The body (Converse's JSON), the same for every attempt at every target. */
+  readonly body: unknown
+  /** The body as bytes, encoded at the first attempt (off the event loop for a large one) and sent by every attempt. */
+  payload: Payload | undefined
+  readonly json: JsonWorker
+  readonly usage: UsageRecord
+  readonly deadline: Deadline
+  /** Keep the completion text for the usage record (tenant's `log_prompts`). */
+  readonly keepText: boolean
+  /** The caller's body held megabytes: the upstream payload is encoded off the event loop. */
+  readonly largeBody: boolean
+  /** Deltas relayed so far: the output a broken stream is charged for when Bedrock never said its usage. */
+  deltas: number
+}
+
+/** The operation's side of the envelope: whether it is a stream (to the caller, and upstream), and what it sends. */
+export interface Operand {
+  readonly stream: boolean
+  readonly streamUpstream: boolean
+  /** A JSON value, encoded at the first attempt; or the payload itself, bytes passed through (InvokeModel's). */
+  readonly body: unknown
+  readonly payload?: Payload
+}
+
+/**
+ * The one call envelope, for every operation: admitted under the tenant's and the client's limits
+ * (a refused call never reaches Bedrock), a deadline (first token, idle, total; the caller going
+ * away), counted in flight, the operation, then the limits settled with what it spent. The usage
+ * record is filled in as it goes and written by the HTTP edge when the response closes.
+ */
+export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, operand: Operand, serve: (call: Call) => Promise<T>): Promise<T> {
+  const { tenant, client, usage } = request
+  const { stream } = operand
+  usage.stream = stream
+  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
+  // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
+  const deadline = new Deadline(client.timeouts, operand.streamUpstream)
+  const call: Call = {
+    client,
+    upstreams: gateway.upstreams,
+    body: operand.body,
+    payload: operand.payload,
+    json: gateway.json,
+    usage,
+    deadline,
+    keepText: tenant.logPrompts,
+    largeBody: request.bodyBytes >= OFF_LOOP_BYTES,
+    deltas: 0,
+  }
+  // The caller went away: stop paying for the upstream call.
+  request.onCallerGone(() => deadline.abort({ kind: 'client' }))
+  gateway.inflight.add(deadline)
+  if (stream) gateway.metrics?.streamOpened()
+  try {
+    return await serve(call)
+  } finally {
+    if (stream) gateway.metrics?.streamClosed()
+    deadline.clear()
+    gateway.inflight.delete(deadline)
+    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas)
+  }
+}
+
+/** Input, output and cache tokens together, as the token limits count them; undefined when Bedrock never said. */
+function tokensSpent(t: TokenCounts): number | undefined {
+  if (t.inputTokens === undefined && t.outputTokens === undefined) return undefined
+  return (t.inputTokens ?? 0) + (t.outputTokens ?? 0) + (t.cacheReadInputTokens ?? 0) + (t.cacheWriteInputTokens ?? 0)
+}
+
+/** One Bedrock operation on a channel: the model goes in the path, the payload is the call's. */
+export type Operation<T> = (channel: BedrockChannel, modelId: string, payload: Payload, signal: AbortSignal) => Promise<Answer<T>>
+
+/**
+ * One attempt at one upstream target, the target's own retries inside: the one place a call
+ * reaches Bedrock, timed, its request id and attempts recorded, its failure mapped onto the
+ * catalogue. A loop over several targets wraps this, once, for every dialect and operation.
+ */
+export async function attempt<T>(call: Call, target: UpstreamTarget, operation: Operation<T>): Promise<T> {
+  const started = performance.now()
+  try {
+    call.payload ??= call.largeBody ? await encodeOffLoop(call) : jsonPayload(call.body)
+    const answer = await operation(call.upstreams.channelFor(target), target.model, call.payload, call.deadline.signal)
+    call.usage.upstreamRequestId = answer.requestId ?? null
+    call.usage.upstreamAttempts = answer.attempts
+    return answer.output
+  } catch (error) {
+    const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata
+    call.usage.upstreamRequestId = metadata?.requestId ?? null
+    call.usage.upstreamAttempts = metadata?.attempts ?? null
+    throw fromUpstream(error, call.client.name, call.deadline.reason)
+  } finally {
+    call.usage.addUpstreamTime(performance.now() - started)
+  }
+}
+
+/** The body as JSON bytes and their hash, made on the worker thread. */
+async function encodeOffLoop(call: Call): Promise<Payload> {
+  const { payload, sha256 } = await call.json.encode(call.body)
+  return { body: payload, sha256, contentType: 'application/json' }
+}
