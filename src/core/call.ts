@@ -23,7 +23,7 @@ export interface CallSpec {
   readonly client: ClientConfig
   readonly request: ChatRequest
   /** How the caller's dialect names request fields in a refusal; by default the core's names. */
-  readonly fieldName?: FieldName
+  readonly fieldName?: FieldName | undefined
   /** Bedrock's `additionalModelResponseFieldPaths`, passed on (they only shape the answer). */
   readonly responseFieldPaths?: readonly string[] | undefined
 }

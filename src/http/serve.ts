@@ -33,7 +33,19 @@ export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShor
       const bodyBytes = request.bodyBytes ?? 0
       const params = request.params as Readonly<Record<string, string>>
       const read = dialect.read({ params, headers: request.headers, body: request.body, bodyBytes, tenant, usage })
-      const call: CallRequest = { ...read.call, tenant, usage, bodyBytes, onCallerGone: callerGone(reply), setHeaders: headersOn(reply) }
+      const spec = read.call
+      // Spelled out, not spread: this runs for every call.
+      const call: CallRequest = {
+        client: spec.client,
+        request: spec.request,
+        fieldName: spec.fieldName,
+        responseFieldPaths: spec.responseFieldPaths,
+        tenant,
+        usage,
+        bodyBytes,
+        onCallerGone: callerGone(reply),
+        setHeaders: headersOn(reply),
+      }
       if (read.stream) return relay(dialect, read, call, request, reply)
       return send(reply, dialect.answer(await answerCall(request.server.gateway, call), read, request.id))
     },

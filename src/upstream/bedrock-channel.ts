@@ -184,10 +184,10 @@ export class BedrockUpstream {
       host: endpoint.host,
       'content-type': given.contentType,
       'content-length': String(payload.length),
-      ...(given.accept === undefined ? {} : { accept: given.accept }),
       'amz-sdk-invocation-id': randomUUID(),
       'amz-sdk-request': '',
     }
+    if (given.accept !== undefined) headers.accept = given.accept
     let attempts = 0
     let totalRetryDelay = 0
     for (;;) {

@@ -20,12 +20,13 @@ export const converseDialect: Dialect = {
   read({ headers, body, bodyBytes, tenant, usage }): DialectCall {
     const parsed = parseBounded(chatRequestSchema, body, bodyBytes <= THOROUGH_BYTES)
     if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
-    const { client: name, stream, ...request } = parsed.data
+    // The body is the core's chat with `client` and `stream` beside it, handed over as it is.
+    const request = parsed.data
     // Another tenant's client name answers exactly like a name that does not exist.
-    const client = name === undefined ? tenant.defaultClient : tenant.clients.get(name)
-    if (client === undefined) throw new GatewayError('not_found', `Unknown client "${name ?? ''}".`)
+    const client = request.client === undefined ? tenant.defaultClient : tenant.clients.get(request.client)
+    if (client === undefined) throw new GatewayError('not_found', `Unknown client "${request.client ?? ''}".`)
     usage.attribute(client)
-    return { call: { client, request }, stream: stream ?? headers.accept?.includes('text/event-stream') ?? false }
+    return { call: { client, request }, stream: request.stream ?? headers.accept?.includes('text/event-stream') ?? false }
   },
   answer: (answer, { call }, requestId) => ({ body: converseAnswer(answer, call.client, requestId) }),
   stream: {
