@@ -6,11 +6,15 @@
 // and warm-up fall on both alike. Each round runs, through each gateway, the same conversation on
 // `/v1/converse`, `/model/claude/converse` and `/v1/chat/completions`, plain and streamed, at
 // saturation (wrk, 50 connections). Reports CPU ms per call, the after/before ratio per round and
-// its median for each dialect and kind. Writes bench/results/<date>-before-after.json.
-import { access, mkdtemp, rm } from 'node:fs/promises'
+// its median for each dialect and kind; writes bench/results/<date>-before-after.json and an entry
+// in BENCHMARKS.md's "Before and after a change" section (`--label TEXT` names the change;
+// `--from FILE` records a results file again).
+import { execFile } from 'node:child_process'
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
+import { recordChange } from './changes.js'
 import { repositoryRoot } from './fuzz/contract.js'
 import { startContender, startEmulator, STREAM_PROMPT, UNARY_PROMPT, type Contender, type ContenderId, type Target } from './contenders.js'
 import { writeResults } from './machine.js'
@@ -19,15 +23,17 @@ import { stopAll } from './processes.js'
 import { median } from './report.js'
 
 const ROOT = repositoryRoot()
-const { values: flags } = parseArgs({ options: { against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' } } })
-if (flags.against === undefined) throw new Error('--against DIR: a built checkout of the gateway to compare with')
-const BEFORE = resolve(flags.against)
+const run = promisify(execFile)
+const { values: flags } = parseArgs({ options: { against: { type: 'string' }, rounds: { type: 'string' }, seconds: { type: 'string' }, label: { type: 'string' }, from: { type: 'string' } } })
+if (flags.against === undefined && flags.from === undefined) throw new Error('--against DIR: a built checkout of the gateway to compare with (or --from FILE: a results file to record again)')
+const BEFORE = resolve(flags.against ?? '.')
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
 
 type Route = 'converse' | 'bedrock' | 'openai'
 const ROUTES: readonly Route[] = ['converse', 'bedrock', 'openai']
 const CONTENDER: Readonly<Record<Route, ContenderId>> = { converse: 'gateway', bedrock: 'gateway-bedrock', openai: 'gateway-openai' }
+const PATHS: Readonly<Record<Route, string>> = { converse: '`/v1/converse`', bedrock: '`/model/claude/converse[-stream]`', openai: '`/v1/chat/completions`' }
 type Kind = 'unary' | 'stream'
 type Build = 'before' | 'after'
 
@@ -88,18 +94,58 @@ async function main(): Promise<void> {
     await stopAll()
     await rm(workDir, { recursive: true, force: true })
   }
+  const file = await writeResults(ROOT, 'before-after', { against: BEFORE, beforeCommit: await commitOf(BEFORE), afterCommit: await commitOf(ROOT), rounds, seconds, samples, summary: summarise(samples) })
+  console.log(`wrote ${file}`)
+  await record(file)
+}
+
+interface Saved {
+  readonly date: string
+  readonly beforeCommit?: string
+  readonly afterCommit?: string
+  readonly rounds: number
+  readonly seconds: number
+  readonly samples: readonly Sample[]
+}
+
+function summarise(samples: readonly Sample[]): Record<string, unknown> {
   const summary: Record<string, unknown> = {}
   for (const kind of ['unary', 'stream'] as const) {
     for (const route of ROUTES) {
       const of = (build: Build) => samples.filter((s) => s.kind === kind && s.route === route && s.build === build)
       const ratios = of('after').map((a) => a.cpuMsPerCall / (of('before').find((b) => b.round === a.round)?.cpuMsPerCall ?? NaN))
-      const before = median(of('before').map((s) => s.cpuMsPerCall))
-      const after = median(of('after').map((s) => s.cpuMsPerCall))
-      summary[`${kind}/${route}`] = { beforeCpuMs: before, afterCpuMs: after, ratios, medianRatio: median(ratios) }
-      console.log(`${kind} ${route}: before ${before.toFixed(4)} ms, after ${after.toFixed(4)} ms CPU per call (medians); after/before per round ${ratios.map((r) => r.toFixed(3)).join(' ')}, median ${median(ratios).toFixed(3)}`)
+      summary[`${kind}/${route}`] = { beforeCpuMs: median(of('before').map((s) => s.cpuMsPerCall)), afterCpuMs: median(of('after').map((s) => s.cpuMsPerCall)), ratios, medianRatio: median(ratios) }
     }
   }
-  console.log(`wrote ${await writeResults(ROOT, 'before-after', { against: BEFORE, rounds, seconds, samples, summary })}`)
+  return summary
 }
 
-await main()
+/** Prints the summary of a results file and writes its entry in BENCHMARKS.md. */
+async function record(file: string): Promise<void> {
+  const saved = JSON.parse(await readFile(file, 'utf8')) as Saved
+  const rows: string[] = []
+  for (const [key, value] of Object.entries(summarise(saved.samples))) {
+    const [kind, route] = key.split('/') as [Kind, Route]
+    const { beforeCpuMs, afterCpuMs, ratios, medianRatio } = value as { beforeCpuMs: number; afterCpuMs: number; ratios: number[]; medianRatio: number }
+    console.log(`${kind} ${route}: before ${beforeCpuMs.toFixed(4)} ms, after ${afterCpuMs.toFixed(4)} ms CPU per call (medians); after/before per round ${ratios.map((r) => r.toFixed(3)).join(' ')}, median ${medianRatio.toFixed(3)}`)
+    rows.push(`| ${kind === 'unary' ? 'plain' : 'streamed (50 deltas)'} | ${PATHS[route]} | ${beforeCpuMs.toFixed(4)} | ${afterCpuMs.toFixed(4)} | ${ratios.map((r) => r.toFixed(3)).join(' ')} | **${medianRatio.toFixed(3)}** |`)
+  }
+  const entry = [
+    `### ${saved.date.slice(0, 16).replace('T', ' ')} UTC: ${flags.label ?? 'a change'} (before ${saved.beforeCommit ?? '?'}, after ${saved.afterCommit ?? '?'})`,
+    '',
+    `Pinned: one emulator on CPU 1, the two gateways on CPU 0, loaded one at a time in ABBA order over ${saved.rounds} rounds of ${saved.seconds} s at saturation (wrk, 50 connections); the same conversation on each dialect. CPU ms per call (medians over the rounds), the after/before ratio of each round, and their median:`,
+    '',
+    '| call | route | before | after | after/before per round | median |',
+    '|---|---|---:|---:|---|---:|',
+    ...rows,
+  ].join('\n')
+  await recordChange(ROOT, entry)
+  console.log('recorded in BENCHMARKS.md')
+}
+
+async function commitOf(dir: string): Promise<string> {
+  return run('git', ['-C', dir, 'rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim(), () => '?')
+}
+
+if (flags.from !== undefined) await record(resolve(flags.from))
+else await main()

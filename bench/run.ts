@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { changesSection, withChangesSection } from './changes.js'
 import { LABELS, PORTKEY_EMULATOR_PORT, startContender, startEmulator, type Contender, type ContenderId, type Emulator } from './contenders.js'
 import { ensureWrk, generateLoad } from './load.js'
 import { describeMachine } from './machine.js'
@@ -323,7 +324,9 @@ try {
   }
   const json = join(ROOT, 'bench/results', `${stamp}-${settings.mode}.json`)
   await writeFile(json, `${JSON.stringify(results, null, 2)}\n`)
-  await writeFile(join(ROOT, 'BENCHMARKS.md'), markdown(results))
+  // The section other benchmarks own (bench/changes.ts) is carried over as it is.
+  const kept = changesSection(await readFile(join(ROOT, 'BENCHMARKS.md'), 'utf8').catch(() => ''))
+  await writeFile(join(ROOT, 'BENCHMARKS.md'), kept === '' ? markdown(results) : withChangesSection(markdown(results), kept))
 
   const v = verdicts(results)
   const gw = median(saturationRuns.filter((r) => r.contender === 'gateway' && r.layout === 'pinned').map((r) => r.rps))
