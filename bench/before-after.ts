@@ -16,7 +16,8 @@ import { join, resolve } from 'node:path'
 import { parseArgs, promisify } from 'node:util'
 import { recordChange } from './changes.js'
 import { repositoryRoot } from './fuzz/contract.js'
-import { startContender, startEmulator, STREAM_PROMPT, UNARY_PROMPT, type Contender, type ContenderId, type Target } from './contenders.js'
+import { startContender, startEmulator, type Contender } from './contenders.js'
+import { as, CONTENDER, ROUTES, type Kind, type Route } from './dialect-targets.js'
 import { writeResults } from './machine.js'
 import { saturation, warmUp, type Environment } from './measure.js'
 import { stopAll } from './processes.js'
@@ -30,25 +31,8 @@ const BEFORE = resolve(flags.against ?? '.')
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
 
-type Route = 'converse' | 'bedrock' | 'openai'
-const ROUTES: readonly Route[] = ['converse', 'bedrock', 'openai']
-const CONTENDER: Readonly<Record<Route, ContenderId>> = { converse: 'gateway', bedrock: 'gateway-bedrock', openai: 'gateway-openai' }
 const PATHS: Readonly<Record<Route, string>> = { converse: '`/v1/converse`', bedrock: '`/model/claude/converse[-stream]`', openai: '`/v1/chat/completions`' }
-type Kind = 'unary' | 'stream'
 type Build = 'before' | 'after'
-
-/** The same messages as bench:routes: content as blocks on /v1/converse, as Bedrock's route sends them. */
-function targetFor(route: Route, kind: Kind, base: Target): Target {
-  if (route !== 'converse') return base
-  const prompt = kind === 'unary' ? UNARY_PROMPT : STREAM_PROMPT
-  const body = JSON.stringify({ ...(kind === 'stream' ? { stream: true } : {}), messages: [{ role: 'user', content: [{ text: prompt }] }] })
-  return { ...base, body }
-}
-
-function as(contender: Contender, route: Route, kind: Kind): Contender {
-  const pick = async (): Promise<Target> => targetFor(route, kind, kind === 'unary' ? await contender.unary() : await contender.stream())
-  return { ...contender, unary: pick, stream: pick }
-}
 
 interface Sample {
   readonly round: number

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repositoryRoot } from './fuzz/contract.js'
-import { startContender, startEmulator, STREAM_PROMPT, UNARY_PROMPT, type Contender, type Target } from './contenders.js'
+import { startContender, startEmulator, type Contender } from './contenders.js'
+import { as, ROUTES, type Kind, type Route } from './dialect-targets.js'
 import { writeResults } from './machine.js'
 import { saturation, warmUp, type Environment } from './measure.js'
 import { stopAll } from './processes.js'
@@ -21,25 +22,6 @@ const ROOT = repositoryRoot()
 const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' } } })
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
-
-type Route = 'converse' | 'bedrock' | 'openai'
-const ROUTES: readonly Route[] = ['converse', 'bedrock', 'openai']
-type Kind = 'unary' | 'stream'
-
-const blocks = (text: string) => [{ role: 'user', content: [{ text }] }]
-/** The same messages on both routes: the dialects differ only in their envelope. */
-function targetFor(route: Route, kind: Kind, base: Target): Target {
-  const prompt = kind === 'unary' ? UNARY_PROMPT : STREAM_PROMPT
-  if (route !== 'converse') return base
-  const body = JSON.stringify({ ...(kind === 'stream' ? { stream: true } : {}), messages: blocks(prompt) })
-  return { ...base, body }
-}
-
-/** A contender whose unary request is the given kind on the given route, so `saturation` measures it. */
-function as(contender: Contender, route: Route, kind: Kind): Contender {
-  const pick = async (): Promise<Target> => targetFor(route, kind, kind === 'unary' ? await contender.unary() : await contender.stream())
-  return { ...contender, unary: pick, stream: pick }
-}
 
 interface Sample {
   readonly round: number
