@@ -18,7 +18,7 @@ import { Limiter } from './limits/limiter.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { MemoryStore } from './limits/memory.js'
 import { RedisStore } from './limits/redis.js'
-import { connectRedis } from './redis/connection.js'
+import { RedisConnection } from './redis/connection.js'
 import { stdoutLog } from './process/log-sink.js'
 import type { UsageRecord } from './usage/record.js'
 import clientsRoutes from '../routes/clients.js'
@@ -137,7 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.upstreams === undefined) app.addHook('onClose', () => upstreams.destroy())
   const redis = config.server.redis
   // The app's one Redis connection, for every store replicas share; closed with the app.
-  const shared = redis === undefined ? undefined : connectRedis(redis)
+  const shared = redis === undefined ? undefined : new RedisConnection(redis, app.log)
   const limiter = new Limiter({
     store: redis === undefined || shared === undefined ? new MemoryStore() : new RedisStore(shared, redis.keyPrefix),
     timeoutMs: redis?.timeoutMs ?? DEFAULTS.redis.timeout_ms,
@@ -145,10 +145,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     leaseMs: redis?.leaseMs ?? DEFAULTS.redis.lease_ms,
     log: app.log,
     onFallback: () => metrics?.limiterFellBack(),
+    onStoreError: (kind) => metrics?.storeFailed(kind),
     ...(options.clock === undefined ? {} : { now: options.clock }),
   })
   app.addHook('onClose', () => limiter.close())
-  if (shared !== undefined) app.addHook('onClose', () => shared.disconnect())
+  if (shared !== undefined) app.addHook('onClose', () => shared.close())
   const metrics = config.server.metrics === false ? undefined : new GatewayMetrics()
   // Large bodies are parsed, and large upstream payloads encoded, on the app's one worker thread.
   const json = new JsonWorker()

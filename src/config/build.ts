@@ -47,7 +47,14 @@ function buildServer(s: RawServerConfig): ServerConfig {
 
 function buildRedis(r: NonNullable<RawServerConfig['redis']>): RedisConfig {
   const d = DEFAULTS.redis
-  return { url: r.url, keyPrefix: r.key_prefix ?? d.key_prefix, timeoutMs: r.timeout_ms ?? d.timeout_ms, onUnavailable: r.on_unavailable ?? d.on_unavailable, leaseMs: r.lease_ms ?? d.lease_ms }
+  return {
+    url: r.url,
+    cluster: r.cluster === true ? { seeds: [r.url, ...(r.nodes ?? [])] } : false,
+    keyPrefix: r.key_prefix ?? d.key_prefix,
+    timeoutMs: r.timeout_ms ?? d.timeout_ms,
+    onUnavailable: r.on_unavailable ?? d.on_unavailable,
+    leaseMs: r.lease_ms ?? d.lease_ms,
+  }
 }
 
 /** Limits as the limiter reads them; none set is no limits at all. */

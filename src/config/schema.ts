@@ -11,10 +11,16 @@ export type { Env } from './primitives.js'
 const redisSchema = (env: Env) =>
   strict({
     url: redisUrl(env),
+    // A Redis Cluster (ElastiCache or MemoryDB in cluster mode, Valkey or Redis Cluster): `url`
+    // is a seed node, `nodes` more of them; the rest of the cluster is discovered.
+    cluster: z.boolean().optional(),
+    nodes: z.array(redisUrl(env)).min(1).max(32).optional(),
     key_prefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 characters of [A-Za-z0-9:_.-]').optional(),
     timeout_ms: z.int().min(1).max(10_000).optional(),
     on_unavailable: z.enum(['allow', 'deny']).optional(),
     lease_ms: z.int().min(1000).max(3_600_000).optional(),
+  }).superRefine((redis, ctx) => {
+    if (redis.nodes !== undefined && redis.cluster !== true) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'seed nodes are for a cluster: set cluster: true, or leave nodes out' })
   })
 
 const serverSchema = (env: Env) => strict({

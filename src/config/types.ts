@@ -179,7 +179,10 @@ export interface Limits {
 
 /** Where limits are counted when replicas share them. */
 export interface RedisConfig {
+  /** A single node, or a cluster's first seed node. */
   readonly url: string
+  /** A Redis Cluster, reached through these seed nodes (`url` first); false: a single node. */
+  readonly cluster: { readonly seeds: readonly string[] } | false
   readonly keyPrefix: string
   /** A limiter decision never waits longer than this. */
   readonly timeoutMs: number

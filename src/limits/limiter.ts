@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { ClientConfig, Limits, TenantConfig } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
+import { storeErrorKind, type StoreErrorKind, type StoreState } from '../redis/connection.js'
 import { Calendar, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
 
 export interface LimiterOptions {
@@ -18,6 +19,8 @@ export interface LimiterOptions {
   readonly now?: () => number
   /** Called for each decision `on_unavailable` made (a metric). */
   readonly onFallback?: () => void
+  /** Called for each failure of the store, by kind (a metric: a MOVED storm shows). */
+  readonly onStoreError?: (kind: StoreErrorKind) => void
 }
 
 /** One admitted call: its headers, and what to do when it ends. */
@@ -47,6 +50,11 @@ export class Limiter {
     this.#now = options.now ?? Date.now
     this.#renewal = setInterval(() => this.#renew(), Math.max(250, Math.floor(options.leaseMs / 3)))
     this.#renewal.unref()
+  }
+
+  /** The store's state, for /readyz. */
+  storeState(): StoreState {
+    return this.#o.store.state()
   }
 
   /** Whether calls can be admitted: false only when Redis is down and the policy is `deny`. */
@@ -140,6 +148,7 @@ export class Limiter {
 
   /** Logs a store failure, at most once per OUTAGE_LOG_MS, with the count since the last line. */
   #note(error: unknown, during: string): void {
+    this.#o.onStoreError?.(storeErrorKind(error))
     const now = Date.now()
     const o = this.#outage
     if (o.since === 0) o.since = now

@@ -2,6 +2,7 @@
 // uses. The arithmetic is redis.ts's, in TypeScript: a leaky bucket each for requests and tokens
 // per minute (the level drains at limit/60 s at the limit in force, so a reload's new limit
 // applies to what was counted before it), leases for calls in flight, a counter per UTC day.
+import type { StoreState } from '../redis/connection.js'
 import { drained, WINDOW_MS, type Bucket, type Decision, type LimitStore, type Moment, type Refusal, type Scope, type ScopeState } from './types.js'
 
 interface Counters {
@@ -17,6 +18,10 @@ export class MemoryStore implements LimitStore {
   readonly #counters = new Map<string, Counters>()
   readonly available = true
   readonly local = true
+
+  state(): StoreState {
+    return { kind: 'memory', state: 'ready' }
+  }
 
   #of(scope: Scope): Counters {
     let c = this.#counters.get(scope.id)

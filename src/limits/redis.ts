@@ -3,7 +3,7 @@
 // per tenant, so a tenant's keys share a Redis Cluster slot: `PREFIX:{tenant}:SCOPE:r` and `:t`
 // (the request and token buckets, "LEVEL AT"), `:c` (a sorted set of leases by expiry),
 // `:d:YYYY-MM-DD` (tokens spent that UTC day). Times are the gateway's clock, passed in.
-import type { SharedRedis } from '../redis/connection.js'
+import type { RedisConnection, SharedRedis, StoreState } from '../redis/connection.js'
 import { WINDOW_MS, type Decision, type LimitName, type LimitStore, type Moment, type Scope, type ScopeState } from './types.js'
 
 const COMMON = `
@@ -131,10 +131,13 @@ interface LimitCommands {
  */
 export class RedisStore implements LimitStore {
   readonly #redis: SharedRedis & LimitCommands
+  readonly #connection: RedisConnection
   readonly #prefix: string
 
-  constructor(redis: SharedRedis, keyPrefix: string) {
+  constructor(connection: RedisConnection, keyPrefix: string) {
+    this.#connection = connection
     this.#prefix = keyPrefix
+    const redis = connection.client
     redis.defineCommand('gatewayAdmit', { lua: ADMIT })
     redis.defineCommand('gatewaySettle', { lua: SETTLE })
     redis.defineCommand('gatewayLook', { lua: LOOK })
@@ -144,7 +147,11 @@ export class RedisStore implements LimitStore {
   readonly local = false
 
   get available(): boolean {
-    return this.#redis.status === 'ready'
+    return this.#connection.usable
+  }
+
+  state(): StoreState {
+    return this.#connection.state()
   }
 
   #keys(scopes: readonly Scope[], m: Moment): string[] {
@@ -158,6 +165,9 @@ export class RedisStore implements LimitStore {
   }
 
   async admit(scopes: readonly Scope[], m: Moment, lease: string, leaseMs: number): Promise<Decision> {
+    // A config that does not match the server: no command would be right (MOVED for most slots).
+    const refusal = this.#connection.refusal
+    if (refusal !== undefined) throw new Error(refusal)
     const args: (string | number)[] = [m.now, lease, leaseMs, m.msToNextDay]
     for (const { limits: l } of scopes) args.push(l.requestsPerMinute ?? 0, l.tokensPerMinute ?? 0, l.concurrentRequests ?? 0, l.tokensPerDay ?? 0)
     const keys = this.#keys(scopes, m)

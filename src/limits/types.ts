@@ -2,6 +2,7 @@
 // tokens per minute, calls in flight and tokens per UTC day; a decision admits a call or names
 // the limit that refused it. Both stores (memory.ts, redis.ts) implement the same arithmetic.
 import type { Limits } from '../config/types.js'
+import type { StoreState } from '../redis/connection.js'
 
 export type LimitName = 'requests_per_minute' | 'tokens_per_minute' | 'concurrent_requests' | 'tokens_per_day'
 export const LIMIT_NAMES: readonly LimitName[] = ['requests_per_minute', 'tokens_per_minute', 'concurrent_requests', 'tokens_per_day']
@@ -92,5 +93,7 @@ export interface LimitStore {
   readonly available: boolean
   /** In this process: decisions cannot be slow, so they need no timeout. */
   readonly local: boolean
+  /** What /readyz and the start-up line say of the store. */
+  state(): StoreState
   close(): Promise<void>
 }

@@ -27,6 +27,7 @@ export class GatewayMetrics {
   readonly #retries = new Counter({ name: 'bedrock_gateway_upstream_retries_total', help: 'Upstream attempts beyond the first.', labelNames: ['client'] as const, registers: [this.registry] })
   readonly #upstreamErrors = new Counter({ name: 'bedrock_gateway_upstream_errors_total', help: 'Calls that failed upstream, by the gateway\'s error type.', labelNames: ['client', 'type'] as const, registers: [this.registry] })
   readonly #rateLimited = new Counter({ name: 'bedrock_gateway_rate_limited_total', help: 'Calls refused by a tenant\'s or client\'s own limit.', labelNames: ['tenant', 'limit'] as const, registers: [this.registry] })
+  readonly #storeErrors = new Counter({ name: 'bedrock_gateway_limits_store_errors_total', help: 'Failures of the limits store (Redis), by kind: moved, timeout, connection, auth, tls, cluster_down, wrong_mode, other.', labelNames: ['kind'] as const, registers: [this.registry] })
   readonly #limiterFallbacks = new Counter({ name: 'bedrock_gateway_limiter_unavailable_total', help: 'Limiter decisions made by on_unavailable because the store could not decide.', registers: [this.registry] })
 
   constructor() {
@@ -47,6 +48,10 @@ export class GatewayMetrics {
 
   streamClosed(): void {
     this.#openStreams.dec()
+  }
+
+  storeFailed(kind: string): void {
+    this.#storeErrors.inc({ kind })
   }
 
   limiterFellBack(): void {

@@ -22,7 +22,12 @@ t.test('limits are checked', async (t) => {
 
 t.test('server.redis: defaults, env references, no password written in the file', async (t) => {
   const config = accepts(withRedis('url: redis://127.0.0.1:6379'))
-  t.same(config.server.redis, { url: 'redis://127.0.0.1:6379', keyPrefix: 'bedrock-gateway', timeoutMs: 50, onUnavailable: 'allow', leaseMs: 30_000 })
+  t.same(config.server.redis, { url: 'redis://127.0.0.1:6379', cluster: false, keyPrefix: 'bedrock-gateway', timeoutMs: 50, onUnavailable: 'allow', leaseMs: 30_000 })
+  // A cluster: its seeds, the url first; seed nodes without cluster: true are refused.
+  const cluster = accepts(withRedis('url: env.REDIS_URL\ncluster: true\nnodes: [redis://10.0.0.2:6379, env.REDIS_NODE_3]'), { REDIS_URL: 'redis://10.0.0.1:6379', REDIS_NODE_3: 'rediss://:pw@10.0.0.3:6379' })
+  t.same(cluster.server.redis?.cluster, { seeds: ['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379', 'rediss://:pw@10.0.0.3:6379'] })
+  rejects(t, withRedis('url: redis://127.0.0.1:6379\nnodes: [redis://127.0.0.1:6380]'), 'server.redis.nodes', /seed nodes are for a cluster: set cluster: true/)
+  rejects(t, withRedis('url: redis://127.0.0.1:6379\ncluster: true\nnodes: [redis://:pw@127.0.0.1:6380]'), 'server.redis.nodes[0]', /holds a password: write env\.NAME/)
   const fromEnv = accepts(withRedis('url: env.REDIS_URL\non_unavailable: deny\ntimeout_ms: 20\nkey_prefix: gw:prod'), { REDIS_URL: 'rediss://:s3cret@redis.internal:6380/2' })
   t.match(fromEnv.server.redis, { url: 'rediss://:s3cret@redis.internal:6380/2', onUnavailable: 'deny', timeoutMs: 20, keyPrefix: 'gw:prod' })
   rejects(t, withRedis('url: redis://:s3cret@127.0.0.1:6379'), 'server.redis.url', /holds a password: write env\.NAME/)

@@ -1,8 +1,12 @@
 // A real Redis for the tests: Debian's redis-server (installed when missing, as nginx is), started
-// on a free loopback port with no persistence, killable and restartable on the same port.
+// on a free loopback port with no persistence, killable and restartable on the same port; and a
+// real Redis Cluster of such servers.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtemp } from 'node:fs/promises'
 import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ensureProgram, REDIS } from './debian.js'
 import { freePort } from './process.js'
@@ -73,4 +77,101 @@ async function answers(port: number): Promise<boolean> {
     })
     socket.once('error', () => resolve(false))
   })
+}
+
+/**
+ * A real Redis Cluster on loopback: `masters` redis-server processes in cluster mode (each with a
+ * cluster bus port of its own, from the OS), slots spread over them by `redis-cli --cluster
+ * create`, `replicasPerMaster` replicas each.
+ */
+export class TestRedisCluster {
+  private constructor(
+    readonly nodes: readonly TestClusterNode[],
+    readonly dir: string,
+  ) {}
+
+  static async start(t: Teardown, masters = 3, replicasPerMaster = 0): Promise<TestRedisCluster> {
+    const binary = await ensureRedis()
+    const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'))
+    const nodes: TestClusterNode[] = []
+    for (let i = 0; i < masters * (1 + replicasPerMaster); i++) nodes.push(new TestClusterNode(binary, await freePort(), await freePort(), join(dir, `node-${i}.conf`)))
+    t.teardown(() => Promise.all(nodes.map((n) => n.kill())))
+    await Promise.all(nodes.map((n) => n.start()))
+    const addresses = nodes.map((n) => `127.0.0.1:${n.port}`)
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { timeout: 60_000 })
+    const cluster = new TestRedisCluster(nodes, dir)
+    await cluster.waitUntilOk()
+    return cluster
+  }
+
+  /** A seed node's URL (the first node's). */
+  get url(): string {
+    return `redis://127.0.0.1:${this.nodes[0]?.port ?? 0}`
+  }
+
+  /** Waits until every live node says `cluster_state:ok` and agrees on the slots. */
+  async waitUntilOk(timeoutMs = 30_000): Promise<void> {
+    const until = Date.now() + timeoutMs
+    for (;;) {
+      const states = await Promise.all(this.nodes.filter((n) => n.alive).map((n) => n.cli('CLUSTER', 'INFO').catch(() => '')))
+      if (states.every((s) => s.includes('cluster_state:ok'))) return
+      if (Date.now() > until) throw new Error(`the cluster did not become ok: ${states.join(' | ')}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+
+  /** The node serving a key's slot (a master). */
+  async masterOf(key: string): Promise<TestClusterNode> {
+    const slot = Number(await this.nodes[0]?.cli('CLUSTER', 'KEYSLOT', key))
+    const shards = (await this.nodes[0]?.cli('CLUSTER', 'SLOTS')) ?? ''
+    // redis-cli prints each range's start, end, then the master's host and port, one per line.
+    const lines = shards.split('\n').map((l) => l.trim())
+    for (let i = 0; i + 3 < lines.length; i++) {
+      const [start, end, , port] = [Number(lines[i]), Number(lines[i + 1]), lines[i + 2], Number(lines[i + 3])]
+      if (Number.isInteger(start) && Number.isInteger(end) && start <= slot && slot <= end && lines[i + 2] === '127.0.0.1') {
+        const node = this.nodes.find((n) => n.port === port)
+        if (node !== undefined) return node
+      }
+    }
+    throw new Error(`no master found for slot ${slot}`)
+  }
+}
+
+export class TestClusterNode {
+  #child: ChildProcess | undefined
+
+  constructor(
+    readonly binary: string,
+    readonly port: number,
+    readonly busPort: number,
+    readonly configFile: string,
+  ) {}
+
+  get alive(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null
+  }
+
+  async start(): Promise<void> {
+    const args = ['--port', String(this.port), '--cluster-port', String(this.busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', this.configFile, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
+    const child = spawn(this.binary, args, { stdio: 'ignore' })
+    this.#child = child
+    for (let i = 0; i < 100; i++) {
+      if (await answers(this.port)) return
+      if (child.exitCode !== null) throw new Error(`redis-server (cluster node) exited with ${child.exitCode}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error('redis-server (cluster node) did not start')
+  }
+
+  async kill(): Promise<void> {
+    const child = this.#child
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGKILL')
+    await once(child, 'exit')
+  }
+
+  async cli(...args: string[]): Promise<string> {
+    const { stdout } = await run('redis-cli', ['-p', String(this.port), ...args])
+    return stdout.trim()
+  }
 }

@@ -142,7 +142,7 @@ t.test('two replicas, one Redis', async (t) => {
     t.match(await denied.json(), { error: { type: 'limits_unavailable' } })
     const notReady = await fetch(`${strict.url}/readyz`)
     t.equal(notReady.status, 503, 'deny: out of the load balancer while limits cannot be checked')
-    t.same(await notReady.json(), { status: 'limits_unavailable' })
+    t.match(await notReady.json(), { status: 'limits_unavailable', store: { kind: 'redis', state: 'down', reason: /ECONNREFUSED|Connection is closed|connect/ } }, 'and says the store is down, and why')
     t.equal((await fetch(`${open.url}/readyz`)).status, 200, 'allow: still ready')
     t.match(open.logLines.join('\n'), /rate-limit store unavailable/, 'the outage is logged')
     t.ok(open.logLines.filter((l) => l.includes('rate-limit store unavailable')).length <= 2, 'rate-limited in the log itself')

@@ -1,0 +1,101 @@
+// Limits on a real Redis Cluster (issue 25): three masters on loopback, two replicas of the
+// gateway configured with `cluster: true` and one seed node. A single-node connection to a cluster
+// node failed every admission whose slot lived elsewhere (MOVED) and let half the tenants run
+// unlimited; as a cluster, every tenant gets exactly its limit, whichever master holds its slot.
+import t from 'tap'
+import { emulatorFor } from '../helpers/emulator.js'
+import { gatewayFor, type TestGateway } from '../helpers/gateway.js'
+import { TestRedis, TestRedisCluster } from '../helpers/redis.js'
+
+const TENANTS = 20
+const LIMIT = 5
+const CALLS = 8
+
+function yaml(redis: string): string {
+  const tenants = Array.from({ length: TENANTS }, (_, i) =>
+    [
+      `  t${i}:`,
+      `    api_keys: [env.T${i}_KEY]`,
+      `    limits: { requests_per_minute: ${LIMIT} }`,
+      '    clients:',
+      '      main:',
+      '        model: amazon.nova-micro-v1:0',
+      '        region: us-east-1',
+      '        endpoint: env.EMULATOR_URL',
+      '        access_key_id: env.EMU_AKID',
+      '        secret_access_key: env.EMU_SECRET',
+      '        max_retries: 0',
+    ].join('\n'),
+  )
+  return `server:\n  redis:\n${redis.replace(/^/gm, '    ')}\ntenants:\n${tenants.join('\n')}\n`
+}
+
+const keys = Object.fromEntries(Array.from({ length: TENANTS }, (_, i) => [`T${i}_KEY`, `tenant-${i}-key`]))
+
+async function call(base: string, tenant: number): Promise<number> {
+  const response = await fetch(`${base}/v1/converse`, {
+    method: 'POST',
+    headers: { authorization: `Bearer tenant-${tenant}-key`, 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+  })
+  await response.arrayBuffer()
+  return response.status
+}
+
+t.test('twenty tenants over three masters, two replicas: each gets exactly its requests per minute', async (t) => {
+  const cluster = await TestRedisCluster.start(t, 3)
+  // The tenants' hash tags land on every master (the test is only worth something if they do).
+  const masters = new Set<number>()
+  for (let i = 0; i < TENANTS; i++) masters.add((await cluster.masterOf(`{t${i}}`)).port)
+  t.equal(masters.size, 3, 'the tenants are spread over all three masters')
+
+  const emulator = await emulatorFor(t)
+  const config = yaml(`url: ${cluster.url}\ncluster: true\nkey_prefix: cl\ntimeout_ms: 500`)
+  const [a, b] = [await gatewayFor(t, config, { emulatorInstance: emulator, env: keys }), await gatewayFor(t, config, { emulatorInstance: emulator, env: keys })]
+  const admitted: number[] = []
+  for (let tenant = 0; tenant < TENANTS; tenant++) {
+    const statuses = await Promise.all(Array.from({ length: CALLS }, (_, i) => call(i % 2 === 0 ? a.url : b.url, tenant)))
+    admitted.push(statuses.filter((s) => s === 200).length)
+    t.same(statuses.filter((s) => s !== 200 && s !== 429), [], `tenant ${tenant}: only 200s and 429s`)
+  }
+  t.same(admitted, Array.from({ length: TENANTS }, () => LIMIT), `every tenant got exactly ${LIMIT} of ${CALLS} (${admitted.join(' ')})`)
+  const fellOpen = [...a.logLines, ...b.logLines].filter((l) => l.includes('store unavailable') || l.includes('MOVED'))
+  t.same(fellOpen, [], 'no admission fell open, and no MOVED reached the log')
+})
+
+t.test('a cluster named as a single node, and a single node named as a cluster: one clear line, the store down, calls as on_unavailable says', async (t) => {
+  const cluster = await TestRedisCluster.start(t, 3)
+  const single = await TestRedis.start(t)
+  const emulator = await emulatorFor(t)
+  const asSingle = await gatewayFor(t, yaml(`url: ${cluster.url}\nkey_prefix: single\ntimeout_ms: 500`), { emulatorInstance: emulator, env: keys })
+  const asCluster = await gatewayFor(t, yaml(`url: ${single.url}\ncluster: true\nkey_prefix: fake\ntimeout_ms: 500\non_unavailable: deny`), { emulatorInstance: emulator, env: keys })
+  // As the process entry does once its listeners are bound.
+  asSingle.app.gateway.readiness = 'ready'
+  asCluster.app.gateway.readiness = 'ready'
+  const said = async (gateway: TestGateway, pattern: RegExp): Promise<string[]> => {
+    for (let i = 0; i < 100 && !gateway.logLines.some((l) => pattern.test(l)); i++) await new Promise((r) => setTimeout(r, 50))
+    return gateway.logLines.filter((l) => pattern.test(l))
+  }
+
+  const wrongSingle = await said(asSingle, /is a node of a Redis Cluster/)
+  t.equal(wrongSingle.length, 1, 'one line says the single node is a cluster node')
+  t.match(wrongSingle[0], /set server\.redis\.cluster: true/)
+  t.notMatch(asSingle.logLines.join('\n'), /\n\s+at /, 'no stack trace')
+  const ready = await fetch(`${asSingle.url}/readyz`)
+  t.equal(ready.status, 200, 'on_unavailable: allow keeps it in the load balancer')
+  t.match(await ready.json(), { status: 'ready', store: { kind: 'redis', state: 'down', reason: /is a node of a Redis Cluster/ } })
+  // Calls follow on_unavailable (allow): admitted, uncounted, never a MOVED in sight.
+  const statuses = await Promise.all(Array.from({ length: CALLS }, () => call(asSingle.url, 0)))
+  t.same(statuses, Array.from({ length: CALLS }, () => 200), 'allow: every call admitted')
+  t.same(asSingle.logLines.filter((l) => /MOVED \d+ /.test(l)), [], 'no command was sent to fail with MOVED')
+  const metrics = await asSingle.app.gateway.metrics?.exposition()
+  t.match(metrics?.body, /bedrock_gateway_limits_store_errors_total\{kind="wrong_mode"\} [1-9]/, 'counted by kind in the metrics')
+
+  const wrongCluster = await said(asCluster, /is not a Redis Cluster/)
+  t.equal(wrongCluster.length, 1, 'one line says the cluster is a single node, however often it retries')
+  t.match(wrongCluster[0], /leave server\.redis\.cluster out/)
+  const notReady = await fetch(`${asCluster.url}/readyz`)
+  t.equal(notReady.status, 503, 'on_unavailable: deny takes it out of the load balancer')
+  t.match(await notReady.json(), { status: 'limits_unavailable', store: { kind: 'redis-cluster', state: 'down', reason: /is not a Redis Cluster/ } })
+  t.equal(await call(asCluster.url, 0), 503, 'deny: the call is refused')
+})
