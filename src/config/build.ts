@@ -50,6 +50,9 @@ function buildRedis(r: NonNullable<RawServerConfig['redis']>): RedisConfig {
   return {
     url: r.url,
     cluster: r.cluster === true ? { seeds: [r.url, ...(r.nodes ?? [])] } : false,
+    ...(r.username === undefined ? {} : { username: r.username }),
+    ...(r.password === undefined ? {} : { password: r.password }),
+    ...(r.tls === undefined ? {} : { tls: { ...(r.tls.ca_file === undefined ? {} : { ca: r.tls.ca_file }), ...(r.tls.server_name === undefined ? {} : { serverName: r.tls.server_name }) } }),
     keyPrefix: r.key_prefix ?? d.key_prefix,
     timeoutMs: r.timeout_ms ?? d.timeout_ms,
     onUnavailable: r.on_unavailable ?? d.on_unavailable,

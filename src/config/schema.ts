@@ -1,12 +1,25 @@
 // Schema of the gateway config file as users write it (snake_case), with `env.NAME` references resolved from `env`.
+import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { clientSchema } from './client-schema.js'
-import { apiKey, identifier, isRecord, redisUrl, type Env } from './primitives.js'
+import { apiKey, envString, identifier, isRecord, redisUrl, type Env } from './primitives.js'
 import { limitsSchema } from './limits-schema.js'
 import { strict } from './unknown-keys.js'
 
 export { clientSchema } from './client-schema.js'
 export type { Env } from './primitives.js'
+
+/** A PEM file, read once at load (a missing or unreadable file is a config error, not a failed connection). */
+const caFile = z.string().min(1).transform((path, ctx) => {
+  try {
+    const pem = readFileSync(path, 'utf8')
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it')
+    return pem
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `cannot be read as a CA certificate (${error instanceof Error ? error.message : String(error)})` })
+    return z.NEVER
+  }
+})
 
 const redisSchema = (env: Env) =>
   strict({
@@ -15,12 +28,19 @@ const redisSchema = (env: Env) =>
     // is a seed node, `nodes` more of them; the rest of the cluster is discovered.
     cluster: z.boolean().optional(),
     nodes: z.array(redisUrl(env)).min(1).max(32).optional(),
+    // An ACL user (ElastiCache RBAC, MemoryDB ACLs): instead of the URL's; the password only as env.NAME.
+    username: envString(env, z.string().min(1).max(128)).optional(),
+    password: envString(env, z.string().min(1).max(512), 'secret').optional(),
+    // In-transit encryption (rediss://): the CA to trust instead of Node's, and the name the
+    // server's certificate must carry when it is not the URL's host.
+    tls: strict({ ca_file: caFile, server_name: z.string().min(1).max(253) }).partial().optional(),
     key_prefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 characters of [A-Za-z0-9:_.-]').optional(),
     timeout_ms: z.int().min(1).max(10_000).optional(),
     on_unavailable: z.enum(['allow', 'deny']).optional(),
     lease_ms: z.int().min(1000).max(3_600_000).optional(),
   }).superRefine((redis, ctx) => {
     if (redis.nodes !== undefined && redis.cluster !== true) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'seed nodes are for a cluster: set cluster: true, or leave nodes out' })
+    if (redis.tls !== undefined && !redis.url.startsWith('rediss://')) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'TLS settings need a rediss:// url' })
   })
 
 const serverSchema = (env: Env) => strict({

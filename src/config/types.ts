@@ -183,6 +183,11 @@ export interface RedisConfig {
   readonly url: string
   /** A Redis Cluster, reached through these seed nodes (`url` first); false: a single node. */
   readonly cluster: { readonly seeds: readonly string[] } | false
+  /** An ACL user and its password, instead of the URL's. */
+  readonly username?: string
+  readonly password?: string
+  /** With rediss://: the CA to trust (PEM, read at load) and the name the certificate must carry. */
+  readonly tls?: { readonly ca?: string; readonly serverName?: string }
   readonly keyPrefix: string
   /** A limiter decision never waits longer than this. */
   readonly timeoutMs: number

@@ -108,8 +108,10 @@ export class RedisConnection {
       kind === 'wrong_mode'
         ? `${safeUrl(this.#config.url)} is not a Redis Cluster: leave server.redis.cluster out`
         : kind === 'auth'
-          ? `${safeUrl(this.#config.url)} refused the credentials (${message.split('\n')[0] ?? ''}): check the URL's user and password (env.NAME)`
-          : `${safeUrl(this.#config.url)}: ${message.split('\n')[0] ?? ''}`
+          ? `${safeUrl(this.#config.url)} refused the credentials (${message.split('\n')[0] ?? ''}): check server.redis.username and password (or the URL's)`
+          : kind === 'tls'
+            ? `the TLS handshake with ${safeUrl(this.#config.url)} failed (${message.split('\n')[0] ?? ''}): check server.redis.tls.ca_file and server_name`
+            : `${safeUrl(this.#config.url)}: ${message.split('\n')[0] ?? ''}`
     // One line per distinct failure, not one per reconnect attempt.
     if (line !== this.#lastError) this.#log.error({ store: { ...this.state(), state: 'down' }, kind }, `rate-limit store: ${line}`)
     this.#lastError = line
@@ -154,6 +156,7 @@ function connectRedis(config: RedisConfig): SharedRedis {
     connectTimeout: Math.max(config.timeoutMs, 1000),
     // CLIENT LIST shows whose connection it is.
     connectionName: `bedrock-gateway:${config.keyPrefix}`,
+    ...credentialsOf(config),
   }
   const redis =
     config.cluster === false
@@ -165,8 +168,8 @@ function connectRedis(config: RedisConfig): SharedRedis {
           lazyConnect: false,
         })
       : new Cluster([...config.cluster.seeds], {
-          // Every node discovered is reached as the seeds are: the seed's user, password and TLS.
-          redisOptions: { ...options, ...credentialsOf(config.url) },
+          // Every node discovered is reached as the seeds are: the same user, password and TLS.
+          redisOptions: options,
           enableOfflineQueue: false,
           // Reads go to masters too: a limit read from a lagging replica would not be exact.
           scaleReads: 'master',
@@ -182,12 +185,14 @@ function connectRedis(config: RedisConfig): SharedRedis {
   return redis
 }
 
-/** The user, password and TLS a seed URL carries, for the nodes discovered after it. */
-function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
-  const parsed = new URL(url)
-  return {
-    ...(parsed.username === '' ? {} : { username: decodeURIComponent(parsed.username) }),
-    ...(parsed.password === '' ? {} : { password: decodeURIComponent(parsed.password) }),
-    ...(parsed.protocol === 'rediss:' ? { tls: {} } : {}),
-  }
+/**
+ * The user, password and TLS of every connection: the config's `username`, `password` and `tls`,
+ * else what the (first) URL carries. The nodes a cluster discovers get these too.
+ */
+function credentialsOf(config: RedisConfig): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  const url = new URL(config.url)
+  const username = config.username ?? (url.username === '' ? undefined : decodeURIComponent(url.username))
+  const password = config.password ?? (url.password === '' ? undefined : decodeURIComponent(url.password))
+  const tls = url.protocol !== 'rediss:' ? undefined : { ...(config.tls?.ca === undefined ? {} : { ca: [config.tls.ca] }), ...(config.tls?.serverName === undefined ? {} : { servername: config.tls.serverName }) }
+  return { ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }), ...(tls === undefined ? {} : { tls }) }
 }

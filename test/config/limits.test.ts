@@ -28,6 +28,12 @@ t.test('server.redis: defaults, env references, no password written in the file'
   t.same(cluster.server.redis?.cluster, { seeds: ['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379', 'rediss://:pw@10.0.0.3:6379'] })
   rejects(t, withRedis('url: redis://127.0.0.1:6379\nnodes: [redis://127.0.0.1:6380]'), 'server.redis.nodes', /seed nodes are for a cluster: set cluster: true/)
   rejects(t, withRedis('url: redis://127.0.0.1:6379\ncluster: true\nnodes: [redis://:pw@127.0.0.1:6380]'), 'server.redis.nodes[0]', /holds a password: write env\.NAME/)
+  // An ACL user and TLS: the password only as env.NAME; TLS settings need rediss://; the CA file is read at load.
+  rejects(t, withRedis('url: rediss://127.0.0.1:6379\nusername: gw\npassword: s3cret'), 'server.redis.password', /env\.NAME/)
+  rejects(t, withRedis('url: redis://127.0.0.1:6379\ntls: { server_name: cache.example.com }'), 'server.redis.tls', /need a rediss:\/\/ url/)
+  rejects(t, withRedis('url: rediss://127.0.0.1:6379\ntls: { ca_file: /no/such/ca.pem }'), 'server.redis.tls.ca_file', /cannot be read as a CA certificate \(ENOENT/)
+  const acl = accepts(withRedis('url: rediss://127.0.0.1:6379\nusername: gw\npassword: env.REDIS_PASSWORD\ntls: { server_name: cache.example.com }'), { REDIS_PASSWORD: 'pw' })
+  t.match(acl.server.redis, { username: 'gw', password: 'pw', tls: { serverName: 'cache.example.com' } })
   const fromEnv = accepts(withRedis('url: env.REDIS_URL\non_unavailable: deny\ntimeout_ms: 20\nkey_prefix: gw:prod'), { REDIS_URL: 'rediss://:s3cret@redis.internal:6380/2' })
   t.match(fromEnv.server.redis, { url: 'rediss://:s3cret@redis.internal:6380/2', onUnavailable: 'deny', timeoutMs: 20, keyPrefix: 'gw:prod' })
   rejects(t, withRedis('url: redis://:s3cret@127.0.0.1:6379'), 'server.redis.url', /holds a password: write env\.NAME/)
