@@ -101,6 +101,12 @@ export class TestRedisCluster {
     await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { timeout: 60_000 })
     const cluster = new TestRedisCluster(nodes, dir)
     await cluster.waitUntilOk()
+    // A replica can only be promoted once it has synced with its master.
+    for (;;) {
+      const roles = await Promise.all(nodes.map((n) => n.cli('INFO', 'replication')))
+      if (roles.every((r) => !r.includes('role:slave') || r.includes('master_link_status:up'))) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
     return cluster
   }
 
@@ -152,7 +158,7 @@ export class TestClusterNode {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--cluster-port', String(this.busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', this.configFile, '--cluster-node-timeout', '1000', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
+    const args = ['--port', String(this.port), '--cluster-port', String(this.busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', this.configFile, '--cluster-node-timeout', '1000', '--repl-diskless-sync-delay', '0', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
     const child = spawn(this.binary, args, { stdio: 'ignore' })
     this.#child = child
     for (let i = 0; i < 100; i++) {

@@ -99,3 +99,49 @@ t.test('a cluster named as a single node, and a single node named as a cluster: 
   t.match(await notReady.json(), { status: 'limits_unavailable', store: { kind: 'redis-cluster', state: 'down', reason: /is not a Redis Cluster/ } })
   t.equal(await call(asCluster.url, 0), 503, 'deny: the call is refused')
 })
+
+t.test('a master lost mid-run: calls go on as on_unavailable says, and once its replica is promoted the limits are exact again', async (t) => {
+  const cluster = await TestRedisCluster.start(t, 3, 1)
+  const emulator = await emulatorFor(t)
+  const config = yaml(`url: ${cluster.url}\ncluster: true\nkey_prefix: failover\ntimeout_ms: 200\nlease_ms: 2000`)
+  const gateway = await gatewayFor(t, config, { emulatorInstance: emulator, env: keys })
+  // Tenants whose slot the doomed master holds: one called before, during and after; others kept fresh for after.
+  const doomed = await cluster.masterOf('{t0}')
+  const onDoomed: number[] = []
+  for (let i = 0; i < TENANTS; i++) if ((await cluster.masterOf(`{t${i}}`)).port === doomed.port) onDoomed.push(i)
+  t.ok(onDoomed.length >= 3, `tenants on the master to be lost: ${onDoomed.join(', ')}`)
+  const [before, after] = [onDoomed[0] ?? 0, onDoomed[1] ?? 1]
+
+  const first = await Promise.all(Array.from({ length: CALLS }, () => call(gateway.url, before)))
+  t.equal(first.filter((s) => s === 200).length, LIMIT, 'before the loss: exact')
+
+  await doomed.kill()
+  // While the cluster elects a new master: every call is answered (allow), none waits on Redis for long.
+  const during: number[] = []
+  let slowest = 0
+  const until = Date.now() + 1500
+  while (Date.now() < until) {
+    const started = performance.now()
+    during.push(await call(gateway.url, onDoomed[2] ?? 2))
+    slowest = Math.max(slowest, performance.now() - started)
+  }
+  t.same([...new Set(during)], [200], `during the loss every call was answered 200 (${during.length} calls)`)
+  t.comment(`slowest call while the master was gone: ${slowest.toFixed(0)} ms (timeout_ms 200)`)
+  t.ok(slowest < 5000, 'none waited on Redis beyond its timeout (loose bound; the figure is above)')
+  const counted = (await gateway.app.gateway.metrics?.exposition())?.body ?? ''
+  t.match(counted, /bedrock_gateway_limits_store_errors_total\{kind="(timeout|connection|cluster_down|moved)"\} [1-9]/, 'the loss shows in the metrics, by kind')
+
+  await cluster.waitUntilOk()
+  // The gateway learns the new topology by itself: no restart, no reload.
+  let recovered = false
+  for (let i = 0; i < 100 && !recovered; i++) {
+    recovered = gateway.logLines.some((l) => l.includes('rate-limit store available again'))
+    if (!recovered) {
+      await call(gateway.url, 19)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  t.ok(recovered, 'the store came back without a restart')
+  const afterwards = await Promise.all(Array.from({ length: CALLS }, () => call(gateway.url, after)))
+  t.equal(afterwards.filter((s) => s === 200).length, LIMIT, `after the promotion: exact again (${afterwards.join(' ')})`)
+})
