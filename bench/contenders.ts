@@ -116,7 +116,7 @@ export interface StartContext {
   readonly nodeFlags?: readonly string[]
   readonly nofile?: number
   /** Gateway only: every limit configured (high enough never to refuse), counted in memory or on Redis. */
-  readonly limits?: { readonly redisUrl?: string }
+  readonly limits?: { readonly redisUrl?: string; readonly cluster?: boolean }
   /** Gateway only: false turns the metrics off (`server.metrics: false`); on by default, as shipped. */
   readonly metrics?: boolean
 }
@@ -165,7 +165,7 @@ function direct(emulator: Emulator): Contender {
  * A gateway config for one tenant whose clients point at the emulators: `claude` (the default) at
  * the first, `claude-2`, `claude-3`, ... at the others. JSON is YAML.
  */
-export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string }, metrics = true): string {
+export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string; readonly cluster?: boolean }, metrics = true): string {
   // Every limit checked on every call, none ever reached: the cost of limiting, not of refusing.
   const never = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 1_000_000, tokens_per_day: 1_000_000_000_000 }
   const clients: Record<string, unknown> = {}
@@ -192,7 +192,7 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
         drain_timeout_ms: 1000,
         docs: false,
         ...(metrics ? {} : { metrics: false }),
-        ...(limits?.redisUrl === undefined ? {} : { redis: { url: limits.redisUrl, key_prefix: `bench-${port}`, timeout_ms: 50 } }),
+        ...(limits?.redisUrl === undefined ? {} : { redis: { url: limits.redisUrl, ...(limits.cluster === true ? { cluster: true } : {}), key_prefix: `bench-${port}`, timeout_ms: 50 } }),
       },
       tenants: { bench: { api_keys: [apiKeyDigest], default_client: 'claude', clients, ...(limits === undefined ? {} : { limits: never }) } },
     },
