@@ -178,6 +178,10 @@ function connectRedis(config: RedisConfig): SharedRedis {
           slotsRefreshInterval: 5000,
           slotsRefreshTimeout: Math.max(config.timeoutMs, 1000),
           lazyConnect: false,
+          // Over TLS the nodes are reached by the names the cluster announces, not by addresses
+          // resolved first, so each certificate is checked against its name (ioredis's advice for
+          // ElastiCache with in-transit encryption).
+          ...(options.tls === undefined ? {} : { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),
         })
   // Connection errors surface as failed decisions and in RedisConnection's one line per failure;
   // an unhandled 'error' event would otherwise be printed by ioredis for every reconnect attempt.

@@ -5,18 +5,20 @@
 import t from 'tap'
 import { emulatorFor } from '../helpers/emulator.js'
 import { gatewayFor, type TestGateway } from '../helpers/gateway.js'
+import { freePort } from '../helpers/process.js'
 import { TestRedis, TestRedisCluster } from '../helpers/redis.js'
 
 const TENANTS = 20
 const LIMIT = 5
 const CALLS = 8
 
-function yaml(redis: string): string {
+/** The config of TENANTS tenants, each limited to LIMIT requests a minute unless `limits` says otherwise. */
+function yaml(redis: string, limits: Readonly<Record<number, string>> = {}): string {
   const tenants = Array.from({ length: TENANTS }, (_, i) =>
     [
       `  t${i}:`,
       `    api_keys: [env.T${i}_KEY]`,
-      `    limits: { requests_per_minute: ${LIMIT} }`,
+      `    limits: ${limits[i] ?? `{ requests_per_minute: ${LIMIT} }`}`,
       '    clients:',
       '      main:',
       '        model: amazon.nova-micro-v1:0',
@@ -32,11 +34,11 @@ function yaml(redis: string): string {
 
 const keys = Object.fromEntries(Array.from({ length: TENANTS }, (_, i) => [`T${i}_KEY`, `tenant-${i}-key`]))
 
-async function call(base: string, tenant: number): Promise<number> {
+async function call(base: string, tenant: number, content = 'hello'): Promise<number> {
   const response = await fetch(`${base}/v1/converse`, {
     method: 'POST',
     headers: { authorization: `Bearer tenant-${tenant}-key`, 'content-type': 'application/json' },
-    body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+    body: JSON.stringify({ messages: [{ role: 'user', content }] }),
   })
   await response.arrayBuffer()
   return response.status
@@ -100,17 +102,34 @@ t.test('a cluster named as a single node, and a single node named as a cluster: 
   t.equal(await call(asCluster.url, 0), 503, 'deny: the call is refused')
 })
 
+t.test('an unreachable seed: one line, the store down in /readyz, calls as on_unavailable says', async (t) => {
+  const closed = await freePort()
+  const gateway = await gatewayFor(t, yaml(`url: redis://127.0.0.1:${closed}\ncluster: true\nkey_prefix: nowhere\ntimeout_ms: 200`), { env: keys })
+  gateway.app.gateway.readiness = 'ready'
+  for (let i = 0; i < 100 && !gateway.logLines.some((l) => l.includes('rate-limit store:')); i++) await new Promise((r) => setTimeout(r, 50))
+  await new Promise((r) => setTimeout(r, 500))
+  const lines = gateway.logLines.filter((l) => l.includes('rate-limit store:'))
+  t.equal(lines.length, 1, `one line, however often it retries (${lines.join(' | ')})`)
+  t.match(await (await fetch(`${gateway.url}/readyz`)).json(), { status: 'ready', store: { kind: 'redis-cluster', state: 'down' } })
+  t.equal(await call(gateway.url, 0), 200, 'allow: admitted, uncounted')
+  t.notMatch(gateway.logLines.join('\n'), /\n\s+at /, 'no stack trace')
+})
+
 t.test('a master lost mid-run: calls go on as on_unavailable says, and once its replica is promoted the limits are exact again', async (t) => {
   const cluster = await TestRedisCluster.start(t, 3, 1)
   const emulator = await emulatorFor(t)
-  const config = yaml(`url: ${cluster.url}\ncluster: true\nkey_prefix: failover\ntimeout_ms: 200\nlease_ms: 2000`)
-  const gateway = await gatewayFor(t, config, { emulatorInstance: emulator, env: keys })
   // Tenants whose slot the doomed master holds: one called before, during and after; others kept fresh for after.
   const doomed = await cluster.masterOf('{t0}')
   const onDoomed: number[] = []
   for (let i = 0; i < TENANTS; i++) if ((await cluster.masterOf(`{t${i}}`)).port === doomed.port) onDoomed.push(i)
-  t.ok(onDoomed.length >= 3, `tenants on the master to be lost: ${onDoomed.join(', ')}`)
-  const [before, after] = [onDoomed[0] ?? 0, onDoomed[1] ?? 1]
+  t.ok(onDoomed.length >= 4, `tenants on the master to be lost: ${onDoomed.join(', ')}`)
+  const [before, after, holder] = [onDoomed[0] ?? 0, onDoomed[1] ?? 1, onDoomed[3] ?? 3]
+  const config = yaml(`url: ${cluster.url}\ncluster: true\nkey_prefix: failover\ntimeout_ms: 200\nlease_ms: 2000`, { [holder]: '{ concurrent_requests: 1 }' })
+  const gateway = await gatewayFor(t, config, { emulatorInstance: emulator, env: keys })
+  // A call holding the tenant's one concurrency slot when the master goes.
+  const slow = call(gateway.url, holder, '[emulator:echo ttft_ms=2500] slow')
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(await call(gateway.url, holder), 429, 'the slot is held')
 
   const first = await Promise.all(Array.from({ length: CALLS }, () => call(gateway.url, before)))
   t.equal(first.filter((s) => s === 200).length, LIMIT, 'before the loss: exact')
@@ -132,16 +151,21 @@ t.test('a master lost mid-run: calls go on as on_unavailable says, and once its 
   t.match(counted, /bedrock_gateway_limits_store_errors_total\{kind="(timeout|connection|cluster_down|moved)"\} [1-9]/, 'the loss shows in the metrics, by kind')
 
   await cluster.waitUntilOk()
-  // The gateway learns the new topology by itself: no restart, no reload.
+  // The gateway learns the new topology by itself: no restart, no reload. A call on the lost
+  // master's slots is counted again (it carries the limit headers) once it has.
   let recovered = false
   for (let i = 0; i < 100 && !recovered; i++) {
-    recovered = gateway.logLines.some((l) => l.includes('rate-limit store available again'))
-    if (!recovered) {
-      await call(gateway.url, 19)
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    const response = await fetch(`${gateway.url}/v1/converse`, { method: 'POST', headers: { authorization: `Bearer tenant-${onDoomed[2] ?? 2}-key`, 'content-type': 'application/json' }, body: JSON.stringify({ messages: [{ role: 'user', content: 'probe' }] }) })
+    await response.arrayBuffer()
+    recovered = response.headers.has('x-ratelimit-limit-requests')
+    if (!recovered) await new Promise((r) => setTimeout(r, 100))
   }
-  t.ok(recovered, 'the store came back without a restart')
+  t.ok(recovered, 'the lost master\'s slots are counted again, without a restart')
   const afterwards = await Promise.all(Array.from({ length: CALLS }, () => call(gateway.url, after)))
   t.equal(afterwards.filter((s) => s === 200).length, LIMIT, `after the promotion: exact again (${afterwards.join(' ')})`)
+  // The slot taken before the loss (its release may have failed while the master was gone) is
+  // free again once its lease ran out: held no longer than lease_ms.
+  t.equal(await slow, 200, 'the call that held it was answered')
+  await new Promise((r) => setTimeout(r, 2200))
+  t.equal(await call(gateway.url, holder), 200, 'the slot is free again within lease_ms')
 })
