@@ -13,7 +13,7 @@ import { UpstreamPool } from '../../src/upstream/pool.js'
 import { testTarget } from '../helpers/client-config.js'
 import { userSays } from '../helpers/emulator.js'
 import { clientYaml, gatewayFor, post, tenantsYaml } from '../helpers/gateway.js'
-import { setEnv } from '../helpers/env.js'
+import { NO_AWS_CREDENTIALS_ENV, setEnv } from '../helpers/env.js'
 
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/BedrockGateway'
 
@@ -29,13 +29,7 @@ async function awsFilesWithoutTheProfile(t: Test): Promise<void> {
     AWS_SHARED_CREDENTIALS_FILE: credentials,
     AWS_CONFIG_FILE: config,
     AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_PROFILE: undefined,
-    AWS_ACCESS_KEY_ID: undefined,
-    AWS_SECRET_ACCESS_KEY: undefined,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
-    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
-    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+    ...NO_AWS_CREDENTIALS_ENV,
   })
 }
 

@@ -13,3 +13,14 @@ export function setEnv(t: Test, vars: Record<string, string | undefined>): void 
   apply(vars)
   t.teardown(() => apply(saved))
 }
+
+/** The AWS credentials the SDK would find in the environment, unset: a test chooses its own. */
+export const NO_AWS_CREDENTIALS_ENV: Readonly<Record<string, undefined>> = {
+  AWS_PROFILE: undefined,
+  AWS_ACCESS_KEY_ID: undefined,
+  AWS_SECRET_ACCESS_KEY: undefined,
+  AWS_SESSION_TOKEN: undefined,
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+  AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+}

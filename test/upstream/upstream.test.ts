@@ -13,7 +13,7 @@ import { jsonPayload, type Answer, type BedrockChannel, type ConverseOutput } fr
 import { describeUpstream, endpointOf, UpstreamPool, type UpstreamPoolOptions } from '../../src/upstream/pool.js'
 import { testTarget } from '../helpers/client-config.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
-import { setEnv } from '../helpers/env.js'
+import { NO_AWS_CREDENTIALS_ENV, setEnv } from '../helpers/env.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
 const EXAMPLE: StaticCredentials = { kind: 'static', ...EXAMPLE_CREDENTIALS }
@@ -27,13 +27,7 @@ const ISOLATION: Record<string, string | undefined> = {
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'upstream-test-no-such-credentials'),
   AWS_CONFIG_FILE: join(tmpdir(), 'upstream-test-no-such-config'),
-  AWS_PROFILE: undefined,
-  AWS_ACCESS_KEY_ID: undefined,
-  AWS_SECRET_ACCESS_KEY: undefined,
-  AWS_SESSION_TOKEN: undefined,
-  AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
-  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
-  AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+  ...NO_AWS_CREDENTIALS_ENV,
   AWS_ENDPOINT_URL: undefined,
   AWS_ENDPOINT_URL_BEDROCK_RUNTIME: undefined,
   AWS_RETRY_MODE: undefined,
