@@ -50,6 +50,8 @@ export interface LogSinkStats {
   readonly queuedBytes: number
   /** Lines dropped because the buffer was full (stdout stalled or too slow). */
   readonly dropped: number
+  /** Lines of the sink's own, each marking a gap (`log lines dropped`); counted in written or queued. */
+  readonly marks: number
   /** Lines lost to a failed or closed stdout (EPIPE and others). */
   readonly lost: number
   /** The buffer is full: new lines are dropped until half of it is written. */
@@ -93,6 +95,7 @@ export class LogSink implements DestinationStream {
   #dropped = 0
   #droppedInEpisode = 0
   #dropping = false
+  #marks = 0
   #lost = 0
   #broken = false
   #lastError = ''
@@ -166,6 +169,7 @@ export class LogSink implements DestinationStream {
       queued: this.#pendingLines + this.#outLines,
       queuedBytes: this.#pending.length + this.#outChars,
       dropped: this.#dropped + this.#droppedInEpisode,
+      marks: this.#marks,
       lost: this.#lost,
       dropping: this.#dropping,
       broken: this.#broken,
@@ -267,6 +271,7 @@ export class LogSink implements DestinationStream {
     this.#dropping = false
     this.#pending += `{"level":40,"time":${Date.now()},"pid":${process.pid},"hostname":${HOSTNAME},"dropped":${dropped},"msg":"log lines dropped"}\n`
     this.#pendingLines++
+    this.#marks++
   }
 
   #failed(error: NodeJS.ErrnoException): void {

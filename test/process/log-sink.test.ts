@@ -111,7 +111,8 @@ for (const mode of ['stream', 'nonblocking'] as const) {
     const stats = sink.stats()
     t.ok(stats.queuedBytes <= CAP, `held ${stats.queuedBytes} characters, cap ${CAP}`)
     t.ok(stats.dropped >= 20_000, `dropped ${stats.dropped}`)
-    t.equal(stats.written + stats.queued + stats.dropped, n, 'every line is written, held or counted as dropped')
+    // The pipe may have taken a partial write's rest meanwhile, and the sink then marked the gap in a line of its own.
+    t.equal(stats.written + stats.queued + stats.dropped, n + stats.marks, 'every line is written, held or counted as dropped')
     t.equal(notices.length, 1, 'one notice, not one per line')
     t.match(notices[0], /stdout is not taking log lines .*dropped and counted/)
     t.equal(await sink.flushUntil(Date.now() + 100), stats.queued + stats.dropped, 'a flush of a stalled pipe ends at its deadline with the count')
