@@ -78,9 +78,9 @@ async function main(): Promise<void> {
     await stopAll()
     await rm(workDir, { recursive: true, force: true })
   }
-  const file = await writeResults(ROOT, 'before-after', { against: BEFORE, beforeCommit: await commitOf(BEFORE), afterCommit: await commitOf(ROOT), rounds, seconds, samples, summary: summarise(samples) })
-  console.log(`wrote ${file}`)
-  await record(file)
+  const saved = { date: new Date().toISOString(), beforeCommit: await commitOf(BEFORE), afterCommit: await commitOf(ROOT), rounds, seconds, samples }
+  console.log(`wrote ${await writeResults(ROOT, 'before-after', { against: BEFORE, ...saved, summary: summarise(samples) })}`)
+  await record(saved)
 }
 
 interface Saved {
@@ -104,9 +104,8 @@ function summarise(samples: readonly Sample[]): Record<string, unknown> {
   return summary
 }
 
-/** Prints the summary of a results file and writes its entry in BENCHMARKS.md. */
-async function record(file: string): Promise<void> {
-  const saved = JSON.parse(await readFile(file, 'utf8')) as Saved
+/** Prints the summary of a run (this one, or a results file's) and writes its entry in BENCHMARKS.md. */
+async function record(saved: Saved): Promise<void> {
   const rows: string[] = []
   for (const [key, value] of Object.entries(summarise(saved.samples))) {
     const [kind, route] = key.split('/') as [Kind, Route]
@@ -131,5 +130,5 @@ async function commitOf(dir: string): Promise<string> {
   return run('git', ['-C', dir, 'rev-parse', '--short', 'HEAD']).then((r) => r.stdout.trim(), () => '?')
 }
 
-if (flags.from !== undefined) await record(resolve(flags.from))
+if (flags.from !== undefined) await record(JSON.parse(await readFile(resolve(flags.from), 'utf8')) as Saved)
 else await main()

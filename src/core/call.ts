@@ -16,8 +16,6 @@ import { rejectFinishReason } from './finish-reason.js'
 import { fromUpstream } from './upstream-failure.js'
 import type { GatewayState } from './state.js'
 
-export type { CallEnvelope, Operand } from './envelope.js'
-
 /** What a dialect reads from its request: the client it names and the chat, in the core's terms. */
 export interface CallSpec {
   readonly client: ClientConfig

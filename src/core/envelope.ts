@@ -48,9 +48,8 @@ export interface Call {
 export interface Operand {
   readonly stream: boolean
   readonly streamUpstream: boolean
-  /** A JSON value, encoded at the first attempt; or the payload itself, bytes passed through (InvokeModel's). */
+  /** A JSON value, encoded once, at the first attempt. */
   readonly body: unknown
-  readonly payload?: Payload
 }
 
 /**
@@ -70,7 +69,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     client,
     upstreams: gateway.upstreams,
     body: operand.body,
-    payload: operand.payload,
+    payload: undefined,
     json: gateway.json,
     usage,
     deadline,

@@ -5,7 +5,6 @@ import { hostname } from 'node:os'
 import pino, { type DestinationStream } from 'pino'
 import { DEFAULT_BUFFER_BYTES } from '../config/process-env.js'
 
-export { DEFAULT_BUFFER_BYTES }
 
 /**
  * The first retry after EAGAIN on a non-blocking descriptor written directly (a terminal, say),

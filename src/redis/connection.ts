@@ -50,6 +50,7 @@ export class RedisConnection {
     this.#config = config
     this.#log = log
     this.client = connectRedis(config)
+    // Every failure is one line here (not ioredis's own print per reconnect attempt), and a failed decision.
     this.client.on('ready', () => void this.#checkMode())
     this.client.on('error', (error: unknown) => this.#failed(error))
   }
@@ -183,9 +184,6 @@ function connectRedis(config: RedisConfig): SharedRedis {
           // ElastiCache with in-transit encryption).
           ...(options.tls === undefined ? {} : { dnsLookup: (address: string, callback: (error: null, address: string) => void) => callback(null, address) }),
         })
-  // Connection errors surface as failed decisions and in RedisConnection's one line per failure;
-  // an unhandled 'error' event would otherwise be printed by ioredis for every reconnect attempt.
-  redis.on('error', () => undefined)
   return redis
 }
 

@@ -7,8 +7,8 @@ import { closeSync, constants, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Socket } from 'node:net'
 import t, { type Test } from 'tap'
-import { bufferBytesFrom } from '../../src/config/process-env.js'
-import { DEFAULT_BUFFER_BYTES, LogSink, type LogSinkOptions } from '../../src/process/log-sink.js'
+import { bufferBytesFrom, DEFAULT_BUFFER_BYTES } from '../../src/config/process-env.js'
+import { LogSink, type LogSinkOptions } from '../../src/process/log-sink.js'
 import { tempDir } from '../helpers/process.js'
 
 const CAP = 16_384
