@@ -8,7 +8,7 @@ const LAYERS = [
   ['src/errors', 'src/bedrock'],
   ['src/json', 'src/config', 'src/emulator'],
   ['src/redis'],
-  ['src/upstream', 'src/limits', 'src/usage', 'src/tenancy'],
+  ['src/upstream', 'src/limits', 'src/usage', 'src/tenancy', 'src/targets'],
   ['src/metrics'],
   ['src/core'],
   ['src/dialects'],

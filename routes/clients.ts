@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { converseDialect } from '../src/dialects/converse/dialect.js'
 import { readRoute } from '../src/http/serve.js'
+import { targetsOf } from '../src/core/targets-view.js'
 
 export default async function clientsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/v1/clients', readRoute(converseDialect), async (request) => {
@@ -13,6 +14,8 @@ export default async function clientsRoutes(app: FastifyInstance): Promise<void>
         model: client.model,
         streaming: client.supportsStreaming,
         default: client === tenant.defaultClient,
+        strategy: client.strategy,
+        targets: targetsOf(client, app.gateway.cooldowns),
       })),
     }
   })

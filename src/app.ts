@@ -18,7 +18,10 @@ import { Limiter } from './limits/limiter.js'
 import { GatewayMetrics } from './metrics/metrics.js'
 import { MemoryStore } from './limits/memory.js'
 import { RedisStore } from './limits/redis.js'
-import { RedisConnection } from './redis/connection.js'
+import { RedisConnection, storeErrorKind } from './redis/connection.js'
+import { Cooldowns } from './targets/cooldowns.js'
+import { RedisCooldowns } from './targets/redis.js'
+import { targetStates } from './core/targets-view.js'
 import { stdoutLog } from './process/log-sink.js'
 import type { UsageRecord } from './usage/record.js'
 import clientsRoutes from '../routes/clients.js'
@@ -154,7 +157,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Large bodies are parsed, and large upstream payloads encoded, on the app's one worker thread.
   const json = new JsonWorker()
   app.addHook('onClose', () => json.close())
-  app.decorate('gateway', new GatewayState(config, upstreams, limiter, json, metrics))
+  // Cooldowns belong to Bedrock's quotas, shared by replicas through the same Redis as the limits.
+  const cooldowns = new Cooldowns({
+    ...(redis === undefined || shared === undefined ? {} : { shared: new RedisCooldowns(shared, redis.keyPrefix) }),
+    onStoreError: (error) => metrics?.storeFailed(storeErrorKind(error)),
+  })
+  app.addHook('onClose', () => cooldowns.close())
+  const gateway = new GatewayState(config, upstreams, limiter, json, cooldowns, metrics)
+  metrics?.watchTargets(() => targetStates(gateway))
+  app.decorate('gateway', gateway)
   app.decorate('connections', connections)
   // Node's headersTimeout must exceed keepAliveTimeout.
   app.server.headersTimeout = config.server.headersTimeoutMs

@@ -1,10 +1,14 @@
 // Turns a checked config file into the app's GatewayConfig: camelCase names, defaults and derived values filled in.
+import { createHash } from 'node:crypto'
+import { targetName, targetTransport } from './client-schema.js'
 import { DEFAULTS } from './defaults.js'
 import type { RawClientConfig, RawGatewayConfig, RawServerConfig, RawTenantConfig } from './schema.js'
 
 type RawLimits = RawTenantConfig['limits']
 import type {
   ClientConfig,
+  ClientPolicy,
+  ClientTarget,
   CredentialSource,
   FinishReasonPolicy,
   GatewayConfig,
@@ -94,22 +98,9 @@ function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
 function buildClient(tenantId: string, name: string, c: RawClientConfig): ClientConfig {
   const d = DEFAULTS.client
   const allowedRoles = c.allowed_roles ?? [...d.allowed_roles]
-  const model = c.model ?? c.model_id
-  if (model === undefined) throw new Error(`client ${tenantId}.${name}: no model after validation`)
   const timeouts = c.timeouts ?? {}
-  const target: UpstreamTarget = {
-    model,
-    region: c.region,
-    ...(c.endpoint === undefined ? {} : { endpoint: c.endpoint }),
-    credentials: buildCredentials(tenantId, name, c),
-    maxRetries: c.max_retries ?? d.max_retries,
-    // Unset limits never exceed the total, so setting only total_ms low stays valid.
-    connectTimeoutMs: timeouts.connect_ms ?? Math.min(d.timeouts.connect_ms, timeouts.total_ms ?? d.timeouts.total_ms),
-  }
-  return {
+  const policy: ClientPolicy = {
     name,
-    model,
-    target,
     ...(c.guardrail === undefined ? {} : { guardrail: buildGuardrail(c.guardrail) }),
     inferenceConfig: buildInferenceConfig(c.inference_config),
     ...(c.additional_model_request_fields === undefined
@@ -129,6 +120,86 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     // AWS's invocation logs then say which tenant and client each call was for.
     requestMetadata: { ...c.request_metadata, gateway_tenant: tenantId, gateway_client: name },
   }
+  // A client without targets is its own one target.
+  const written: readonly RawTarget[] = c.targets ?? [{ region: undefined }]
+  const targets = written.map((t) => buildTarget(tenantId, name, c, t, policy))
+  const first = targets[0]
+  if (first === undefined) throw new Error(`client ${tenantId}.${name}: no target after validation`)
+  const cool = c.cooldown ?? {}
+  return {
+    ...policy,
+    model: first.upstream.model,
+    targets,
+    strategy: c.strategy ?? d.strategy,
+    affinity: c.affinity ?? d.affinity,
+    cooldown: { failures: cool.failures ?? d.cooldown.failures, windowMs: cool.window_ms ?? d.cooldown.window_ms, ms: cool.ms ?? d.cooldown.ms },
+  }
+}
+
+type RawTarget = NonNullable<RawClientConfig['targets']>[number]
+
+function buildTarget(tenantId: string, clientName: string, c: RawClientConfig, t: RawTarget, policy: ClientPolicy): ClientTarget {
+  const transport = targetTransport(c, t) as RawTransport
+  const name = targetName(t, transport)
+  const where = `client ${tenantId}.${clientName}, target ${name}`
+  if (transport.model === undefined || transport.region === undefined) throw new Error(`${where}: no model or region after validation`)
+  const timeouts = c.timeouts ?? {}
+  const upstream: UpstreamTarget = {
+    model: transport.model,
+    region: transport.region,
+    ...(transport.endpoint === undefined ? {} : { endpoint: transport.endpoint }),
+    credentials: buildCredentials(tenantId, clientName, transport),
+    maxRetries: transport.max_retries ?? DEFAULTS.client.max_retries,
+    // Unset limits never exceed the total, so setting only total_ms low stays valid.
+    connectTimeoutMs: timeouts.connect_ms ?? Math.min(DEFAULTS.client.timeouts.connect_ms, timeouts.total_ms ?? DEFAULTS.client.timeouts.total_ms),
+  }
+  const overrides = t.inference_config !== undefined || t.additional_model_request_fields !== undefined
+  return {
+    name,
+    weight: t.weight ?? 1,
+    upstream,
+    quota: quotaOf(upstream),
+    ...(overrides ? { policy: targetPolicy(policy, t) } : {}),
+  }
+}
+
+/** The transport keys of a target once the client's fill in what it leaves out (`targetTransport`). */
+type RawTransport = Pick<RawClientConfig, 'model' | 'region' | 'endpoint' | 'max_retries' | 'access_key_id' | 'secret_access_key' | 'session_token' | 'api_key' | 'profile' | 'role_arn' | 'external_id' | 'role_session_name'>
+
+// A target's inference config is laid over the client's key by key (a smaller max_tokens for a
+// smaller model); its additional fields replace the client's whole (`{}` sends none).
+function targetPolicy(policy: ClientPolicy, t: RawTarget): ClientPolicy {
+  const own = t.inference_config === undefined ? {} : buildInferenceConfig(t.inference_config)
+  const fields = t.additional_model_request_fields ?? policy.additionalModelRequestFields
+  const { additionalModelRequestFields: _replaced, ...rest } = policy
+  return {
+    ...rest,
+    inferenceConfig: { ...policy.inferenceConfig, ...own },
+    ...(fields === undefined || Object.keys(fields).length === 0 ? {} : { additionalModelRequestFields: fields }),
+  }
+}
+
+/**
+ * The quota a target draws on, as Bedrock counts it: per account (the AWS identity its calls are
+ * made as), region and model, at an endpoint. A digest, so no key or secret leaves the config.
+ */
+function quotaOf(target: UpstreamTarget): string {
+  const identity = (source: CredentialSource): unknown => {
+    switch (source.kind) {
+      case 'static':
+        return ['static', source.accessKeyId]
+      case 'profile':
+        return ['profile', source.profile]
+      case 'default-chain':
+        return ['default-chain']
+      case 'assume-role':
+        return ['assume-role', source.roleArn]
+      case 'api-key':
+        return ['api-key', createHash('sha256').update(source.apiKey).digest('base64')]
+    }
+  }
+  const key = JSON.stringify([target.endpoint ?? null, target.region, target.model, identity(target.credentials)])
+  return createHash('sha256').update(key).digest('base64url').slice(0, 22)
 }
 
 function optionalLimits(l: RawLimits | undefined): { limits?: Limits } {
@@ -153,7 +224,7 @@ function buildGuardrail(g: NonNullable<RawClientConfig['guardrail']>): Guardrail
   }
 }
 
-function buildCredentials(tenantId: string, name: string, c: RawClientConfig): CredentialSource {
+function buildCredentials(tenantId: string, name: string, c: RawTransport): CredentialSource {
   if (c.api_key !== undefined) return { kind: 'api-key', apiKey: c.api_key }
   const base: CredentialSource =
     c.access_key_id !== undefined && c.secret_access_key !== undefined

@@ -75,9 +75,9 @@ const requestMetadata = z
 
 const finishReasons = z.array(z.string().min(1)).min(1, 'must list at least one finish reason')
 
-/** Schema of one client; `env` resolves its `env.NAME` references. */
-export function clientSchema(env: Env) {
-  return strict({
+/** Where a call goes: the keys a target may set, and that a client's own value gives every target that leaves them out. */
+function transportKeys(env: Env) {
+  return {
     model: envString(env, literal.model).optional(),
     model_id: envString(env, literal.model).optional(),
     region: regionSchema(env),
@@ -90,6 +90,42 @@ export function clientSchema(env: Env) {
     role_arn: envString(env, literal.roleArn).optional(),
     external_id: envString(env, literal.externalId).optional(),
     role_session_name: literal.roleSessionName.optional(),
+    max_retries: z.int().min(0).max(10).optional(),
+  }
+}
+
+/** The credential keys that name an AWS identity to start from; a target that sets one sets its whole base. */
+export const BASE_CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'session_token', 'api_key', 'profile'] as const
+/** The keys of a role assumed from that identity; a target that sets role_arn sets them all. */
+export const ROLE_KEYS = ['role_arn', 'external_id', 'role_session_name'] as const
+
+const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/
+
+function targetSchema(env: Env) {
+  return strict({
+    ...transportKeys(env),
+    name: z.string().regex(TARGET_NAME, 'must be 1 to 128 characters of [A-Za-z0-9._:/-]').optional(),
+    weight: z.number().positive('must be greater than 0').max(1_000_000).optional(),
+    // A fallback to another model family needs its own settings (Claude's thinking fields mean nothing to Nova).
+    inference_config: inferenceConfig.optional(),
+    additional_model_request_fields: z.record(z.string(), z.json()).optional(),
+  })
+}
+
+const cooldown = strict({
+  failures: z.int().min(1).max(1000),
+  window_ms: milliseconds,
+  ms: milliseconds,
+}).partial()
+
+/** Schema of one client; `env` resolves its `env.NAME` references. */
+export function clientSchema(env: Env) {
+  return strict({
+    ...transportKeys(env),
+    targets: z.array(targetSchema(env)).min(1, 'must list at least one target').max(32, 'must list at most 32 targets').optional(),
+    strategy: z.enum(['fallback', 'weighted']).optional(),
+    affinity: z.boolean().optional(),
+    cooldown: cooldown.optional(),
     guardrail: guardrail.optional(),
     inference_config: inferenceConfig.optional(),
     additional_model_request_fields: z.record(z.string(), z.json()).optional(),
@@ -104,34 +140,84 @@ export function clientSchema(env: Env) {
         error: 'must be true, false, or a list of S3 bucket names',
       })
       .optional(),
-    max_retries: z.int().min(0).max(10).optional(),
     timeouts: timeouts.optional(),
     overridable: z.array(z.enum(OVERRIDABLE_FIELDS)).refine(unique, 'must not repeat a field').optional(),
     limits: limitsSchema.optional(),
     system: z.string().min(1, 'must not be empty').optional(),
     request_metadata: requestMetadata.optional(),
   }).superRefine((c: Fields, ctx) => {
-    const report = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path })
-    modelRules(c, report)
-    credentialRules(c, report)
+    const report = (message: string, path: (string | number)[] = []) => ctx.addIssue({ code: 'custom', message, path })
+    if (Array.isArray(c.targets)) targetRules(c, c.targets as unknown[], report)
+    else {
+      modelRules(c, report)
+      if (c.region === undefined) report(REGION_REQUIRED, ['region'])
+      credentialRules(c, report)
+    }
     roleRules(c, report)
     if (c.finish_reason_allow_list !== undefined && c.finish_reason_deny_list !== undefined) {
       report('set finish_reason_allow_list or finish_reason_deny_list, not both')
     }
+    if (c.affinity !== undefined && c.strategy !== 'weighted') report('affinity applies to strategy: weighted only', ['affinity'])
   }, whenObject)
 }
 
+const REGION_REQUIRED = 'is required: set region here or AWS_REGION in the environment'
+
+/**
+ * What a target is once the client's transport keys fill in what it leaves out: its own model,
+ * region, endpoint and retries, else the client's; its own base identity (keys, profile or API key)
+ * if it sets any, else the client's; its own role if it sets role_arn, else the client's.
+ */
+export function targetTransport(client: Fields, target: Fields): Fields {
+  const merged: Record<string, unknown> = {}
+  for (const key of ['model', 'region', 'endpoint', 'max_retries'] as const) merged[key] = target[key] ?? client[key]
+  merged.model = target.model ?? target.model_id ?? client.model ?? client.model_id
+  const base = BASE_CREDENTIAL_KEYS.some((key) => target[key] !== undefined) ? target : client
+  for (const key of BASE_CREDENTIAL_KEYS) merged[key] = base[key]
+  // A Bedrock API key is an identity with no role to assume: a target that sets one inherits none.
+  const ownRole = ROLE_KEYS.some((key) => target[key] !== undefined)
+  const role = ownRole || target.api_key !== undefined ? target : client
+  for (const key of ROLE_KEYS) merged[key] = role[key]
+  return merged
+}
+
+/** A target's name: the file's, else REGION/MODEL. */
+export function targetName(target: Fields, transport: Fields): string {
+  return typeof target.name === 'string' ? target.name : `${String(transport.region)}/${String(transport.model)}`
+}
+
+// Each target is checked as a client is (BAML's credential rules on what it ends up with), and named in the message.
+function targetRules(c: Fields, targets: readonly unknown[], report: Report): void {
+  const names = new Map<string, number>()
+  targets.forEach((raw, i) => {
+    if (!isRecord(raw)) return
+    const target = raw as Fields
+    const path = ['targets', i]
+    if (target.model !== undefined && target.model_id !== undefined) report('set model or model_id, not both (model_id is an alias of model)', path)
+    const transport = targetTransport(c, target)
+    const name = targetName(target, transport)
+    const say = (message: string, at: (string | number)[] = []) => report(`target "${name}": ${message}`, [...path, ...at])
+    if (transport.model === undefined) say('model is required, here or on the client')
+    if (transport.region === undefined) say(`region ${REGION_REQUIRED}`)
+    credentialRules(transport, (message) => say(message))
+    const seen = names.get(name)
+    if (seen === undefined) names.set(name, i)
+    else say(`repeats the name of target ${seen + 1}: give each target a name of its own`, ['name'])
+  })
+  if (c.model !== undefined && c.model_id !== undefined) report('set model or model_id, not both (model_id is an alias of model)')
+  // A client's own credential keys are defaults: checked as a set, so a half-written pair is still an error.
+  if (BASE_CREDENTIAL_KEYS.some((key) => c[key] !== undefined) || c.role_arn !== undefined) credentialRules(c, report)
+}
+
 // BAML's rule: the region defaults to AWS_REGION, read here once rather than by the SDK at call time.
+// Whether one is required is the client's rule (a client with targets may leave it to them).
 function regionSchema(env: Env) {
   const region = envString(env, literal.region)
   return z
     .string()
     .optional()
     .transform((written, ctx) => {
-      if (written === undefined && env.AWS_REGION === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'is required: set region here or AWS_REGION in the environment' })
-        return z.NEVER
-      }
+      if (written === undefined && env.AWS_REGION === undefined) return undefined
       const parsed = region.safeParse(written ?? 'env.AWS_REGION')
       if (parsed.success) return parsed.data
       for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message })
@@ -139,7 +225,7 @@ function regionSchema(env: Env) {
     })
 }
 
-type Report = (message: string, path?: string[]) => void
+type Report = (message: string, path?: (string | number)[]) => void
 
 function modelRules(c: Fields, report: Report): void {
   if (c.model !== undefined && c.model_id !== undefined) report('set model or model_id, not both (model_id is an alias of model)')

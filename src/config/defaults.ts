@@ -43,6 +43,12 @@ export const DEFAULTS = {
       idle_ms: 30_000,
       total_ms: 600_000,
     },
+    // Targets in the order written; `weighted` spreads calls by weight.
+    strategy: 'fallback',
+    // With `weighted`: a conversation stays on one target, where its prompt cache lives.
+    affinity: true,
+    // LiteLLM's router cools a deployment down after 3 failures in a minute; Bedrock's quotas refill per minute.
+    cooldown: { failures: 3, window_ms: 60_000, ms: 30_000 },
     // Sampling knobs only: tools and system prompts change what a client is, so operators opt in.
     overridable: ['temperature', 'top_p', 'max_tokens', 'stop_sequences'] satisfies readonly OverridableField[],
   },

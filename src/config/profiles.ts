@@ -31,8 +31,12 @@ export async function checkProfiles(config: GatewayConfig, env: Env): Promise<Pr
   const uses: ProfileUse[] = []
   for (const [tenantId, tenant] of config.tenants) {
     for (const [name, client] of tenant.clients) {
-      const profile = profileOf(client.target.credentials)
-      if (profile !== undefined) uses.push({ path: ['tenants', tenantId, 'clients', name, 'profile'], profile })
+      for (const [i, target] of client.targets.entries()) {
+        const profile = profileOf(target.upstream.credentials)
+        // A client's targets inherit its profile: reported once, where it is written.
+        const path = client.targets.length === 1 ? ['tenants', tenantId, 'clients', name, 'profile'] : ['tenants', tenantId, 'clients', name, 'targets', i, 'profile']
+        if (profile !== undefined) uses.push({ path, profile })
+      }
     }
   }
   if (uses.length === 0) return { issues: [], notes: [] }

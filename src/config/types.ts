@@ -158,11 +158,46 @@ export interface ClientPolicy {
   readonly requestMetadata?: Readonly<Record<string, string>>
 }
 
-/** A named Bedrock client of a tenant: its policy, and the target its calls go to. */
+/**
+ * One place a client's calls can go: an upstream (model, region, endpoint, credentials), its name
+ * and weight, the quota it draws on, and the policy its calls are built with when it overrides the
+ * client's inference config or additional model request fields (a fallback to another family).
+ */
+export interface ClientTarget {
+  /** Unique in its client; `REGION/MODEL` unless the file names it. */
+  readonly name: string
+  /** Its share of a `weighted` client's calls. */
+  readonly weight: number
+  readonly upstream: UpstreamTarget
+  /**
+   * The Bedrock quota it draws on (endpoint, region, model, AWS identity), as a secret-free digest:
+   * cooldowns belong to the quota, so every target of any client or tenant that reaches it shares one.
+   */
+  readonly quota: string
+  /** The client's policy with this target's `inference_config`/`additional_model_request_fields`; absent when it has none. */
+  readonly policy?: ClientPolicy
+}
+
+/** How a client orders its targets for a call. */
+export type TargetStrategy = 'fallback' | 'weighted'
+
+/** When a target is skipped: after `failures` failures within `windowMs`, for `ms`, then one probe call. */
+export interface CooldownPolicy {
+  readonly failures: number
+  readonly windowMs: number
+  readonly ms: number
+}
+
+/** A named Bedrock client of a tenant: its policy, and the targets its calls go to. */
 export interface ClientConfig extends ClientPolicy {
-  /** The model callers may name the client by (Bedrock's `{modelId}`, OpenAI's `model`): its target's. */
+  /** The model callers may name the client by (Bedrock's `{modelId}`, OpenAI's `model`): its first target's. */
   readonly model: string
-  readonly target: UpstreamTarget
+  /** At least one; a client written without `targets` has exactly one. */
+  readonly targets: readonly ClientTarget[]
+  readonly strategy: TargetStrategy
+  /** With `weighted`: the calls of one conversation stay on one target while it is healthy (prompt-cache affinity). */
+  readonly affinity: boolean
+  readonly cooldown: CooldownPolicy
 }
 
 /** One customer of the gateway: its API keys and the clients those keys can reach. */

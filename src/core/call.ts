@@ -5,13 +5,14 @@
 // Framework-free: a dialect reads its own request shape into the chat, hands it here, and renders
 // answers, events and errors in its own shape. The record is written once, by the HTTP edge, when
 // the response closes (src/http/usage-hook.ts).
-import type { ClientConfig } from '../config/types.js'
+import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.js'
 import type { ConverseOutput, EventStream } from '../upstream/bedrock-channel.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
 import type { TokenCounts } from '../usage/record.js'
 import type { ChatRequest } from './chat.js'
 import { toConverseBody, type FieldName } from './converse-input.js'
 import { attempt, envelope, type Call, type CallEnvelope, type Operation } from './envelope.js'
+import { overTargets } from './failover.js'
 import { rejectFinishReason } from './finish-reason.js'
 import { fromUpstream } from './upstream-failure.js'
 import type { GatewayState } from './state.js'
@@ -64,13 +65,16 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   const { tenant, client, usage } = request
   if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
   const streamUpstream = stream && client.supportsStreaming
-  const body = toConverseBody(client, request.request, streamUpstream, request.fieldName)
-  if (request.responseFieldPaths !== undefined) body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
-  return envelope(gateway, request, { stream, streamUpstream, body }, serve)
+  const bodyFor = (policy: ClientPolicy): ReturnType<typeof toConverseBody> => {
+    const body = toConverseBody(policy, request.request, streamUpstream, request.fieldName)
+    if (request.responseFieldPaths !== undefined) body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
+    return body
+  }
+  return envelope(gateway, request, { stream, streamUpstream, body: bodyFor(client), bodyFor }, serve)
 }
 
 async function converse(call: Call): Promise<CallAnswer> {
-  const output = await attempt(call, call.client.target, CONVERSE)
+  const output = await overTargets(call, (target) => attempt(call, target, CONVERSE))
   const text = textOf(output.output?.message?.content ?? [])
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
   const rejected = rejectFinishReason(call.client.finishReasons, output.stopReason, call.client.name)
@@ -85,7 +89,12 @@ async function converse(call: Call): Promise<CallAnswer> {
  */
 async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   if (!call.client.supportsStreaming) return replayAsStream(call, emit)
-  const events = await attempt(call, call.client.target, CONVERSE_STREAM)
+  // Until its first event reaches the caller, a stream may still move to the client's next target.
+  return overTargets(call, (target) => relayStream(call, target, emit))
+}
+
+async function relayStream(call: Call, target: ClientTarget, emit: Emit): Promise<StreamSummary> {
+  const events = await attempt(call, target, CONVERSE_STREAM)
   let stopReason: string | undefined
   let usage: unknown
   let latencyMs: number | undefined
@@ -111,6 +120,7 @@ async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
         usage = data.usage
         latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
       }
+      call.began = true
       await emit(event)
     }
   } catch (error) {
@@ -126,7 +136,7 @@ async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
 
 /** A client without streaming answers a stream request from Converse, as events of the same shape. */
 async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
-  const output = await attempt(call, call.client.target, CONVERSE)
+  const output = await overTargets(call, (target) => attempt(call, target, CONVERSE))
   const message = output.output?.message
   await emit({ name: 'messageStart', data: { role: message?.role ?? 'assistant' } })
   for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {

@@ -1,10 +1,11 @@
 // The one call envelope, for every operation and every dialect: admitted under the limits, a
 // deadline, counted in flight, the operation, settled; and inside it, one attempt at one upstream
-// target, the place where a call reaches Bedrock. Chat (call.ts) is one user; InvokeModel's raw
-// bytes would be another (an Operand with its payload).
-import type { ClientConfig, TenantConfig, UpstreamTarget } from '../config/types.js'
+// target, the place where a call reaches Bedrock (failover.ts moves a call over a client's targets).
+// Chat (call.ts) is one user; InvokeModel's raw bytes would be another.
+import type { ClientConfig, ClientPolicy, ClientTarget, TenantConfig } from '../config/types.js'
 import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
 import { jsonPayload, type Answer, type BedrockChannel, type Payload } from '../upstream/bedrock-channel.js'
+import type { Cooldowns } from '../targets/cooldowns.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import type { TokenCounts, UsageRecord } from '../usage/record.js'
 import { Deadline } from './deadline.js'
@@ -23,16 +24,28 @@ export interface CallEnvelope {
   readonly onCallerGone: (abort: () => void) => void
   /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
   readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
+  /** The session the caller named in a header (src/targets/conversation.ts), for prompt-cache affinity. */
+  readonly session?: string | undefined
 }
 
 /** One call in flight. */
 export interface Call {
   readonly client: ClientConfig
   readonly upstreams: UpstreamPool
-  /** The body (Converse's JSON), the same for every attempt at every target. */
+  /** Which quotas are cooling down: the order of the call's targets. */
+  readonly cooldowns: Cooldowns
+  /** The body (Converse's JSON) under the client's policy, the same for every attempt at every target without a policy of its own. */
   readonly body: unknown
+  /** The body under a target's own policy (its inference config or additional fields). */
+  readonly bodyFor: (policy: ClientPolicy) => unknown
   /** The body as bytes, encoded at the first attempt (off the event loop for a large one) and sent by every attempt. */
   payload: Payload | undefined
+  /** Upstream is a stream (ConverseStream): every attempt has a first-token limit. */
+  readonly streamUpstream: boolean
+  /** Something of the model's answer reached the caller: from then on the call never moves to another target. */
+  began: boolean
+  /** The caller's session header, if any: names the conversation for prompt-cache affinity. */
+  readonly session: string | undefined
   readonly json: JsonWorker
   readonly usage: UsageRecord
   readonly deadline: Deadline
@@ -50,6 +63,8 @@ export interface Operand {
   readonly streamUpstream: boolean
   /** A JSON value, encoded once, at the first attempt. */
   readonly body: unknown
+  /** The same under a target's own policy. */
+  readonly bodyFor: (policy: ClientPolicy) => unknown
 }
 
 /**
@@ -64,12 +79,17 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
   usage.stream = stream
   const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
-  const deadline = new Deadline(client.timeouts, operand.streamUpstream)
+  const deadline = new Deadline(client.timeouts)
   const call: Call = {
     client,
     upstreams: gateway.upstreams,
+    cooldowns: gateway.cooldowns,
     body: operand.body,
+    bodyFor: operand.bodyFor,
     payload: undefined,
+    streamUpstream: operand.streamUpstream,
+    began: false,
+    session: request.session,
     json: gateway.json,
     usage,
     deadline,
@@ -103,28 +123,29 @@ export type Operation<T> = (channel: BedrockChannel, modelId: string, payload: P
 /**
  * One attempt at one upstream target, the target's own retries inside: the one place a call
  * reaches Bedrock, timed, its request id and attempts recorded, its failure mapped onto the
- * catalogue. A loop over several targets wraps this, once, for every dialect and operation.
+ * catalogue. failover.ts's loop over a client's targets wraps it, once, for every operation.
  */
-export async function attempt<T>(call: Call, target: UpstreamTarget, operation: Operation<T>): Promise<T> {
+export async function attempt<T>(call: Call, target: ClientTarget, operation: Operation<T>): Promise<T> {
   const started = performance.now()
   try {
-    call.payload ??= call.largeBody ? await encodeOffLoop(call) : jsonPayload(call.body)
-    const answer = await operation(call.upstreams.channelFor(target), target.model, call.payload, call.deadline.signal)
+    const payload = target.policy === undefined ? (call.payload ??= await encode(call, call.body)) : await encode(call, call.bodyFor(target.policy))
+    const answer = await operation(call.upstreams.channelFor(target.upstream), target.upstream.model, payload, call.deadline.signal)
     call.usage.upstreamRequestId = answer.requestId ?? null
-    call.usage.upstreamAttempts = answer.attempts
+    call.usage.addUpstreamAttempts(answer.attempts)
     return answer.output
   } catch (error) {
     const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata
     call.usage.upstreamRequestId = metadata?.requestId ?? null
-    call.usage.upstreamAttempts = metadata?.attempts ?? null
+    call.usage.addUpstreamAttempts(metadata?.attempts)
     throw fromUpstream(error, call.client.name, call.deadline.reason)
   } finally {
     call.usage.addUpstreamTime(performance.now() - started)
   }
 }
 
-/** The body as JSON bytes and their hash, made on the worker thread. */
-async function encodeOffLoop(call: Call): Promise<Payload> {
-  const { payload, sha256 } = await call.json.encode(call.body)
+/** A body as bytes: JSON made here, or, for a caller's body of megabytes, with its hash on the worker thread. */
+async function encode(call: Call, body: unknown): Promise<Payload> {
+  if (!call.largeBody) return jsonPayload(body)
+  const { payload, sha256 } = await call.json.encode(body)
   return { body: payload, sha256, contentType: 'application/json' }
 }

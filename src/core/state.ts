@@ -7,6 +7,7 @@ import { TenantDirectory } from '../tenancy/tenants.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import type { Limiter } from '../limits/limiter.js'
 import type { JsonWorker } from '../json/worker.js'
+import type { Cooldowns } from '../targets/cooldowns.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
 
 /** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
@@ -29,6 +30,8 @@ export class GatewayState {
     readonly limiter: Limiter,
     /** The app's JSON worker thread: large upstream payloads are encoded there. */
     readonly json: JsonWorker,
+    /** Which Bedrock quotas are cooling down; outlives a reload, as quotas do. */
+    readonly cooldowns: Cooldowns,
     /** Undefined when `server.metrics` is false. */
     readonly metrics?: GatewayMetrics,
   ) {

@@ -4,7 +4,7 @@
 // counters always equal the sum of the usage records; the overhead histogram is the call's time
 // minus the time spent waiting on Bedrock: the gateway's own cost.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Api, Outcome, UsageRecord } from '../usage/record.js'
+import type { Api, Outcome, TargetAttempt, UsageRecord } from '../usage/record.js'
 
 /** Labels for a request whose tenant or client was never known (a bad key, an unknown client). */
 const NONE = 'none'
@@ -28,6 +28,9 @@ export class GatewayMetrics {
   readonly #upstreamErrors = new Counter({ name: 'bedrock_gateway_upstream_errors_total', help: 'Calls that failed upstream, by the gateway\'s error type.', labelNames: ['client', 'type'] as const, registers: [this.registry] })
   readonly #rateLimited = new Counter({ name: 'bedrock_gateway_rate_limited_total', help: 'Calls refused by a tenant\'s or client\'s own limit.', labelNames: ['tenant', 'limit'] as const, registers: [this.registry] })
   readonly #storeErrors = new Counter({ name: 'bedrock_gateway_limits_store_errors_total', help: 'Failures of the limits store (Redis), by kind: moved, timeout, connection, auth, tls, cluster_down, wrong_mode, other.', labelNames: ['kind'] as const, registers: [this.registry] })
+  readonly #targetAttempts = new Counter({ name: 'bedrock_gateway_target_attempts_total', help: 'Attempts at a client\'s targets, by how each ended (success, or the outcome of its failure).', labelNames: ['tenant', 'client', 'target', 'outcome'] as const, registers: [this.registry] })
+  readonly #failovers = new Counter({ name: 'bedrock_gateway_failovers_total', help: 'Calls that moved on from a target to the client\'s next one, by the target they left.', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
+  readonly #targetState = new Gauge({ name: 'bedrock_gateway_target_cooling', help: 'Targets cooling down now (1: skipped until the cooldown ends, 0.5: due its probe call, 0: healthy).', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
   readonly #limiterFallbacks = new Counter({ name: 'bedrock_gateway_limiter_unavailable_total', help: 'Limiter decisions made by on_unavailable because the store could not decide.', registers: [this.registry] })
 
   constructor() {
@@ -54,6 +57,18 @@ export class GatewayMetrics {
     this.#storeErrors.inc({ kind })
   }
 
+  /** The target gauge reads `states` at each scrape (the config's targets, which a reload changes). */
+  watchTargets(states: () => Iterable<{ tenant: string; client: string; target: string; state: 'healthy' | 'cooling' | 'probe' }>): void {
+    const gauge = this.#targetState
+    // prom-client calls collect() on each scrape; a reload's removed targets leave with reset().
+    Object.assign(gauge, {
+      collect: () => {
+        gauge.reset()
+        for (const { tenant, client, target, state } of states()) gauge.set({ tenant, client, target }, state === 'cooling' ? 1 : state === 'probe' ? 0.5 : 0)
+      },
+    })
+  }
+
   limiterFellBack(): void {
     this.#limiterFallbacks.inc()
   }
@@ -71,7 +86,17 @@ export class GatewayMetrics {
     if (usage.stream && usage.timeToFirstTokenMs !== null) this.#ttft.observe({ tenant, client, api }, usage.timeToFirstTokenMs / 1000)
     if (usage.upstreamAttempts !== null) {
       this.#upstream.observe({ client }, usage.upstreamTime / 1000)
-      if (usage.upstreamAttempts > 1) this.#retries.inc({ client }, usage.upstreamAttempts - 1)
+      // Retries inside each target; a move to another target is a failover, counted below.
+      const retries = usage.upstreamAttempts - (usage.attempts?.length ?? 1)
+      if (retries > 0) this.#retries.inc({ client }, retries)
+    }
+    const attempts = usage.attempts
+    if (attempts !== null) {
+      for (let i = 0; i < attempts.length; i++) {
+        const { target, outcome: ended } = attempts[i] as TargetAttempt
+        this.#targetAttempts.inc({ tenant, client, target, outcome: ended })
+        if (i < attempts.length - 1) this.#failovers.inc({ tenant, client, target })
+      }
     }
     const t = usage.tokens
     if (t.inputTokens !== undefined) this.#tokens.inc({ tenant, client, type: 'input' }, t.inputTokens)

@@ -15,6 +15,15 @@ export interface TokenCounts {
   cacheWriteInputTokens?: number | undefined
 }
 
+/** One target a call tried: its name, how it ended, the gateway's error type and Bedrock's, and its milliseconds. */
+export interface TargetAttempt {
+  readonly target: string
+  readonly outcome: Outcome
+  readonly errorType: string | null
+  readonly upstreamError: string | null
+  readonly ms: number
+}
+
 /** The dialect that served a request: our own `/v1/converse`, Bedrock's own routes, or OpenAI's Chat Completions. */
 export type Api = 'converse' | 'bedrock' | 'openai'
 
@@ -35,8 +44,12 @@ export class UsageRecord {
   upstreamMs: number | null = null
   /** The same, unrounded, for the overhead metric (not logged). */
   upstreamTime = 0
-  /** Attempts the upstream call took (retries + 1); null when none was made. */
+  /** Attempts the upstream call took (retries + 1, over every target tried); null when none was made. */
   upstreamAttempts: number | null = null
+  /** The target that answered, or the last that failed; null when no target was tried. */
+  target: string | null = null
+  /** Every target tried, in order; null when none was. */
+  attempts: TargetAttempt[] | null = null
   /** With outcome `rate_limited`: the limit that refused the call. */
   limit: string | null = null
   timeToFirstTokenMs: number | null = null
@@ -76,6 +89,26 @@ export class UsageRecord {
   /** Milliseconds since the request arrived. */
   elapsed(): number {
     return Math.round(performance.now() - this.#startedAt)
+  }
+
+  /** Adds the SDK attempts one target took (retries + 1), when it said. */
+  addUpstreamAttempts(attempts: number | undefined): void {
+    if (attempts !== undefined) this.upstreamAttempts = (this.upstreamAttempts ?? 0) + attempts
+  }
+
+  /** A target was tried: it answered (`error` undefined) or failed. */
+  tried(target: string, ms: number, error?: GatewayError): void {
+    this.target = target
+    const upstreamError = error?.details.upstream_error
+    const entry: TargetAttempt = {
+      target,
+      outcome: error === undefined ? 'success' : outcomeOf(error),
+      errorType: error?.type ?? null,
+      upstreamError: typeof upstreamError === 'string' ? upstreamError : null,
+      ms: Math.round(ms),
+    }
+    if (this.attempts === null) this.attempts = [entry]
+    else this.attempts.push(entry)
   }
 
   /** Adds upstream wall time, in ms. */
@@ -120,6 +153,8 @@ export class UsageRecord {
         timeToFirstTokenMs: this.timeToFirstTokenMs,
         upstreamRequestId: this.upstreamRequestId,
         upstreamAttempts: this.upstreamAttempts,
+        target: this.target,
+        attempts: this.attempts,
         user: this.user,
         durationMs: Math.round(durationMs),
         ...(this.prompt === undefined ? {} : { prompt: this.prompt, completion: this.completion ?? null }),

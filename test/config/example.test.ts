@@ -9,14 +9,14 @@ t.test('the example parses and points at the emulator', async (t) => {
   t.same([...config.tenants.keys()], ['demo', 'acme'])
   for (const tenant of config.tenants.values()) {
     for (const client of tenant.clients.values()) {
-      t.equal(client.target.endpoint, 'http://127.0.0.1:4010', `${tenant.id}.${client.name} endpoint (from EMULATOR_URL)`)
-      t.equal(client.target.region, 'us-east-1', `${tenant.id}.${client.name} region`)
+      t.equal(client.targets[0]?.upstream.endpoint, 'http://127.0.0.1:4010', `${tenant.id}.${client.name} endpoint (from EMULATOR_URL)`)
+      t.equal(client.targets[0]?.upstream.region, 'us-east-1', `${tenant.id}.${client.name} region`)
     }
   }
   const demo = config.tenants.get('demo')
   t.same(demo?.apiKeys, [hashApiKey('demo')])
   t.equal(demo?.defaultClient.name, 'fast')
-  t.same(demo?.defaultClient.target.credentials, {
+  t.same(demo?.defaultClient.targets[0]?.upstream.credentials, {
     kind: 'static',
     accessKeyId: 'AKIAEMULATOR',
     secretAccessKey: 'emulator-secret',

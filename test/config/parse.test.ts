@@ -69,17 +69,17 @@ t.test('defaults', (t) => {
   t.same(tenant?.apiKeys, [Buffer.from(DEMO_DIGEST, 'hex')])
   const c = fastClient(config)
   t.equal(c.model, 'anthropic.claude-3-haiku-20240307-v1:0')
-  t.equal(c.target.endpoint, 'http://127.0.0.1:4010')
-  t.equal(c.target.model, c.model, 'its target calls the model it is named by')
-  t.same(c.target.credentials, { kind: 'default-chain' })
+  t.equal(c.targets[0]?.upstream.endpoint, 'http://127.0.0.1:4010')
+  t.equal(c.targets[0]?.upstream.model, c.model, 'its target calls the model it is named by')
+  t.same(c.targets[0]?.upstream.credentials, { kind: 'default-chain' })
   t.same(c.inferenceConfig, { maxTokens: 4096 }, 'omitted inference_config sends a default maxTokens')
   t.same(c.allowedRoles, ['system', 'user', 'assistant'])
   t.equal(c.defaultRole, 'user')
   t.same(c.allowedRoleMetadata, [])
   t.same(c.finishReasons, { kind: 'any' })
   t.equal(c.supportsStreaming, true)
-  t.equal(c.target.maxRetries, 3)
-  t.equal(c.target.connectTimeoutMs, 5000)
+  t.equal(c.targets[0]?.upstream.maxRetries, 3)
+  t.equal(c.targets[0]?.upstream.connectTimeoutMs, 5000)
   t.same(c.timeouts, { firstTokenMs: 60_000, idleMs: 30_000, totalMs: 600_000 })
   t.same([...c.overridable], ['temperature', 'top_p', 'max_tokens', 'stop_sequences'])
   t.notOk('guardrail' in c)
@@ -113,19 +113,19 @@ t.test('finish reasons are lower-cased for case-insensitive matching', (t) => {
 t.test('explicit keys resolve to static credentials', (t) => {
   const text = withClient('access_key_id: env.KEY_ID\nsecret_access_key: env.SECRET\nsession_token: env.TOKEN')
   const c = fastClient(accepts(text, { KEY_ID: 'AKIAEXAMPLE', SECRET: 's3cret', TOKEN: 'tok' }))
-  t.same(c.target.credentials, { kind: 'static', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's3cret', sessionToken: 'tok' })
+  t.same(c.targets[0]?.upstream.credentials, { kind: 'static', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's3cret', sessionToken: 'tok' })
   t.end()
 })
 
 t.test('a profile resolves to profile credentials', (t) => {
-  t.same(fastClient(accepts(withClient('profile: prod'))).target.credentials, { kind: 'profile', profile: 'prod' })
+  t.same(fastClient(accepts(withClient('profile: prod'))).targets[0]?.upstream.credentials, { kind: 'profile', profile: 'prod' })
   t.end()
 })
 
 t.test('role_arn assumes the role with the configured source', (t) => {
   const arn = 'arn:aws:iam::123456789012:role/bedrock-invoke'
   const c = fastClient(accepts(withClient(`role_arn: ${arn}\nexternal_id: xyz-42\nprofile: base`)))
-  t.same(c.target.credentials, {
+  t.same(c.targets[0]?.upstream.credentials, {
     kind: 'assume-role',
     roleArn: arn,
     externalId: 'xyz-42',
@@ -133,13 +133,13 @@ t.test('role_arn assumes the role with the configured source', (t) => {
     source: { kind: 'profile', profile: 'base' },
   })
   const d = fastClient(accepts(withClient(`role_arn: ${arn}\nrole_session_name: ops`)))
-  t.same(d.target.credentials, { kind: 'assume-role', roleArn: arn, roleSessionName: 'ops', source: { kind: 'default-chain' } })
+  t.same(d.targets[0]?.upstream.credentials, { kind: 'assume-role', roleArn: arn, roleSessionName: 'ops', source: { kind: 'default-chain' } })
   t.end()
 })
 
 t.test('region defaults to AWS_REGION from the given env', (t) => {
-  t.equal(fastClient(accepts(withClient('', 'model: m'), { AWS_REGION: 'eu-west-3' })).target.region, 'eu-west-3')
-  t.equal(fastClient(accepts(withClient('', 'model: m\nregion: us-west-2'), { AWS_REGION: 'eu-west-3' })).target.region, 'us-west-2', 'the file wins')
+  t.equal(fastClient(accepts(withClient('', 'model: m'), { AWS_REGION: 'eu-west-3' })).targets[0]?.upstream.region, 'eu-west-3')
+  t.equal(fastClient(accepts(withClient('', 'model: m\nregion: us-west-2'), { AWS_REGION: 'eu-west-3' })).targets[0]?.upstream.region, 'us-west-2', 'the file wins')
   t.end()
 })
 
@@ -166,7 +166,7 @@ t.test('guardrail resolves with its defaults; numeric versions become strings', 
 
 t.test('unset timeouts shrink to fit total_ms', (t) => {
   const c = fastClient(accepts(withClient('timeouts: { total_ms: 2000, idle_ms: 500 }')))
-  t.equal(c.target.connectTimeoutMs, 2000)
+  t.equal(c.targets[0]?.upstream.connectTimeoutMs, 2000)
   t.same(c.timeouts, { firstTokenMs: 2000, idleMs: 500, totalMs: 2000 })
   t.end()
 })
@@ -206,8 +206,8 @@ tenants:
         max_retries: 4
 `
   const clients = accepts(text).tenants.get('acme')?.clients
-  t.match(clients?.get('fast'), { model: 'anthropic.claude-3-haiku-20240307-v1:0', target: { region: 'us-east-1', endpoint: 'http://127.0.0.1:4010', maxRetries: 1 } })
-  t.match(clients?.get('slow'), { model: 'amazon.nova-micro-v1:0', target: { region: 'us-east-1', maxRetries: 4 } }, 'a client overrides what it merged')
+  t.match(clients?.get('fast'), { model: 'anthropic.claude-3-haiku-20240307-v1:0', targets: [{ upstream: { region: 'us-east-1', endpoint: 'http://127.0.0.1:4010', maxRetries: 1 } }] })
+  t.match(clients?.get('slow'), { model: 'amazon.nova-micro-v1:0', targets: [{ upstream: { region: 'us-east-1', maxRetries: 4 } }] }, 'a client overrides what it merged')
   const typo = issuesOf(t, `x-ok: 1\nservers: {}\n${withClient()}`)
   t.match(typo, [{ path: 'servers', message: /unknown key \(did you mean "server"\?\)/ }], 'any other unknown top-level key is still an error')
   const nested = issuesOf(t, withClient().replace('    api_keys:', '    x-anchor: 1\n    api_keys:'))

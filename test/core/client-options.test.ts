@@ -59,7 +59,7 @@ t.test('api_key: a Bedrock API key as the client\'s upstream credential', async 
 
 t.test('api_key follows the credential rules', async (t) => {
   const base = 'model: anthropic.claude-3-haiku-20240307-v1:0\nregion: us-east-1'
-  t.same(accepts(withClient('api_key: env.K', base), { K: 'key' }).tenants.get('acme')?.clients.get('fast')?.target.credentials, { kind: 'api-key', apiKey: 'key' })
+  t.same(accepts(withClient('api_key: env.K', base), { K: 'key' }).tenants.get('acme')?.clients.get('fast')?.targets[0]?.upstream.credentials, { kind: 'api-key', apiKey: 'key' })
   rejects(t, withClient('api_key: plain-key', base), 'tenants.acme.clients.fast.api_key', /must be an env\.NAME reference/)
   rejects(t, withClient('api_key: env.K\nprofile: prod', base), 'tenants.acme.clients.fast', /api_key cannot be combined with profile/, { K: 'key' })
   rejects(t, withClient('api_key: env.K\naccess_key_id: AKIDEXAMPLE\nsecret_access_key: env.S', base), 'tenants.acme.clients.fast', /api_key cannot be combined with access_key_id, secret_access_key/, { K: 'key', S: 's' })

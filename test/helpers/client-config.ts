@@ -23,7 +23,10 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
   return {
     name: 'fast',
     model: to.model,
-    target: to,
+    targets: [{ name: 'only', weight: 1, upstream: to, quota: `test:${endpoint}:${to.model}` }],
+    strategy: 'fallback',
+    affinity: true,
+    cooldown: { failures: 3, windowMs: 60_000, ms: 30_000 },
     inferenceConfig: {},
     allowedRoles: ['user', 'assistant'],
     defaultRole: 'user',
@@ -35,4 +38,11 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
     overridable: new Set(),
     ...overrides,
   }
+}
+
+/** A client's first (for most, its only) target's upstream. */
+export function upstreamOf(client: ClientConfig): UpstreamTarget {
+  const first = client.targets[0]
+  if (first === undefined) throw new Error(`client ${client.name} has no target`)
+  return first.upstream
 }

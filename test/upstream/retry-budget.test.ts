@@ -16,6 +16,7 @@ import { EXAMPLE_CREDENTIALS, type Emulator } from '../../src/emulator/index.js'
 import { UpstreamPool } from '../../src/upstream/pool.js'
 import { emulatorFor, userSays } from '../helpers/emulator.js'
 import { post } from '../helpers/gateway.js'
+import { upstreamOf } from '../helpers/client-config.js'
 
 const MODEL = 'amazon.nova-micro-v1:0'
 
@@ -119,11 +120,11 @@ t.test('clients of two tenants share the upstream (sockets, credentials, endpoin
   const built: number[] = []
   const pool = poolFor(t, shortBackoff(built))
   const config = configFor(emulator)
-  const noisy = pool.channelFor(clientOf(config, 'noisy').target)
-  const quiet = pool.channelFor(clientOf(config, 'quiet').target)
+  const noisy = pool.channelFor(upstreamOf(clientOf(config, 'noisy')))
+  const quiet = pool.channelFor(upstreamOf(clientOf(config, 'quiet')))
   t.not(noisy, quiet, 'one client per tenant client')
   t.equal(noisy.upstream, quiet.upstream, 'over one shared upstream')
-  t.equal(pool.channelFor(clientOf(config, 'noisy').target), noisy, 'the same ClientConfig gets the same client (one WeakMap lookup)')
+  t.equal(pool.channelFor(upstreamOf(clientOf(config, 'noisy'))), noisy, 'the same ClientConfig gets the same client (one WeakMap lookup)')
   t.same(built, [4, 4], 'the retryStrategy hook is called once per ClientConfig, with max_retries + 1')
 
   // Spend noisy's quota directly, through the pool.
@@ -143,12 +144,12 @@ t.test('clients of two tenants share the upstream (sockets, credentials, endpoin
 t.test('a reloaded config (new ClientConfig objects) starts with a full quota on the same upstream', async (t) => {
   const emulator = await emulatorFor(t)
   const pool = poolFor(t)
-  const before = pool.channelFor(clientOf(configFor(emulator), 'noisy').target)
+  const before = pool.channelFor(upstreamOf(clientOf(configFor(emulator), 'noisy')))
   const signal = new AbortController().signal
   for (let i = 0; i < 40; i++) await before.converse(MODEL, jsonPayload(userSays('[emulator:throttling] spend')), signal).catch(() => undefined)
   await t.rejects(before.converse(MODEL, jsonPayload(userSays('[emulator:throttling] spent')), signal), { name: 'ThrottlingException', $metadata: { attempts: 1 } }, 'the old quota is spent')
 
-  const after = pool.channelFor(clientOf(configFor(emulator), 'noisy').target)
+  const after = pool.channelFor(upstreamOf(clientOf(configFor(emulator), 'noisy')))
   t.not(after, before)
   t.equal(after.upstream, before.upstream, 'the upstream (and its warm sockets) is kept across the reload')
   await t.rejects(after.converse(MODEL, jsonPayload(userSays('[emulator:throttling] fresh')), signal), { name: 'ThrottlingException', $metadata: { attempts: 4 } }, 'the new one retries max_retries times')
