@@ -56,7 +56,8 @@ export class TestRedis {
   /** SIGKILL: Redis disappears mid-conversation, as a crash would make it. */
   async kill(): Promise<void> {
     const child = this.#child
-    if (child === undefined || child.exitCode !== null) return
+    // Killed before: a signal ended it, so exitCode stays null and signalCode says which.
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGKILL')
     await once(child, 'exit')
   }
