@@ -14,6 +14,7 @@
 import { BamlClientHttpError, BamlCtxManager, BamlRuntime, BamlStream, Collector, toBamlError } from '@boundaryml/baml'
 import t, { type Test } from 'tap'
 import { setEnv } from '../helpers/env.js'
+import { emulatorFor } from '../helpers/emulator.js'
 import { clientYaml, gatewayFor, tenantsYaml } from '../helpers/gateway.js'
 
 const yaml = tenantsYaml(clientYaml('main', 'overridable: [system, max_tokens, temperature]\ninference_config: { max_tokens: 500 }\nmax_retries: 0'), 'default_client: main')
@@ -125,4 +126,32 @@ t.test('the client\'s policy: its max_tokens arrives upstream though BAML sent n
   const records = await gw.waitForUsage(1)
   t.match(records, [{ api: 'bedrock', tenant: 'acme' }])
   t.match(records, [{ client: 'main', outcome: 'success' }])
+})
+
+t.test('a client whose first target throttles every call: BAML sees no error, plain or streamed', async (t) => {
+  const west = await emulatorFor(t)
+  const spread = tenantsYaml(
+    `main:
+  region: us-east-1
+  access_key_id: env.EMU_AKID
+  secret_access_key: env.EMU_SECRET
+  max_retries: 0
+  overridable: [system, max_tokens, temperature]
+  inference_config: { max_tokens: 500 }
+  targets:
+    - { name: throttled, model: emulator.throttling, endpoint: env.EMULATOR_URL }
+    - { name: spare, model: us.anthropic.claude-3-5-sonnet-20240620-v1:0, region: us-west-2, endpoint: env.WEST_URL }
+`,
+    'default_client: main',
+  )
+  const gw = await gatewayFor(t, spread, { env: { WEST_URL: west.url } })
+  const baml = bamlFor(t, gw.url)
+  t.match(text(await baml.echo('through the spare')), /through the spare/)
+  const streamed = await baml.streamEcho('streamed through the spare')
+  t.notOk(streamed.error, 'no error')
+  t.match(text(streamed.final), /streamed through the spare/)
+  t.match(await gw.waitForUsage(2), [
+    { status: 200, target: 'spare', attempts: [{ target: 'throttled', upstreamError: 'ThrottlingException' }, { target: 'spare', outcome: 'success' }] },
+    { status: 200, stream: true, target: 'spare' },
+  ])
 })

@@ -8,6 +8,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@a
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import OpenAI from 'openai'
 import t, { type Test } from 'tap'
+import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { emulatorFor } from '../helpers/emulator.js'
 import { gatewayFor, post, tenantsYaml, type TestGateway } from '../helpers/gateway.js'
 
@@ -196,4 +197,24 @@ t.test('a target with its own inference config and additional fields (a fallback
   t.same(sent.inferenceConfig, { maxTokens: 1000, temperature: 0.5 }, "the target's max_tokens over the client's temperature")
   t.equal(sent.additionalModelRequestFields, undefined, "Claude's thinking fields are not sent to Nova")
   t.equal(west.recorder.requests[0]?.modelId, 'amazon.nova-micro-v1:0')
+})
+
+t.test('GET /v1/clients shows each target, never its credentials or endpoint', async (t) => {
+  const { gw, west } = await spread(t, 'model: emulator.throttling, endpoint: env.EMULATOR_URL')
+  const response = await fetch(`${gw.url}/v1/clients`, { headers: { authorization: 'Bearer acme-key' } })
+  const text = await response.text()
+  t.match(JSON.parse(text), {
+    clients: [
+      {
+        name: 'spread',
+        model: 'emulator.throttling',
+        strategy: 'fallback',
+        targets: [
+          { name: 'east', region: 'us-east-1', model: 'emulator.throttling', weight: 1, state: 'healthy' },
+          { name: 'west', region: 'us-west-2', model: MODEL, weight: 1, state: 'healthy' },
+        ],
+      },
+    ],
+  })
+  for (const secret of [gw.emulator.url, west.url, 'AKIDEXAMPLE', EXAMPLE_CREDENTIALS.secretAccessKey]) t.notOk(text.includes(secret), `nothing of ${secret.slice(0, 12)}…`)
 })
