@@ -119,6 +119,15 @@ export interface StartContext {
   readonly limits?: { readonly redisUrl?: string; readonly cluster?: boolean }
   /** Gateway only: false turns the metrics off (`server.metrics: false`); on by default, as shipped. */
   readonly metrics?: boolean
+  /** Gateway only: `claude` is served from these targets (one emulator each), in order; `throttledFirst`: the first throttles every call. */
+  readonly targets?: Targets
+}
+
+/** A client of several targets for bench:features: where they are, and whether the first fails every call. */
+export interface Targets {
+  readonly urls: readonly string[]
+  /** The first target's model is `emulator.throttling` and its cooldown never starts: every call moves on once. */
+  readonly throttledFirst?: boolean
 }
 
 const converseBody = (text: string): Record<string, unknown> => ({ messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: MAX_TOKENS } })
@@ -165,7 +174,7 @@ function direct(emulator: Emulator): Contender {
  * A gateway config for one tenant whose clients point at the emulators: `claude` (the default) at
  * the first, `claude-2`, `claude-3`, ... at the others. JSON is YAML.
  */
-export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string; readonly cluster?: boolean }, metrics = true): string {
+export function gatewayConfig(port: number, emulatorUrls: readonly string[], apiKeyDigest: string, heartbeatMs: number, limits?: { readonly redisUrl?: string; readonly cluster?: boolean }, metrics = true, targets?: Targets): string {
   // Every limit checked on every call, none ever reached: the cost of limiting, not of refusing.
   const never = { requests_per_minute: 1_000_000_000, tokens_per_minute: 1_000_000_000_000, concurrent_requests: 1_000_000, tokens_per_day: 1_000_000_000_000 }
   const clients: Record<string, unknown> = {}
@@ -182,6 +191,15 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
       ...(limits === undefined ? {} : { limits: { requests_per_minute: 1_000_000_000 } }),
     }
   })
+  if (targets !== undefined) {
+    const { endpoint: _one, ...claude } = clients.claude as Record<string, unknown>
+    clients.claude = {
+      ...claude,
+      max_retries: 0,
+      ...(targets.throttledFirst === true ? { cooldown: { failures: 1_000 } } : {}),
+      targets: targets.urls.map((endpoint, i) => ({ name: `t${i + 1}`, endpoint, ...(i === 0 && targets.throttledFirst === true ? { model: 'emulator.throttling' } : {}) })),
+    }
+  }
   return JSON.stringify(
     {
       server: {
@@ -207,7 +225,7 @@ async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'g
   const digest = createHash('sha256').update(apiKey).digest('hex')
   const config = join(ctx.workDir, `${id}-${port}.yaml`)
   const logFile = join(ctx.workDir, `${id}-${port}.log`)
-  await writeFile(config, gatewayConfig(port, [ctx.emulator.url, ...(ctx.moreEmulators ?? []).map((e) => e.url)], digest, ctx.heartbeatMs ?? 15_000, ctx.limits, ctx.metrics ?? true))
+  await writeFile(config, gatewayConfig(port, [ctx.emulator.url, ...(ctx.moreEmulators ?? []).map((e) => e.url)], digest, ctx.heartbeatMs ?? 15_000, ctx.limits, ctx.metrics ?? true, ctx.targets))
   const child = startChild({
     name: id,
     command: process.execPath,

@@ -74,7 +74,7 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
 }
 
 async function converse(call: Call): Promise<CallAnswer> {
-  const output = await overTargets(call, (target) => attempt(call, target, CONVERSE))
+  const output = await overTargets(call, ANSWER)
   const text = textOf(output.output?.message?.content ?? [])
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
   const rejected = rejectFinishReason(call.client.finishReasons, output.stopReason, call.client.name)
@@ -90,7 +90,7 @@ async function converse(call: Call): Promise<CallAnswer> {
 async function converseStream(call: Call, emit: Emit): Promise<StreamSummary> {
   if (!call.client.supportsStreaming) return replayAsStream(call, emit)
   // Until its first event reaches the caller, a stream may still move to the client's next target.
-  return overTargets(call, (target) => relayStream(call, target, emit))
+  return overTargets(call, (_, target) => relayStream(call, target, emit))
 }
 
 async function relayStream(call: Call, target: ClientTarget, emit: Emit): Promise<StreamSummary> {
@@ -136,7 +136,7 @@ async function relayStream(call: Call, target: ClientTarget, emit: Emit): Promis
 
 /** A client without streaming answers a stream request from Converse, as events of the same shape. */
 async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
-  const output = await overTargets(call, (target) => attempt(call, target, CONVERSE))
+  const output = await overTargets(call, ANSWER)
   const message = output.output?.message
   await emit({ name: 'messageStart', data: { role: message?.role ?? 'assistant' } })
   for (const [contentBlockIndex, block] of (message?.content ?? []).entries()) {
@@ -173,6 +173,8 @@ async function replayAsStream(call: Call, emit: Emit): Promise<StreamSummary> {
 
 const CONVERSE: Operation<ConverseOutput> = (channel, modelId, payload, signal) => channel.converse(modelId, payload, signal)
 const CONVERSE_STREAM: Operation<EventStream> = (channel, modelId, payload, signal) => channel.converseStream(modelId, payload, signal)
+/** Converse at one target: what the loop over targets runs for a JSON answer (one function, made once). */
+const ANSWER = (call: Call, target: ClientTarget): Promise<ConverseOutput> => attempt(call, target, CONVERSE)
 
 function settle(call: Call, stopReason: string | undefined, usage: unknown, latencyMs: number | undefined, text: string): void {
   call.usage.stopReason = stopReason ?? null

@@ -128,7 +128,11 @@ export type Operation<T> = (channel: BedrockChannel, modelId: string, payload: P
 export async function attempt<T>(call: Call, target: ClientTarget, operation: Operation<T>): Promise<T> {
   const started = performance.now()
   try {
-    const payload = target.policy === undefined ? (call.payload ??= await encode(call, call.body)) : await encode(call, call.bodyFor(target.policy))
+    // A small body is encoded here and now: no promise, no tick, on the path every call takes.
+    const body = target.policy === undefined ? call.body : call.bodyFor(target.policy)
+    const encoded = target.policy === undefined ? call.payload : undefined
+    const payload = encoded ?? (call.largeBody ? await encodeOffLoop(call, body) : jsonPayload(body))
+    if (target.policy === undefined) call.payload = payload
     const answer = await operation(call.upstreams.channelFor(target.upstream), target.upstream.model, payload, call.deadline.signal)
     call.usage.upstreamRequestId = answer.requestId ?? null
     call.usage.addUpstreamAttempts(answer.attempts)
@@ -143,9 +147,8 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
   }
 }
 
-/** A body as bytes: JSON made here, or, for a caller's body of megabytes, with its hash on the worker thread. */
-async function encode(call: Call, body: unknown): Promise<Payload> {
-  if (!call.largeBody) return jsonPayload(body)
+/** A body of megabytes as bytes and their hash, made on the worker thread. */
+async function encodeOffLoop(call: Call, body: unknown): Promise<Payload> {
   const { payload, sha256 } = await call.json.encode(body)
   return { body: payload, sha256, contentType: 'application/json' }
 }

@@ -13,7 +13,7 @@ import type { Call } from './envelope.js'
 import { fromUpstream } from './upstream-failure.js'
 
 /** Runs `run` on the call's targets until one answers or a failure must reach the caller. */
-export async function overTargets<T>(call: Call, run: (target: ClientTarget) => Promise<T>): Promise<T> {
+export async function overTargets<T>(call: Call, run: (call: Call, target: ClientTarget) => Promise<T>): Promise<T> {
   const { client, cooldowns, deadline, usage } = call
   const order = orderTargets(client, cooldowns, conversationOf(call))
   const last = order.length - 1
@@ -24,7 +24,7 @@ export async function overTargets<T>(call: Call, run: (target: ClientTarget) => 
     deadline.startAttempt(call.streamUpstream || i < last)
     const started = performance.now()
     try {
-      const result = await run(target)
+      const result = await run(call, target)
       usage.tried(target.name, performance.now() - started)
       cooldowns.succeeded(target.quota)
       return result

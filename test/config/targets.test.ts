@@ -103,3 +103,24 @@ t.test('a client without targets still needs its model and region', (t) => {
   t.match(issues, [{ path: 'tenants.acme.clients.fast.region', message: /is required: set region here or AWS_REGION/ }])
   t.end()
 })
+
+t.test("README's config for spreading a model over regions and accounts is valid as written", async (t) => {
+  const { readFile } = await import('node:fs/promises')
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  const start = readme.indexOf('### Spread a model over regions and accounts')
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(readme.slice(start))?.[1]
+  if (yaml === undefined) throw new Error('no YAML block in the section')
+  const config = parseConfig(yaml, 'README.md', { PLATFORM_KEY: 'platform-key', ACCOUNT_B_EXTERNAL_ID: 'external-b' })
+  const client = config.tenants.get('platform')?.clients.get('claude')
+  t.same(client?.targets.map((target) => [target.name, target.upstream.region, target.upstream.credentials.kind, target.weight]), [
+    ['a-east', 'us-east-1', 'assume-role', 3],
+    ['a-west', 'us-west-2', 'assume-role', 2],
+    ['a-eu', 'eu-central-1', 'assume-role', 1],
+    ['b-east', 'us-east-1', 'assume-role', 1],
+    ['b-west', 'us-west-2', 'assume-role', 1],
+    ['nova', 'us-east-1', 'assume-role', 0.1],
+  ])
+  t.equal(new Set(client?.targets.map((target) => target.quota)).size, 6, 'six quotas')
+  t.match(client?.targets[3]?.upstream.credentials, { roleArn: 'arn:aws:iam::222222222222:role/bedrock-invoke', externalId: 'external-b' })
+  t.same(client?.targets[5]?.policy?.inferenceConfig, { maxTokens: 5000 })
+})
