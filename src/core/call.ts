@@ -66,11 +66,21 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
   if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
   const streamUpstream = stream && client.supportsStreaming
   const bodyFor = (policy: ClientPolicy): ReturnType<typeof toConverseBody> => {
-    const body = toConverseBody(policy, request.request, streamUpstream, request.fieldName)
+    const body = toConverseBody(policy, policy === client ? request.request : withinTarget(policy, request.request), streamUpstream, request.fieldName)
     if (request.responseFieldPaths !== undefined) body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
     return body
   }
   return envelope(gateway, request, { stream, streamUpstream, body: bodyFor(client), bodyFor }, serve)
+}
+
+/**
+ * The chat as a target with its own inference config takes it: the caller's max_tokens was checked
+ * against the client's limit, and a target with a lower one (a smaller model) lowers it to its own
+ * rather than refuse a call the client accepted.
+ */
+function withinTarget(policy: ClientPolicy, chat: ChatRequest): ChatRequest {
+  const limit = policy.inferenceConfig.maxTokens
+  return chat.max_tokens !== undefined && limit !== undefined && chat.max_tokens > limit ? { ...chat, max_tokens: limit } : chat
 }
 
 async function converse(call: Call): Promise<CallAnswer> {

@@ -24,8 +24,8 @@ export interface CallEnvelope {
   readonly onCallerGone: (abort: () => void) => void
   /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
   readonly setHeaders?: (headers: Readonly<Record<string, string>>) => void
-  /** The session the caller named in a header (src/targets/conversation.ts), for prompt-cache affinity. */
-  readonly session?: string | undefined
+  /** The request's headers: a session header names a conversation, for prompt-cache affinity (read only for clients that use it). */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>
 }
 
 /** One call in flight. */
@@ -44,8 +44,8 @@ export interface Call {
   readonly streamUpstream: boolean
   /** Something of the model's answer reached the caller: from then on the call never moves to another target. */
   began: boolean
-  /** The caller's session header, if any: names the conversation for prompt-cache affinity. */
-  readonly session: string | undefined
+  /** The request's headers, where a session header may name the conversation. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
   readonly json: JsonWorker
   readonly usage: UsageRecord
   readonly deadline: Deadline
@@ -89,7 +89,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     payload: undefined,
     streamUpstream: operand.streamUpstream,
     began: false,
-    session: request.session,
+    headers: request.headers ?? NO_HEADERS,
     json: gateway.json,
     usage,
     deadline,
@@ -116,6 +116,8 @@ function tokensSpent(t: TokenCounts): number | undefined {
   if (t.inputTokens === undefined && t.outputTokens === undefined) return undefined
   return (t.inputTokens ?? 0) + (t.outputTokens ?? 0) + (t.cacheReadInputTokens ?? 0) + (t.cacheWriteInputTokens ?? 0)
 }
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
 
 /** One Bedrock operation on a channel: the model goes in the path, the payload is the call's. */
 export type Operation<T> = (channel: BedrockChannel, modelId: string, payload: Payload, signal: AbortSignal) => Promise<Answer<T>>

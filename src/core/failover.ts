@@ -7,7 +7,7 @@
 // target tried is recorded on the usage record and told to the cooldown book.
 import type { ClientTarget } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
-import { cachedPrefixOf } from '../targets/conversation.js'
+import { cachedPrefixOf, sessionOf } from '../targets/conversation.js'
 import { orderTargets } from '../targets/order.js'
 import type { Call } from './envelope.js'
 import { fromUpstream } from './upstream-failure.js'
@@ -22,15 +22,16 @@ export async function overTargets<T>(call: Call, run: (call: Call, target: Clien
     const probe = cooldowns.claim(target.quota)
     // A non-streamed answer's first byte is all of it: its first-token limit only applies while another target could answer.
     deadline.startAttempt(call.streamUpstream || i < last)
-    const started = performance.now()
+    // The attempt's time is what it added to the record's upstream time: no clock read here.
+    const before = usage.upstreamTime
     try {
       const result = await run(call, target)
-      usage.tried(target.name, performance.now() - started)
+      usage.tried(target.name, usage.upstreamTime - before)
       cooldowns.succeeded(target.quota)
       return result
     } catch (thrown) {
       const error = thrown instanceof GatewayError ? thrown : fromUpstream(thrown, client.name, deadline.reason)
-      usage.tried(target.name, performance.now() - started, error)
+      usage.tried(target.name, usage.upstreamTime - before, error)
       const movable = movesOn(error) && !call.began && !deadline.over
       if (movable) cooldowns.failed(target.quota, client.cooldown)
       else cooldowns.released(target.quota, probe)
@@ -64,5 +65,5 @@ function afterTargets(error: GatewayError, tried: number, of: number): GatewayEr
 function conversationOf(call: Call): string | undefined {
   const { client } = call
   if (client.strategy !== 'weighted' || !client.affinity || client.targets.length === 1) return undefined
-  return call.session ?? cachedPrefixOf(call.body)
+  return sessionOf(call.headers) ?? cachedPrefixOf(call.body)
 }

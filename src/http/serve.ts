@@ -11,7 +11,6 @@ import { authenticate } from './auth.js'
 import { settleFailure } from './failures.js'
 import { openRawStream } from './raw-stream.js'
 import { callerGone, headersOn, startUsage } from './usage-hook.js'
-import { sessionOf } from '../targets/conversation.js'
 
 /** What a route's config carries so the one error handler can answer in its dialect. */
 export type RouteDialect = Pick<Dialect<never>, 'error'>
@@ -46,7 +45,7 @@ export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShor
         bodyBytes,
         onCallerGone: callerGone(reply),
         setHeaders: headersOn(reply),
-        session: sessionOf(request.headers),
+        headers: request.headers,
       }
       if (read.stream) return relay(dialect, read, call, request, reply)
       return send(reply, dialect.answer(await answerCall(request.server.gateway, call), read, request.id))

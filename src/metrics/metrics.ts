@@ -28,7 +28,19 @@ export class GatewayMetrics {
   readonly #upstreamErrors = new Counter({ name: 'bedrock_gateway_upstream_errors_total', help: 'Calls that failed upstream, by the gateway\'s error type.', labelNames: ['client', 'type'] as const, registers: [this.registry] })
   readonly #rateLimited = new Counter({ name: 'bedrock_gateway_rate_limited_total', help: 'Calls refused by a tenant\'s or client\'s own limit.', labelNames: ['tenant', 'limit'] as const, registers: [this.registry] })
   readonly #storeErrors = new Counter({ name: 'bedrock_gateway_limits_store_errors_total', help: 'Failures of the limits store (Redis), by kind: moved, timeout, connection, auth, tls, cluster_down, wrong_mode, other.', labelNames: ['kind'] as const, registers: [this.registry] })
-  readonly #targetAttempts = new Counter({ name: 'bedrock_gateway_target_attempts_total', help: 'Attempts at a client\'s targets, by how each ended (success, or the outcome of its failure).', labelNames: ['tenant', 'client', 'target', 'outcome'] as const, registers: [this.registry] })
+  /**
+   * Attempts by tenant, client, target and outcome, counted here and handed to the counter at each
+   * scrape: one attempt per call is the common case, and four Map lookups on strings the config
+   * already holds cost a fraction of a labelled increment (which joins the labels into a key).
+   */
+  readonly #attemptCounts = new Map<string, Map<string, Map<string, Map<string, number>>>>()
+  readonly #targetAttempts = new Counter({
+    name: 'bedrock_gateway_target_attempts_total',
+    help: 'Attempts at a client\'s targets, by how each ended (success, or the outcome of its failure).',
+    labelNames: ['tenant', 'client', 'target', 'outcome'] as const,
+    registers: [this.registry],
+    collect: () => this.#publishAttempts(),
+  })
   readonly #failovers = new Counter({ name: 'bedrock_gateway_failovers_total', help: 'Calls that moved on from a target to the client\'s next one, by the target they left.', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
   readonly #targetState = new Gauge({ name: 'bedrock_gateway_target_cooling', help: 'Targets cooling down now (1: skipped until the cooldown ends, 0.5: due its probe call, 0: healthy).', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
   readonly #limiterFallbacks = new Counter({ name: 'bedrock_gateway_limiter_unavailable_total', help: 'Limiter decisions made by on_unavailable because the store could not decide.', registers: [this.registry] })
@@ -94,7 +106,7 @@ export class GatewayMetrics {
     if (attempts !== null) {
       for (let i = 0; i < attempts.length; i++) {
         const { target, outcome: ended } = attempts[i] as TargetAttempt
-        this.#targetAttempts.inc({ tenant, client, target, outcome: ended })
+        this.#countAttempt(tenant, client, target, ended)
         if (i < attempts.length - 1) this.#failovers.inc({ tenant, client, target })
       }
     }
@@ -106,6 +118,26 @@ export class GatewayMetrics {
     const type = usage.errorType
     if (type !== null && type.startsWith('upstream_')) this.#upstreamErrors.inc({ client, type })
     if (type === 'rate_limited' && usage.limit !== null) this.#rateLimited.inc({ tenant, limit: usage.limit })
+  }
+
+  #countAttempt(tenant: string, client: string, target: string, outcome: string): void {
+    let byClient = this.#attemptCounts.get(tenant)
+    if (byClient === undefined) this.#attemptCounts.set(tenant, (byClient = new Map<string, Map<string, Map<string, number>>>()))
+    let byTarget = byClient.get(client)
+    if (byTarget === undefined) byClient.set(client, (byTarget = new Map<string, Map<string, number>>()))
+    let byOutcome = byTarget.get(target)
+    if (byOutcome === undefined) byTarget.set(target, (byOutcome = new Map<string, number>()))
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1)
+  }
+
+  #publishAttempts(): void {
+    const counter = this.#targetAttempts
+    counter.reset()
+    for (const [tenant, byClient] of this.#attemptCounts) {
+      for (const [client, byTarget] of byClient) {
+        for (const [target, byOutcome] of byTarget) for (const [outcome, n] of byOutcome) counter.inc({ tenant, client, target, outcome }, n)
+      }
+    }
   }
 
   /** The exposition, in Prometheus's text format. */

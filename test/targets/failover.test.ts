@@ -197,6 +197,10 @@ t.test('a target with its own inference config and additional fields (a fallback
   t.same(sent.inferenceConfig, { maxTokens: 1000, temperature: 0.5 }, "the target's max_tokens over the client's temperature")
   t.equal(sent.additionalModelRequestFields, undefined, "Claude's thinking fields are not sent to Nova")
   t.equal(west.recorder.requests[0]?.modelId, 'amazon.nova-micro-v1:0')
+  const asked = await post(gw.url, { client: 'spread', max_tokens: 2000, messages: user('a caller asks for more than nova takes') }, { key: 'acme-key' })
+  t.equal(asked.status, 200, "within the client's limit: accepted")
+  t.match(west.recorder.requests[1]?.body, { inferenceConfig: { maxTokens: 1000 } }, "lowered to the target's own")
+  t.match(gw.emulator.recorder.requests.at(-1)?.body, { inferenceConfig: { maxTokens: 2000 } }, 'the first target got what the caller asked')
 })
 
 t.test('GET /v1/clients shows each target, never its credentials or endpoint', async (t) => {
