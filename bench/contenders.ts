@@ -126,8 +126,10 @@ export interface StartContext {
 /** A client of several targets for bench:features: where they are, and whether the first fails every call. */
 export interface Targets {
   readonly urls: readonly string[]
-  /** The first target's model is `emulator.throttling` and its cooldown never starts: every call moves on once. */
+  /** The first target's model is `emulator.throttling`: every call moves on once, unless `cools`. */
   readonly throttledFirst?: boolean
+  /** With `throttledFirst`: the default cooldown, so the first target is soon skipped (tried last only on a probe). */
+  readonly cools?: boolean
 }
 
 const converseBody = (text: string): Record<string, unknown> => ({ messages: [{ role: 'user', content: [{ text }] }], inferenceConfig: { maxTokens: MAX_TOKENS } })
@@ -196,7 +198,8 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
     clients.claude = {
       ...claude,
       max_retries: 0,
-      ...(targets.throttledFirst === true ? { cooldown: { failures: 1_000 } } : {}),
+      // A window of 1 ms never holds 1,000 failures: the first target never cools, every call moves on.
+      ...(targets.throttledFirst === true && targets.cools !== true ? { cooldown: { failures: 1_000, window_ms: 1 } } : {}),
       targets: targets.urls.map((endpoint, i) => ({ name: `t${i + 1}`, endpoint, ...(i === 0 && targets.throttledFirst === true ? { model: 'emulator.throttling' } : {}) })),
     }
   }

@@ -4,8 +4,9 @@
 // with metrics on (`metrics`), with every limit of the tenant and the client counted in memory
 // (`memory`), the same counted on Redis (`redis`) and on a 3-master Redis Cluster (`cluster`, all
 // on CPU 1 too), each with metrics off; and a client of three targets on three emulators (CPU 1):
-// the first answering (`targets`, the happy path of issue 26), and the first throttling every call
-// so each call moves on once (`failover`). Each at saturation (wrk, 50 connections) on `/v1/converse`. Reports the gateway's CPU ms per call for each, each
+// the first answering (`targets`, the happy path of issue 26), the first throttling every call
+// and never cooling, so each call moves on once (`failover`), and the same with the default
+// cooldown, so the throttled target is soon skipped (`cooled`, the steady state of a spent quota). Each at saturation (wrk, 50 connections) on `/v1/converse`. Reports the gateway's CPU ms per call for each, each
 // feature's difference from `none` per round and the medians, and Redis round trips per call (its
 // EVALSHA/EVAL count over the calls served). Writes bench/results/<date>-features.json.
 import { execFile, spawn } from 'node:child_process'
@@ -27,8 +28,8 @@ const { values: flags } = parseArgs({ options: { rounds: { type: 'string' }, sec
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
 
-type Variant = 'none' | 'metrics' | 'memory' | 'redis' | 'cluster' | 'targets' | 'failover'
-const VARIANTS: readonly Variant[] = ['none', 'metrics', 'memory', 'redis', 'cluster', 'targets', 'failover']
+type Variant = 'none' | 'metrics' | 'memory' | 'redis' | 'cluster' | 'targets' | 'failover' | 'cooled'
+const VARIANTS: readonly Variant[] = ['none', 'metrics', 'memory', 'redis', 'cluster', 'targets', 'failover', 'cooled']
 
 /** A 3-master Redis Cluster pinned to CPU 1; its first node's port. */
 async function startCluster(dir: string, children: ReturnType<typeof spawn>[]): Promise<number> {
@@ -78,7 +79,8 @@ async function main(): Promise<void> {
     const regions = [emulator.url, (await startEmulator(ROOT, { cpu: 1 })).url, (await startEmulator(ROOT, { cpu: 1 })).url]
     const targets = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, metrics: false, targets: { urls: regions } })
     const failover = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, metrics: false, targets: { urls: regions, throttledFirst: true } })
-    const gateways: Record<Variant, Contender> = { none, metrics, memory, redis: onRedis, cluster: onCluster, targets, failover }
+    const cooled = await startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir, metrics: false, targets: { urls: regions, throttledFirst: true, cools: true } })
+    const gateways: Record<Variant, Contender> = { none, metrics, memory, redis: onRedis, cluster: onCluster, targets, failover, cooled }
     for (const variant of VARIANTS) await warmUp(gateways[variant], env, 3)
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 === 1 ? VARIANTS : [...VARIANTS].reverse()) {
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
   }
   const of = (v: Variant) => samples.filter((s) => s.variant === v)
   const summary: Record<string, unknown> = { cpuMs: Object.fromEntries(VARIANTS.map((v) => [v, median(of(v).map((s) => s.cpuMsPerCall))])) }
-  for (const v of ['metrics', 'memory', 'redis', 'cluster', 'targets', 'failover'] as const) {
+  for (const v of ['metrics', 'memory', 'redis', 'cluster', 'targets', 'failover', 'cooled'] as const) {
     const added = of(v).map((s, i) => s.cpuMsPerCall - (of('none')[i]?.cpuMsPerCall ?? NaN))
     summary[v] = { addedMsPerRound: added, medianAddedMs: median(added) }
     console.log(`${v}: ${median(added) >= 0 ? '+' : ''}${median(added).toFixed(4)} CPU ms per call over none (per round: ${added.map((a) => a.toFixed(4)).join(' ')})`)
