@@ -63,6 +63,16 @@ ${more.replace(/^/gm, '  ')}
 `
 }
 
+/** A client block whose transport keys (the emulator's region and keys, `model`, no retries) are its targets' defaults; its targets and the rest follow, indented by two. */
+export function targetsClientYaml(name: string, model: string): string {
+  return `${name}:
+  region: us-east-1
+  access_key_id: env.EMU_AKID
+  secret_access_key: env.EMU_SECRET
+  model: ${model}
+  max_retries: 0`
+}
+
 export async function gatewayFor(t: Teardown, yaml: string, options: { emulator?: EmulatorOptions; env?: Record<string, string>; clock?: () => number; emulatorInstance?: Emulator } = {}): Promise<TestGateway> {
   const emulator = options.emulatorInstance ?? (await emulatorFor(t, options.emulator))
   const env = { EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key', GLOBEX_KEY: 'globex-key', ...options.env }

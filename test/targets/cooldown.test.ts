@@ -2,23 +2,15 @@
 // last) for `cooldown.ms`, then given one probe call; a success ends the cooldown. A cooldown
 // belongs to the Bedrock quota, so every client and tenant reaching it shares it; /v1/clients and
 // the metrics show it.
-import { createServer } from 'node:net'
 import t from 'tap'
 import { startEmulator } from '../../src/emulator/index.js'
 import { emulatorFor } from '../helpers/emulator.js'
+import { freePort } from '../helpers/process.js'
 import { gatewayFor, post, type TestGateway } from '../helpers/gateway.js'
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0'
 const user = (text: string) => [{ role: 'user' as const, content: [{ text }] }]
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /** Two tenants; acme's `spread` is east (as `east` says) then west; globex's `solo` is east alone, the same quota. */
 function yaml(east: string, cooldown = '{ failures: 3, window_ms: 60000, ms: 600 }'): string {

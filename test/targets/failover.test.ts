@@ -3,35 +3,21 @@
 // The caller sees an answer on every dialect, plain and streamed, and the usage record says which
 // targets were tried; a refused request, a refused finish reason or a stream broken after its first
 // delta never moves on.
-import { createServer } from 'node:net'
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import OpenAI from 'openai'
 import t, { type Test } from 'tap'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { emulatorFor } from '../helpers/emulator.js'
-import { gatewayFor, post, tenantsYaml, type TestGateway } from '../helpers/gateway.js'
+import { freePort } from '../helpers/process.js'
+import { gatewayFor, post, targetsClientYaml, tenantsYaml, type TestGateway } from '../helpers/gateway.js'
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0'
 const user = (text: string) => [{ role: 'user' as const, content: [{ text }] }]
 
-/** A loopback port nothing listens on: a target that is down. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
 /** A client `spread` whose first target fails as `first` says and whose second (`west`, on its own emulator) answers. */
 function spreadYaml(first: string, more = '', firstTokenMs = 400): string {
-  return tenantsYaml(`spread:
-  region: us-east-1
-  access_key_id: env.EMU_AKID
-  secret_access_key: env.EMU_SECRET
-  model: ${MODEL}
-  max_retries: 0
+  return tenantsYaml(`${targetsClientYaml('spread', MODEL)}
   timeouts: { first_token_ms: ${firstTokenMs}, total_ms: 8000 }
   # Every call shows its failover here; cooldowns have tests of their own.
   cooldown: { failures: 1000 }
@@ -43,7 +29,7 @@ ${more.replace(/^/gm, '  ')}`)
 
 async function spread(t: Test, first: string, more = '', firstTokenMs?: number): Promise<{ gw: TestGateway; west: Awaited<ReturnType<typeof emulatorFor>> }> {
   const west = await emulatorFor(t)
-  const gw = await gatewayFor(t, spreadYaml(first, more, firstTokenMs), { env: { WEST_URL: west.url, DOWN_URL: `http://127.0.0.1:${await closedPort()}` } })
+  const gw = await gatewayFor(t, spreadYaml(first, more, firstTokenMs), { env: { WEST_URL: west.url, DOWN_URL: `http://127.0.0.1:${await freePort()}` } })
   return { gw, west }
 }
 

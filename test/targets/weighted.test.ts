@@ -10,18 +10,13 @@ import { Cooldowns } from '../../src/targets/cooldowns.js'
 import { orderTargets } from '../../src/targets/order.js'
 import { testClientConfig, testTarget } from '../helpers/client-config.js'
 import { emulatorFor } from '../helpers/emulator.js'
-import { gatewayFor, post, tenantsYaml, type TestGateway } from '../helpers/gateway.js'
+import { gatewayFor, post, targetsClientYaml, tenantsYaml, type TestGateway } from '../helpers/gateway.js'
 
 const MODEL = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0'
 const user = (text: string) => [{ role: 'user' as const, content: [{ text }] }]
 
 function weightedYaml(more = ''): string {
-  return tenantsYaml(`spread:
-  region: us-east-1
-  access_key_id: env.EMU_AKID
-  secret_access_key: env.EMU_SECRET
-  model: ${MODEL}
-  max_retries: 0
+  return tenantsYaml(`${targetsClientYaml('spread', MODEL)}
   strategy: weighted
   targets:
     - { name: east, endpoint: env.EMULATOR_URL, weight: 3 }
