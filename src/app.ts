@@ -169,9 +169,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('connections', connections)
   // Node's headersTimeout must exceed keepAliveTimeout.
   app.server.headersTimeout = config.server.headersTimeoutMs
-  // A caller may half-close its socket once it has sent its request (HTTP allows it); Node would
-  // otherwise end the connection before the answer. A caller that really went away is seen when
-  // a write to it fails (a stream's next event or heartbeat).
+  // Node's own switch stays on: the HTTP layer answers framing errors to half-closed callers itself
+  // (client-errors.ts), and whether a call's caller who half-closes has gone is the server's
+  // `half_close` option, applied per call (src/http/usage-hook.ts's callerGone).
   Object.assign(app.server, { httpAllowHalfOpen: true } satisfies HalfOpenServer)
   // Fastify also parses text/plain by default; this API speaks JSON only (anything else is 415).
   app.removeContentTypeParser('text/plain')

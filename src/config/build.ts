@@ -44,6 +44,7 @@ function buildServer(s: RawServerConfig): ServerConfig {
     shutdownDelayMs: s.shutdown_delay_ms ?? d.shutdown_delay_ms,
     drainTimeoutMs: s.drain_timeout_ms ?? d.drain_timeout_ms,
     docs: s.docs ?? d.docs,
+    halfClose: s.half_close ?? d.half_close,
     ...(s.redis === undefined ? {} : { redis: buildRedis(s.redis) }),
     metrics: s.metrics === false ? false : { ...(s.metrics?.host === undefined ? {} : { host: s.metrics.host }), port: s.metrics?.port ?? d.metrics_port },
   }

@@ -25,6 +25,9 @@ export const DEFAULTS = {
     drain_timeout_ms: 30_000,
     // Serve openapi.yaml/json and the interactive docs without auth.
     docs: true,
+    // A caller that ends its side of the connection before its answer has gone (nginx's default:
+    // 499, the upstream call aborted); true keeps answering callers that half-close after sending.
+    half_close: false,
     // Prometheus's registered default port for Node exporters; on server.host unless set.
     metrics_port: 9464,
   },

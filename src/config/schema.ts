@@ -58,6 +58,7 @@ const serverSchema = (env: Env) => strict({
   shutdown_delay_ms: z.int().min(0),
   drain_timeout_ms: z.int().min(0),
   docs: z.boolean(),
+  half_close: z.boolean(),
   redis: redisSchema(env),
   metrics: z.union([z.literal(false), strict({ port: z.int().min(0).max(65_535), host: z.string().min(1) }).partial()], {
     error: 'must be false, or a map with port and host',

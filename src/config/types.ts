@@ -267,6 +267,8 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number
   /** Serve the OpenAPI document and interactive docs (no auth). */
   readonly docs: boolean
+  /** An HTTP/1.1 caller's FIN before its answer: false, it has gone (the call is aborted); true, it only stopped sending. */
+  readonly halfClose: boolean
   /** Absent: limits are kept per instance, in memory. */
   readonly redis?: RedisConfig
   /** Where Prometheus scrapes `/metrics`, off the public port (no host: the server's host); false: no metrics. */

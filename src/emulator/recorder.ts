@@ -22,6 +22,8 @@ export interface ReceivedRequest {
   aborted: boolean
   /** True once the exchange is over, whichever side ended it. */
   done: boolean
+  /** When the exchange ended (the answer written, or the caller gone), once it has. */
+  endedAt?: Date
 }
 
 const SIGNATURE_RE = /Signature=[0-9a-f]+/

@@ -81,6 +81,7 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   res.once('close', () => {
     record.aborted = !res.writableEnded && !brokenByUs
     record.done = true
+    if (recorder.enabled) record.endedAt = new Date()
     recorder.touch()
   })
   const fail = (error: BedrockError): void => {

@@ -44,6 +44,7 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
       // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
       // broke off its upload, never did.
       const res = reply.raw
+      if (usage.callerLeft) return write(CLOSED_WITHOUT_ANSWER, true)
       const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
       write(reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
     })
@@ -51,12 +52,33 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
   }
 }
 
-/** The core's `onCallerGone` for a Fastify reply: the response closed before it was written whole. */
-export function callerGone(reply: FastifyReply): (abort: () => void) => void {
+/**
+ * The core's `onCallerGone` for a Fastify reply: the response closed before it was written whole
+ * (a reset, an h2 stream reset, a GOAWAY), or, unless the server lets callers half-close, an
+ * HTTP/1.1 caller ended its side of the connection before its answer: a caller that is gone and one
+ * that only stopped sending look the same, and every SDK's read timeout leaves this way, so the
+ * call is aborted at once and the connection closed without an answer (499, as nginx does).
+ */
+export function callerGone(reply: FastifyReply, halfClose: boolean): (abort: () => void) => void {
   return (abort) => {
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) abort()
+    const res = reply.raw
+    res.once('close', () => {
+      if (!res.writableFinished) abort()
     })
+    const req = reply.request.raw
+    if (halfClose || req.httpVersionMajor !== 1) return
+    const { socket } = req
+    const ended = (): void => {
+      if (res.writableFinished) return
+      // Said first: the aborted call's error must not be taken for an answer the caller received.
+      if (reply.request.usage !== undefined) reply.request.usage.callerLeft = true
+      socket.destroy()
+      abort()
+    }
+    // The request was read whole, so the caller's FIN can only mean it is done with this exchange.
+    if (socket.readableEnded) return ended()
+    socket.once('end', ended)
+    res.once('close', () => socket.off('end', ended))
   }
 }
 

@@ -56,6 +56,8 @@ export class UsageRecord {
   upstreamRequestId: string | null = null
   /** The end user the caller named (OpenAI's `user` or `safety_identifier`), for abuse tracing. */
   user: string | null = null
+  /** The caller ended its side of the connection before its answer (no `half_close`): it got nothing. */
+  callerLeft = false
   /** Set only for tenants with `log_prompts`. */
   prompt: unknown = undefined
   completion: string | undefined

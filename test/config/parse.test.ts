@@ -59,6 +59,7 @@ t.test('defaults', (t) => {
     shutdownDelayMs: 5_000,
     drainTimeoutMs: 30_000,
     docs: true,
+    halfClose: false,
     metrics: { port: 9464 },
   })
   t.same(accepts(`server:\n  metrics: false\n${withClient()}`).server.metrics, false, 'metrics: false turns them off')

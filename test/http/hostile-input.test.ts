@@ -281,14 +281,41 @@ t.test('a 1 MB client name is not echoed back whole', async (t) => {
   t.ok((await longPath.text()).length < 1000, 'an unknown route is quoted in part')
 })
 
-t.test('a caller who half-closes its socket after sending still gets its answer', async (t) => {
-  const gw = await gatewayFor(t, yaml)
+t.test('a caller who half-closes its socket after sending gets its answer when the server allows half-close', async (t) => {
+  const gw = await gatewayFor(t, withServer('half_close: true'))
   const answer = await rawExchange(gw.url, converse(['Content-Length: 45', 'Connection: close']), { halfClose: true, waitMs: 3000 })
   t.equal(answer.status, 200)
   t.match(JSON.parse(answer.body), { stopReason: 'end_turn' })
   const [record] = await gw.waitForUsage(1)
   t.match(record, { status: 200, outcome: 'success' })
 })
+
+for (const stream of [false, true]) {
+t.test(`by default a caller who half-closes before its ${stream ? 'stream\'s first event' : 'answer'} has gone: the call is aborted within 100 ms, 499`, async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const body = JSON.stringify({ stream, messages: [{ role: 'user', content: '[emulator:slow-first-byte ms=3000] gone' }] })
+  const socket = await openSocket(gw.url)
+  t.teardown(() => socket.destroy())
+  let received = ''
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')))
+  socket.write(`POST /v1/converse HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer acme-key\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  await gw.emulator.recorder.waitFor(() => true)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const leftAt = Date.now()
+  socket.end()
+  const upstream = await gw.emulator.recorder.waitFor((r) => r.done)
+  t.ok(upstream.aborted, 'the upstream call was aborted')
+  const lag = (upstream.endedAt?.getTime() ?? Infinity) - leftAt
+  t.ok(lag < 100, `the emulator saw it end ${lag} ms after the caller's FIN (not after its 3 s)`)
+  const [record] = await gw.waitForUsage(1)
+  t.match(record, { status: 499, outcome: 'client_disconnected' })
+  if (!stream) t.equal(received, '', 'no answer written')
+  else t.notMatch(received, /event: (contentBlockDelta|done)/, 'nothing of an answer (a heartbeat at most)')
+  const early = await rawExchange(gw.url, `POST /v1/converse HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer acme-key\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, { halfClose: true, waitMs: 500 })
+  if (!stream) t.equal(early.status, 0, 'a caller whose FIN came with its request: no answer either')
+  t.equal(gw.emulator.recorder.requests.length, 1, 'and no upstream call was started for it')
+})
+}
 
 t.test('the bearer scheme is case-insensitive', async (t) => {
   const gw = await gatewayFor(t, yaml)
