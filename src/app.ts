@@ -158,9 +158,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const json = new JsonWorker()
   app.addHook('onClose', () => json.close())
   // Cooldowns belong to Bedrock's quotas, shared by replicas through the same Redis as the limits.
-  const cooldowns = new Cooldowns({
+  const cooldowns: Cooldowns = new Cooldowns({
     ...(redis === undefined || shared === undefined ? {} : { shared: new RedisCooldowns(shared, redis.keyPrefix) }),
     onStoreError: (error) => metrics?.storeFailed(storeErrorKind(error)),
+    sharing: (): boolean => gateway.spreadsTargets,
   })
   app.addHook('onClose', () => cooldowns.close())
   const gateway = new GatewayState(config, upstreams, limiter, json, cooldowns, metrics)

@@ -19,6 +19,7 @@ const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLi
 export class GatewayState {
   #config: GatewayConfig
   #tenants: TenantDirectory
+  #spreads: boolean
   readiness: Readiness = 'starting'
   /** Deadlines of the upstream calls in flight; the drain deadline aborts them. */
   readonly inflight = new Set<Deadline>()
@@ -37,6 +38,12 @@ export class GatewayState {
   ) {
     this.#config = config
     this.#tenants = new TenantDirectory(config)
+    this.#spreads = spreadsTargets(config)
+  }
+
+  /** Whether a client has several targets: cooldowns are only shared between replicas then. */
+  get spreadsTargets(): boolean {
+    return this.#spreads
   }
 
   get config(): GatewayConfig {
@@ -55,7 +62,14 @@ export class GatewayState {
   reload(next: GatewayConfig): (keyof ServerConfig)[] {
     const ignored = FIXED_AT_START.filter((key) => JSON.stringify(next.server[key]) !== JSON.stringify(this.#config.server[key]))
     this.#tenants = new TenantDirectory(next)
+    this.#spreads = spreadsTargets(next)
     this.#config = next
     return ignored
   }
+}
+
+/** Whether any client of `config` has several targets (only such a client ever skips one). */
+function spreadsTargets(config: GatewayConfig): boolean {
+  for (const tenant of config.tenants.values()) for (const client of tenant.clients.values()) if (client.targets.length > 1) return true
+  return false
 }

@@ -30,6 +30,11 @@ export interface CooldownOptions {
   readonly syncMs?: number
   /** A shared-store command failed (for the metrics and one log line per kind). */
   readonly onStoreError?: (error: unknown) => void
+  /**
+   * Whether sharing is worth anything now: only a client of several targets ever skips one, so a
+   * gateway without one sends the shared store nothing (asked at each read-back and each failure).
+   */
+  readonly sharing?: () => boolean
 }
 
 interface Quota {
@@ -51,12 +56,14 @@ export class Cooldowns {
   readonly #shared: SharedCooldowns | undefined
   readonly #now: () => number
   readonly #onStoreError: ((error: unknown) => void) | undefined
+  readonly #sharing: () => boolean
   readonly #timer: NodeJS.Timeout | undefined
 
   constructor(options: CooldownOptions = {}) {
     this.#shared = options.shared
     this.#now = options.now ?? Date.now
     this.#onStoreError = options.onStoreError
+    this.#sharing = options.sharing ?? (() => true)
     if (this.#shared !== undefined) this.#timer = setInterval(() => void this.sync(), options.syncMs ?? DEFAULT_SYNC_MS).unref()
   }
 
@@ -110,7 +117,7 @@ export class Cooldowns {
       }
     }
     const shared = this.#shared
-    if (shared?.available !== true) return
+    if (shared?.available !== true || !this.#sharing()) return
     shared.fail(quota, now, policy).then((until) => {
       // The replicas' failures together may have started a cooldown this one has not.
       const mine = this.#quotas.get(quota)
@@ -140,7 +147,7 @@ export class Cooldowns {
   /** Reads the shared store's cooldowns into this replica's book. */
   async sync(): Promise<void> {
     const shared = this.#shared
-    if (shared?.available !== true) return
+    if (shared?.available !== true || !this.#sharing()) return
     let held: ReadonlyMap<string, readonly [number, number]>
     try {
       held = await shared.snapshot()
