@@ -45,8 +45,9 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
       // broke off its upload, never did.
       const res = reply.raw
       if (usage.callerLeft) return write(CLOSED_WITHOUT_ANSWER, true)
-      const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (res.writableFinished || (usage.stream && res.headersSent && res.socket !== null))
-      write(reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !res.writableFinished)
+      const whole = answeredWhole(request.raw, res)
+      const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (whole || (usage.stream && res.headersSent && res.socket !== null))
+      write(reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !whole)
     })
     requireHost(request)
   }
@@ -62,10 +63,10 @@ export function startUsage(api: Api): onRequestAsyncHookHandler {
 export function callerGone(reply: FastifyReply, halfClose: boolean): (abort: () => void) => void {
   return (abort) => {
     const res = reply.raw
-    res.once('close', () => {
-      if (!res.writableFinished) abort()
-    })
     const req = reply.request.raw
+    res.once('close', () => {
+      if (!answeredWhole(req, res)) abort()
+    })
     if (halfClose || req.httpVersionMajor !== 1) return
     const { socket } = req
     const ended = (): void => {
@@ -80,6 +81,15 @@ export function callerGone(reply: FastifyReply, halfClose: boolean): (abort: () 
     socket.once('end', ended)
     res.once('close', () => socket.off('end', ended))
   }
+}
+
+/**
+ * Whether the answer was written whole. HTTP/2's compatibility response reports itself finished
+ * once its stream closes, even when the caller reset it before any answer (Node 20), so there it
+ * is whether the gateway ended the answer.
+ */
+function answeredWhole(req: { readonly httpVersionMajor: number }, res: { readonly writableFinished: boolean; readonly writableEnded: boolean }): boolean {
+  return req.httpVersionMajor === 2 ? res.writableEnded : res.writableFinished
 }
 
 /** The core's `setHeaders` for a Fastify reply: headers set before the answer (or a stream) begins. */
