@@ -128,7 +128,8 @@ t.test('a master lost mid-run: calls go on as on_unavailable says, and once its 
   const gateway = await gatewayFor(t, config, { emulatorInstance: emulator, env: keys })
   // A call holding the tenant's one concurrency slot when the master goes.
   const slow = call(gateway.url, holder, '[emulator:echo ttft_ms=2500] slow')
-  await new Promise((r) => setTimeout(r, 300))
+  // Admitted once it reaches Bedrock (a fixed 300 ms wait lost that race under a loaded suite).
+  await emulator.recorder.waitFor((r) => JSON.stringify(r.body).includes('ttft_ms=2500'))
   t.equal(await call(gateway.url, holder), 429, 'the slot is held')
 
   const first = await Promise.all(Array.from({ length: CALLS }, () => call(gateway.url, before)))
