@@ -87,6 +87,13 @@ export async function gatewayFor(t: Teardown, yaml: string, options: { emulator?
   const logger = pino({ level: 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, sink)
   const app = await buildApp({ config: { ...config, server: { ...config.server, port: 0 } }, logger, ...(options.clock === undefined ? {} : { clock: options.clock }) })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  // With Redis, the store connects in the background: a first call before it is ready would be
+  // let through uncounted (on_unavailable: allow), and a test of exact limits would race it. Tests
+  // of a Redis that never answers wait here 2 s at most, then go on.
+  if (config.server.redis !== undefined) {
+    const until = Date.now() + 2000
+    while (app.gateway.limiter.storeState().state !== 'ready' && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+  }
   t.teardown(() => app.close())
   const usageRecords = (): Record<string, unknown>[] =>
     logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.record === 'usage')
