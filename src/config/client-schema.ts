@@ -95,9 +95,9 @@ function transportKeys(env: Env) {
 }
 
 /** The credential keys that name an AWS identity to start from; a target that sets one sets its whole base. */
-export const BASE_CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'session_token', 'api_key', 'profile'] as const
+const BASE_CREDENTIAL_KEYS = ['access_key_id', 'secret_access_key', 'session_token', 'api_key', 'profile'] as const
 /** The keys of a role assumed from that identity; a target that sets role_arn sets them all. */
-export const ROLE_KEYS = ['role_arn', 'external_id', 'role_session_name'] as const
+const ROLE_KEYS = ['role_arn', 'external_id', 'role_session_name'] as const
 
 const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/
 
@@ -170,8 +170,8 @@ const REGION_REQUIRED = 'is required: set region here or AWS_REGION in the envir
  */
 export function targetTransport(client: Fields, target: Fields): Fields {
   const merged: Record<string, unknown> = {}
-  for (const key of ['model', 'region', 'endpoint', 'max_retries'] as const) merged[key] = target[key] ?? client[key]
   merged.model = target.model ?? target.model_id ?? client.model ?? client.model_id
+  for (const key of ['region', 'endpoint', 'max_retries'] as const) merged[key] = target[key] ?? client[key]
   const base = BASE_CREDENTIAL_KEYS.some((key) => target[key] !== undefined) ? target : client
   for (const key of BASE_CREDENTIAL_KEYS) merged[key] = base[key]
   // A Bedrock API key is an identity with no role to assume: a target that sets one inherits none.

@@ -130,11 +130,14 @@ export type Operation<T> = (channel: BedrockChannel, modelId: string, payload: P
 export async function attempt<T>(call: Call, target: ClientTarget, operation: Operation<T>): Promise<T> {
   const started = performance.now()
   try {
-    // A small body is encoded here and now: no promise, no tick, on the path every call takes.
-    const body = target.policy === undefined ? call.body : call.bodyFor(target.policy)
-    const encoded = target.policy === undefined ? call.payload : undefined
-    const payload = encoded ?? (call.largeBody ? await encodeOffLoop(call, body) : jsonPayload(body))
-    if (target.policy === undefined) call.payload = payload
+    // Encoded once for every target without a policy of its own; a small body here and now (no
+    // promise, no tick, on the path every call takes), megabytes on the worker thread.
+    let payload = target.policy === undefined ? call.payload : undefined
+    if (payload === undefined) {
+      const body = target.policy === undefined ? call.body : call.bodyFor(target.policy)
+      payload = call.largeBody ? await encodeOffLoop(call.json, body) : jsonPayload(body)
+      if (target.policy === undefined) call.payload = payload
+    }
     const answer = await operation(call.upstreams.channelFor(target.upstream), target.upstream.model, payload, call.deadline.signal)
     call.usage.upstreamRequestId = answer.requestId ?? null
     call.usage.addUpstreamAttempts(answer.attempts)
@@ -150,7 +153,7 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
 }
 
 /** A body of megabytes as bytes and their hash, made on the worker thread. */
-async function encodeOffLoop(call: Call, body: unknown): Promise<Payload> {
-  const { payload, sha256 } = await call.json.encode(body)
+async function encodeOffLoop(json: JsonWorker, body: unknown): Promise<Payload> {
+  const { payload, sha256 } = await json.encode(body)
   return { body: payload, sha256, contentType: 'application/json' }
 }

@@ -18,11 +18,12 @@ export function targetsOf(client: ClientConfig, cooldowns: Cooldowns): TargetVie
   return client.targets.map((t) => ({ name: t.name, region: t.upstream.region, model: t.upstream.model, weight: t.weight, state: cooldowns.state(t.quota) }))
 }
 
-/** Every tenant's every target and its state, for the metrics' gauge. */
+/** The targets of every client of several (a client of one always tries it) and their state, for the metrics' gauge. */
 export function* targetStates(gateway: GatewayState): Generator<{ tenant: string; client: string; target: string; state: QuotaState }> {
+  if (!gateway.spreadsTargets) return
   for (const [tenant, config] of gateway.config.tenants) {
     for (const client of config.clients.values()) {
-      for (const target of client.targets) yield { tenant, client: client.name, target: target.name, state: gateway.cooldowns.state(target.quota) }
+      if (client.targets.length > 1) for (const target of client.targets) yield { tenant, client: client.name, target: target.name, state: gateway.cooldowns.state(target.quota) }
     }
   }
 }
@@ -32,18 +33,17 @@ export function* targetStates(gateway: GatewayState): Generator<{ tenant: string
  * not (names stay out: /readyz has no key); undefined when no client has more than one target.
  */
 export function coolingSummary(gateway: GatewayState): { cooling: number; clientsAllCooling: number } | undefined {
+  // A client of one target tries it whatever its state: there is only something to say with several.
+  if (!gateway.spreadsTargets) return undefined
   let cooling = 0
   let clientsAllCooling = 0
-  let spread = false
   for (const config of gateway.config.tenants.values()) {
     for (const client of config.clients.values()) {
-      spread ||= client.targets.length > 1
       let here = 0
       for (const target of client.targets) if (gateway.cooldowns.state(target.quota) === 'cooling') here++
       cooling += here
       if (here === client.targets.length) clientsAllCooling++
     }
   }
-  // A client of one target tries it whatever its state: there is only something to say with several.
-  return spread ? { cooling, clientsAllCooling } : undefined
+  return { cooling, clientsAllCooling }
 }

@@ -42,7 +42,7 @@ export class GatewayMetrics {
     collect: () => this.#publishAttempts(),
   })
   readonly #failovers = new Counter({ name: 'bedrock_gateway_failovers_total', help: 'Calls that moved on from a target to the client\'s next one, by the target they left.', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
-  readonly #targetState = new Gauge({ name: 'bedrock_gateway_target_cooling', help: 'Targets cooling down now (1: skipped until the cooldown ends, 0.5: due its probe call, 0: healthy).', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
+  readonly #targetState = new Gauge({ name: 'bedrock_gateway_target_cooling', help: 'Targets of clients of several targets cooling down now (1: skipped until the cooldown ends, 0.5: due its probe call, 0: healthy).', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
   readonly #limiterFallbacks = new Counter({ name: 'bedrock_gateway_limiter_unavailable_total', help: 'Limiter decisions made by on_unavailable because the store could not decide.', registers: [this.registry] })
 
   constructor() {

@@ -13,8 +13,8 @@ import type { Cooldowns } from './cooldowns.js'
  */
 export function orderTargets(client: ClientConfig, cooldowns: Cooldowns, conversation: string | undefined, random: () => number = Math.random): readonly ClientTarget[] {
   const { targets } = client
-  // The common case allocates nothing: one target, or targets in order with nothing cooling.
-  if (targets.length === 1 || (client.strategy === 'fallback' && cooldowns.quiet)) return targets
+  // The common case allocates nothing: one target, or targets in order with none cooling.
+  if (targets.length === 1 || (client.strategy === 'fallback' && (cooldowns.quiet || noneCooling(targets, cooldowns)))) return targets
   const ready: ClientTarget[] = []
   const cooling: ClientTarget[] = []
   for (const target of targets) (cooldowns.state(target.quota) === 'cooling' ? cooling : ready).push(target)
@@ -23,6 +23,11 @@ export function orderTargets(client: ClientConfig, cooldowns: Cooldowns, convers
   const first = conversation !== undefined && client.affinity ? rendezvous(ready, conversation) : drawn(ready, random)
   const rest = ready.filter((target) => target !== first).sort((a, b) => b.weight - a.weight)
   return [first, ...rest, ...cooling]
+}
+
+function noneCooling(targets: readonly ClientTarget[], cooldowns: Cooldowns): boolean {
+  for (const target of targets) if (cooldowns.state(target.quota) === 'cooling') return false
+  return true
 }
 
 /** A target drawn at random in proportion to its weight. */
@@ -45,8 +50,9 @@ function drawn(targets: readonly ClientTarget[], random: () => number): ClientTa
 function rendezvous(targets: readonly ClientTarget[], key: string): ClientTarget {
   let best = targets[0] as ClientTarget
   let bestScore = -Infinity
+  const seed = fnv1a(key, 0x811c9dc5)
   for (const target of targets) {
-    const u = (fnv1a(target.name, fnv1a(key, 0x811c9dc5)) + 0.5) / 4_294_967_296
+    const u = (fnv1a(target.name, seed) + 0.5) / 4_294_967_296
     const score = target.weight / -Math.log(u)
     if (score > bestScore) {
       best = target

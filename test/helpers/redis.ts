@@ -55,11 +55,7 @@ export class TestRedis {
 
   /** SIGKILL: Redis disappears mid-conversation, as a crash would make it. */
   async kill(): Promise<void> {
-    const child = this.#child
-    // Killed before: a signal ended it, so exitCode stays null and signalCode says which.
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGKILL')
-    await once(child, 'exit')
+    await killed(this.#child)
   }
 
   /** Runs a redis-cli command against this server. */
@@ -171,14 +167,18 @@ export class TestClusterNode {
   }
 
   async kill(): Promise<void> {
-    const child = this.#child
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGKILL')
-    await once(child, 'exit')
+    await killed(this.#child)
   }
 
   async cli(...args: string[]): Promise<string> {
     const { stdout } = await run('redis-cli', ['-p', String(this.port), ...args])
     return stdout.trim()
   }
+}
+
+/** SIGKILL, and its exit; nothing for a server that was never started or has exited (a signal that ended it leaves exitCode null and says so in signalCode). */
+async function killed(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGKILL')
+  await once(child, 'exit')
 }
