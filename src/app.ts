@@ -1,14 +1,18 @@
 // buildApp(): the gateway as a Fastify instance that never listens by itself (server.ts does).
 // Everything that talks to the world is passed in, so tests run the real app on loopback.
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { GatewayConfig, TenantConfig } from './config/types.js'
-import { answerConnect, answerFrameworkError, ConnectionLedger, lingeringClose, lingeringStreamClose, requireHost } from './http/client-errors.js'
+import { answerConnect, ConnectionLedger, frameworkFailureOf, lingeringClose, lingeringStreamClose, REQUEST_ID_RE, requireHost } from './http/client-errors.js'
+import { openRecord } from './http/usage-hook.js'
+import { errorBody, GatewayError } from './errors/catalogue.js'
 import { converseDialect } from './dialects/converse/dialect.js'
 import { answerFailures } from './http/serve.js'
-import { registerJsonBody } from './http/json-body.js'
+import { heldUntilAnswered, registerJsonBody } from './http/json-body.js'
+import { BodyBudget } from './http/body-budget.js'
 import { JsonWorker } from './json/worker.js'
 import { dualProtocolServer } from './http/listener.js'
 import { GatewayState } from './core/state.js'
@@ -24,6 +28,7 @@ import { RedisCooldowns } from './targets/redis.js'
 import { targetStates } from './core/targets-view.js'
 import { stdoutLog } from './process/log-sink.js'
 import type { UsageRecord } from './usage/record.js'
+import { UsageLog } from './usage/usage-log.js'
 import clientsRoutes from '../routes/clients.js'
 import limitsRoutes from '../routes/limits.js'
 import bedrockRoutes from '../routes/bedrock.js'
@@ -80,7 +85,8 @@ export const REDACT_PATHS = [
   'err.config.credentials',
 ]
 
-const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/
+/** How long a large body may wait for room in the body budget before it is refused (503). */
+const BODY_WAIT_MS = 5000
 
 /** Node's http.Server has this switch (used by its own tests, modelled on squid's half_closed_clients) but does not type it. */
 interface HalfOpenServer {
@@ -134,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket) {
       connections.answerClientError(this.log, error, socket)
     },
+    // No hook runs for a URL the router refused: its record starts here.
     frameworkErrors: (error, request, reply) => void answerFrameworkError(error, request, reply),
   })
   const upstreams = options.upstreams ?? new UpstreamPool()
@@ -164,7 +171,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sharing: (): boolean => gateway.spreadsTargets,
   })
   app.addHook('onClose', () => cooldowns.close())
-  const gateway = new GatewayState(config, upstreams, limiter, json, cooldowns, metrics)
+  const usageLog: UsageLog = new UsageLog({
+    anonymousPerSecond: (): number => gateway.config.server.anonymousRecordsPerSecond,
+    log: app.log,
+    ...(metrics === undefined
+      ? {}
+      : {
+          onStarted: (usage) => metrics.requestStarted(usage.api),
+          onEnded: (usage, status, outcome, durationMs) => metrics.requestEnded(usage, status, outcome, durationMs),
+          onDropped: () => metrics.usageRecordDropped(),
+        }),
+  })
+  app.addHook('onClose', () => usageLog.close())
+  const gateway = new GatewayState(config, upstreams, limiter, json, cooldowns, usageLog, metrics)
+  connections.recordRefusals(usageLog, app.log)
   metrics?.watchTargets(() => targetStates(gateway))
   app.decorate('gateway', gateway)
   app.decorate('connections', connections)
@@ -176,17 +196,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   Object.assign(app.server, { httpAllowHalfOpen: true } satisfies HalfOpenServer)
   // Fastify also parses text/plain by default; this API speaks JSON only (anything else is 415).
   app.removeContentTypeParser('text/plain')
-  registerJsonBody(app, config.server.bodyLimitBytes, config.server.requestTimeoutMs, connections, json)
+  // Large request bodies are read only while their bytes fit in the budget (src/http/body-budget.ts);
+  // one waits at most a few seconds, never longer than the caller may take to send it.
+  const bodies = new BodyBudget(config.server.bodyBufferBytes, Math.min(BODY_WAIT_MS, config.server.requestTimeoutMs))
+  registerJsonBody(app, config.server.bodyLimitBytes, config.server.requestTimeoutMs, connections, json, bodies)
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    // A call route checks it once its usage record exists, so the refusal is recorded.
-    if (request.routeOptions.config.recordsUsage !== true) requireHost(request)
+    heldUntilAnswered(request, reply, bodies)
+    // A call route starts its own record (with its dialect) and checks Host once it exists; every
+    // other answer is recorded too, so whatever id a caller is given can be looked up.
+    if (request.routeOptions.config.recordsUsage !== true) {
+      openRecord(request, reply, 'http')
+      requireHost(request)
+    }
   })
   // An Expect other than 100-continue: RFC 9110 lets a server ignore it, and Node would answer a
   // bare 417 outside the contract. CONNECT: Node would drop the connection without a word.
   app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res))
-  app.server.on('connect', (_req, socket: Socket) => answerConnect(socket))
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => answerConnect(req, socket, connections))
   // Answered before its body arrived (401, 413, a refused body): the socket is closed after the
   // answer instead of reading the rest, so an upload nobody will use cannot hold it open.
   // A callback hook, not an async one: it runs on every response and needs no promise.
@@ -216,9 +244,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Every failure of every route, in the shape of the route's dialect (ours by default).
   answerFailures(app, converseDialect)
 
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: { type: 'not_found', message: `No route ${request.method} ${routeOf(request.url)}.`, request_id: request.id } }),
-  )
+  app.setNotFoundHandler(async (request) => {
+    throw new GatewayError('not_found', `No route ${request.method} ${routeOf(request.url)}.`)
+  })
 
   await app.register(healthRoutes)
   await app.register(clientsRoutes)
@@ -228,6 +256,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(openAiRoutes)
   if (config.server.docs) await app.register(docsRoutes)
   return app
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode, a path parameter over its length.
+ * No hook runs for them, so the record starts here.
+ */
+async function answerFrameworkError(error: { code?: string }, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const failure = frameworkFailureOf(error)
+  openRecord(request, reply, 'http').fail(failure)
+  await reply.code(failure.status).header('x-request-id', request.id).send(errorBody(failure, request.id))
 }
 
 /** The path of a URL as a not-found message may quote it: without its query, and not at any length. */

@@ -59,8 +59,9 @@ export const judgeDialect: ResponseJudge = (c: FuzzCase, r, k, response, request
   if (route === undefined) return checkResponse(c, r, k, response, requestBytes, contract, fail)
   const api = route === 'openai' ? 'openai' : 'bedrock'
   if (response.status >= 400 && mayBeHttpLayer(c, r) && isGatewayError(response, contract)) {
-    // The record, if the route's hook ran before the HTTP layer refused the request, is the route's.
-    return { errorType: checkResponse(c, r, k, response, requestBytes, contract, fail), api }
+    // The record is the route's if its hook ran before the HTTP layer refused the request, else
+    // the HTTP layer's own (api http).
+    return { errorType: checkResponse(c, r, k, response, requestBytes, contract, fail), api: [api, 'http'] }
   }
   const facts = checkCommon(c, r, k, response, contract, fail)
   const answer = { c, r, k, response, requestBytes, contract, fail, facts, route: operation(contract, route) }

@@ -28,13 +28,9 @@
 //     place of an earlier request's answer (which then never comes) is a failure of its own.
 //
 // Across the run (matchUsage), per request sent:
-//  - exactly one usage record when the request went to POST /v1/converse (or another route that
-//    records usage, RECORDED_ROUTES: the dialects' routes, judged by dialect-oracle.ts) and was either
-//    well-formed HTTP or answered by the app (its answer carries x-request-id, which only the
-//    app's hook sets);
-//  - at most one when the HTTP layer may have refused it first (bad framing, odd headers, odd
-//    targets), or when it got no answer (the HTTP layer may have dropped it unseen);
-//  - none for any other route, or for bytes that are not a request.
+//  - exactly one usage record when its answer carries a well-formed x-request-id, whatever the
+//    route, and whether the app or the HTTP layer (bad framing, odd headers) wrote the answer;
+//  - at most one when it got no answer (the HTTP layer may have dropped it unseen).
 // A record's status must be what the caller received (for a request that got no answer: one of
 // NO_ANSWER_STATUSES) and its errorType the error type the caller saw (the JSON error's or the
 // stream's `error` event's; none for a success). Records are matched by request id; ids are not
@@ -73,7 +69,8 @@ export interface Outcome {
   readonly k: number
   readonly family: string
   readonly mutation: string
-  readonly reach: Reach
+  /** `yes`: answered with a request id, so it needs a record; `maybe`: unanswered, it may have one. */
+  readonly reach: Exclude<Reach, 'no'>
   /** The id the gateway used: ours, or learned from the answer; undefined when neither is known. */
   readonly id: string | undefined
   readonly sharedId: boolean
@@ -86,15 +83,17 @@ export interface Outcome {
    * answer names its own types; the record holds the gateway's): null for none. Default: errorType.
    */
   readonly recordErrorTypes?: readonly (string | null)[]
-  /** The record's `api`, when the request's route decides it. Default: not checked. */
-  readonly api?: string
+  /** The record's `api` (or the ones it may be), when the request's route decides it. Default: not checked. */
+  readonly api?: string | readonly string[]
+  /** A HEAD answer has no body, so the caller saw no error type: the record may say any. */
+  readonly anyErrorType?: boolean
 }
 
 /** What judging one answer tells the usage match (see Outcome). */
 export interface Judgement {
   readonly errorType: string | undefined
   readonly recordErrorTypes?: readonly (string | null)[]
-  readonly api?: string
+  readonly api?: string | readonly string[]
 }
 
 /**
@@ -229,23 +228,22 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
       excuseWhy ||= 'unanswered'
     }
     const headerIds = response === undefined ? [] : header(response, 'x-request-id')
-    // Unanswered, a request may never have been handed to the app (the HTTP layer dropped it):
-    // a record is then allowed, not required. Answered with the id we sent, the app read our
-    // headers; on the converse route it then needs a record, whatever the HTTP layer might have done.
-    let reach: Reach = r.reach
-    if (response === undefined && r.reach === 'yes') reach = 'maybe'
-    else if (r.reach === 'maybe' && r.sentId === 'valid' && headerIds.length === 1 && headerIds[0] === r.requestId && recordsUsage(r, contract)) reach = 'yes'
     const learned = headerIds.length === 1 && contract.requestIdPattern.test(headerIds[0] ?? '') ? headerIds[0] : undefined
+    // Every answer that carries a request id has exactly one record with it, whatever the route and
+    // whoever wrote it (the app or the HTTP layer). Unanswered, a request may never have been
+    // handed to the app (the HTTP layer dropped it): a record is then allowed, not required.
+    const reach: Outcome['reach'] = learned !== undefined ? 'yes' : 'maybe'
     outcomes.push({
       index: c.index,
       k,
       family: c.family,
       mutation: c.mutation,
       reach,
-      id: r.sentId === 'valid' && r.requestId !== undefined ? r.requestId : learned,
+      id: learned ?? (r.sentId === 'valid' ? r.requestId : undefined),
       sharedId: r.sharedId,
       status: response?.status,
       ...judged,
+      ...(r.method === 'HEAD' ? { anyErrorType: true } : {}),
     })
   })
   // More answers than requests: the server read a request we did not send as one (smuggling).
@@ -254,16 +252,6 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
     fail(c.requests.length - 1, 'extra-answers', `${c.requests.length} request(s) sent, ${result.responses.length} answers (extra: ${extra.join(', ')})`)
   }
   return { failures, outcomes }
-}
-
-/** The routes whose every request gets a usage record (src/http/usage-hook.ts). */
-export const RECORDED_ROUTES: ReadonlySet<string> = new Set(['/v1/converse', '/model/{modelId}/converse', '/model/{modelId}/converse-stream', '/v1/chat/completions'])
-
-function recordsUsage(r: PlannedRequest, contract: Contract): boolean {
-  const path = pathOf(r.target)
-  if (r.method !== 'POST' || path === undefined) return false
-  const route = contract.route('POST', path)
-  return route.kind === 'operation' && RECORDED_ROUTES.has(route.template)
 }
 
 /** Files the gateway must never serve; their text in an answer means a path escaped its root. */
@@ -475,6 +463,7 @@ function statusMatches(received: number | undefined, recorded: unknown): boolean
 }
 
 function errorTypeMatches(o: Outcome, recorded: unknown): boolean {
+  if (o.anyErrorType === true) return true
   if (o.recordErrorTypes !== undefined) return o.recordErrorTypes.includes(typeof recorded === 'string' ? recorded : null)
   return (recorded ?? undefined) === o.errorType
 }
@@ -482,8 +471,8 @@ function errorTypeMatches(o: Outcome, recorded: unknown): boolean {
 const statusLabel = (s: number | undefined): string => (s === undefined ? 'no answer' : String(s))
 
 /**
- * Every request that reached a route that records usage (RECORDED_ROUTES) has exactly one record
- * with its status and error type (and `api`, when the outcome says which); no other request has one. Returns the failures (each tied to a request where possible).
+ * Every request whose answer carries a request id has exactly one record with its status and
+ * error type (and `api`, when the outcome says which); one that got no answer has one at most. Returns the failures (each tied to a request where possible).
  */
 export function matchUsage(outcomes: readonly Outcome[], records: readonly UsageRecordLine[]): Failure[] {
   const failures: Failure[] = []
@@ -516,8 +505,11 @@ export function matchUsage(outcomes: readonly Outcome[], records: readonly Usage
   let unknownRequired = 0
   const unknownExample: Outcome[] = []
   for (const o of outcomes) {
+    // Unanswered, a request may have been refused by the HTTP layer before it could read the id
+    // we sent (a head cut short): its record, if any, then has an id of the gateway's making.
+    if (o.id !== undefined && o.reach === 'maybe') unknownSlots++
     if (o.id === undefined) {
-      if (o.reach !== 'no') unknownSlots++
+      unknownSlots++
       if (o.reach === 'yes') {
         unknownRequired++
         unknownExample.push(o)
@@ -534,10 +526,6 @@ export function matchUsage(outcomes: readonly Outcome[], records: readonly Usage
     const shared = group.length > 1
     if (!shared) {
       const o = group[0] as Outcome
-      if (o.reach === 'no') {
-        if (recs.length > 0) fail(o, 'usage-record-for-other-route', `${recs.length} record(s) for a request that is not POST /v1/converse (answered ${statusLabel(o.status)})`)
-        continue
-      }
       if (recs.length === 0) {
         if (o.reach === 'yes') fail(o, `usage-missing (${statusLabel(o.status)})`, `no usage record for request ${id}, answered ${statusLabel(o.status)}`)
         continue
@@ -547,7 +535,7 @@ export function matchUsage(outcomes: readonly Outcome[], records: readonly Usage
         continue
       }
       const rec = recs[0] as UsageRecordLine
-      if (o.api !== undefined && rec.api !== o.api) fail(o, `usage-api-mismatch (expected ${o.api}, recorded ${String(rec.api)})`, `request ${id}: answered ${statusLabel(o.status)}`)
+      if (o.api !== undefined && !([] as string[]).concat(o.api).includes(String(rec.api))) fail(o, `usage-api-mismatch (expected ${String(o.api)}, recorded ${String(rec.api)})`, `request ${id}: answered ${statusLabel(o.status)}`)
       if (!statusMatches(o.status, rec.status)) {
         fail(o, `usage-status-mismatch (received ${statusLabel(o.status)}, recorded ${String(rec.status)})`, `request ${id}: outcome ${String(rec.outcome)}, errorType ${String(rec.errorType)}`)
       } else if (o.status !== undefined && !errorTypeMatches(o, rec.errorType)) {
@@ -568,7 +556,7 @@ export function matchUsage(outcomes: readonly Outcome[], records: readonly Usage
     }
     for (const o of group) {
       if (o.reach === 'yes') slot(statusLabel(o.status)).yes++
-      else if (o.reach === 'maybe') slot(statusLabel(o.status)).maybe++
+      else slot(statusLabel(o.status)).maybe++
     }
     for (const rec of recs) {
       const s = typeof rec.status === 'number' && !NO_ANSWER_STATUSES.includes(rec.status) ? String(rec.status) : 'no answer'

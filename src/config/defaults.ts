@@ -28,6 +28,13 @@ export const DEFAULTS = {
     // A caller that ends its side of the connection before its answer has gone (nginx's default:
     // 499, the upstream call aborted); true keeps answering callers that half-close after sending.
     half_close: false,
+    // Usage records of requests no tenant was named for (HTTP-layer refusals, bad keys, unknown
+    // routes) an attacker could make at line rate; past this many a second they are counted, not written.
+    anonymous_records_per_second: 100,
+    // Large request bodies held in memory at once, over all requests: one body at the default
+    // limit, with what parsing and re-encoding it costs (about eight times its size at its peak),
+    // fits a 512 MiB container.
+    body_buffer_bytes: 33_554_432,
     // Prometheus's registered default port for Node exporters; on server.host unless set.
     metrics_port: 9464,
   },

@@ -59,6 +59,8 @@ const serverSchema = (env: Env) => strict({
   drain_timeout_ms: z.int().min(0),
   docs: z.boolean(),
   half_close: z.boolean(),
+  anonymous_records_per_second: z.int().min(1).max(1_000_000),
+  body_buffer_bytes: z.int().min(1024),
   redis: redisSchema(env),
   metrics: z.union([z.literal(false), strict({ port: z.int().min(0).max(65_535), host: z.string().min(1) }).partial()], {
     error: 'must be false, or a map with port and host',

@@ -269,6 +269,10 @@ export interface ServerConfig {
   readonly docs: boolean
   /** An HTTP/1.1 caller's FIN before its answer: false, it has gone (the call is aborted); true, it only stopped sending. */
   readonly halfClose: boolean
+  /** Most usage records a second of requests no tenant was named for; past it they are counted as dropped. */
+  readonly anonymousRecordsPerSecond: number
+  /** Most bytes of request bodies held in memory at once, over all requests. */
+  readonly bodyBufferBytes: number
   /** Absent: limits are kept per instance, in memory. */
   readonly redis?: RedisConfig
   /** Where Prometheus scrapes `/metrics`, off the public port (no host: the server's host); false: no metrics. */

@@ -9,12 +9,13 @@ import type { Limiter } from '../limits/limiter.js'
 import type { JsonWorker } from '../json/worker.js'
 import type { Cooldowns } from '../targets/cooldowns.js'
 import type { GatewayMetrics } from '../metrics/metrics.js'
+import type { UsageLog } from '../usage/usage-log.js'
 
 /** `starting` until the listener is up, `ready` while serving, `draining` from SIGTERM on. */
 export type Readiness = 'starting' | 'ready' | 'draining'
 
 /** Server settings a reload cannot change: they are fixed when the listener starts. */
-const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs', 'redis', 'metrics']
+const FIXED_AT_START: readonly (keyof ServerConfig)[] = ['host', 'port', 'bodyLimitBytes', 'heartbeatIntervalMs', 'trustProxy', 'keepAliveTimeoutMs', 'headersTimeoutMs', 'requestTimeoutMs', 'docs', 'redis', 'metrics', 'bodyBufferBytes']
 
 export class GatewayState {
   #config: GatewayConfig
@@ -33,6 +34,8 @@ export class GatewayState {
     readonly json: JsonWorker,
     /** Which Bedrock quotas are cooling down; outlives a reload, as quotas do. */
     readonly cooldowns: Cooldowns,
+    /** Where every request's usage record goes (counted, and written within its bound). */
+    readonly usageLog: UsageLog,
     /** Undefined when `server.metrics` is false. */
     readonly metrics?: GatewayMetrics,
   ) {

@@ -44,6 +44,8 @@ export const ERROR_STATUS = {
   shutting_down: 503,
   /** Limits cannot be checked (Redis unreachable) and `server.redis.on_unavailable` is `deny`. */
   limits_unavailable: 503,
+  /** Request bodies held at once reached `server.body_buffer_bytes`; the caller may retry. Carries `Retry-After`. */
+  overloaded: 503,
   /** A bug of ours; the message never carries internals. */
   internal_error: 500,
 } as const
@@ -74,5 +76,5 @@ export function errorBody(error: GatewayError, requestId: string): { error: Reco
 /** Seconds a caller should wait before retrying (`Retry-After`), for the failures that say so. */
 export function retryAfterOf(error: GatewayError): number | undefined {
   const seconds = error.details.retry_after_seconds
-  return (error.type === 'upstream_throttled' || error.type === 'rate_limited') && typeof seconds === 'number' ? seconds : undefined
+  return (error.type === 'upstream_throttled' || error.type === 'rate_limited' || error.type === 'overloaded') && typeof seconds === 'number' ? seconds : undefined
 }

@@ -9,8 +9,10 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
 import type { Socket } from 'node:net'
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { errorBody, GatewayError } from '../errors/catalogue.js'
+import { UsageRecord } from '../usage/record.js'
+import type { UsageLog } from '../usage/usage-log.js'
 
 /**
  * What the HTTP layer remembers of each connection and each raw request, so that the answers it
@@ -33,6 +35,26 @@ export class ConnectionLedger {
   readonly #closingPlace = new WeakMap<Socket, number>()
   /** Connections whose HTTP-layer error is being settled. */
   readonly #settling = new WeakSet<Socket>()
+  /** Where the records of what the HTTP layer refuses itself go; set once the app has one. */
+  #usageLog: { readonly usage: UsageLog; readonly log: FastifyBaseLogger } | undefined
+
+  /** The usage log the HTTP layer's own refusals are recorded in. */
+  recordRefusals(usage: UsageLog, log: FastifyBaseLogger): void {
+    this.#usageLog = { usage, log }
+  }
+
+  /**
+   * Records an answer the HTTP layer wrote itself, for a request no route recorded: outcome
+   * `rejected`, its status and error type, the caller's address, and no tenant.
+   */
+  recordRefusal(failure: GatewayError, requestId: string, callerId: boolean, socket: Socket): void {
+    const target = this.#usageLog
+    if (target === undefined) return
+    const usage = new UsageRecord(requestId, callerId ? randomUUID() : requestId, 'http')
+    usage.remoteAddress = socket.remoteAddress ?? null
+    usage.fail(failure)
+    target.usage.write(usage, target.log, failure.status, false)
+  }
 
   /** Fastify's genReqId, remembering the id it gives. */
   requestIdFor(generate: (raw: IncomingMessage) => string): (raw: IncomingMessage) => string {
@@ -112,15 +134,54 @@ export class ConnectionLedger {
       }
       // The request whose body broke (if it was routed) takes this answer, id and usage outcome.
       if (raw !== undefined) this.#failedRaw.set(raw, failure)
-      const requestId = (raw === undefined ? undefined : this.#idOfRaw.get(raw)) ?? randomUUID()
+      const routedId = raw === undefined ? undefined : this.#idOfRaw.get(raw)
+      const callerId = routedId === undefined ? callerRequestId(error) : undefined
+      const requestId = routedId ?? callerId ?? randomUUID()
       // An answer before this one closed the connection (Fastify closes after a body it could not
       // parse): the caller reads nothing more, so nothing more is written.
       const closedBefore = this.#closingPlace.has(socket)
       if (!closedBefore) this.#closingPlace.set(socket, raw === undefined ? (this.#requestsOnSocket.get(socket) ?? 0) : (this.#placeOfRaw.get(raw) ?? 0))
-      if (!closedBefore && socket.writable && !headersSent) writeError(socket, failure, requestId)
+      if (!closedBefore && socket.writable && !headersSent) {
+        writeError(socket, failure, requestId)
+        // A request no route saw is recorded here; every request Node handed to the app has its
+        // own record (src/http/usage-hook.ts), which takes this failure.
+        const routed = raw ?? (last !== undefined && !last.complete ? last : undefined)
+        if (routed === undefined) this.recordRefusal(failure, requestId, callerId !== undefined, socket)
+      }
       lingeringClose(socket)
     })
   }
+}
+
+/** A caller's request id: the same rule as the app's genReqId (src/app.ts). */
+export const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The `x-request-id` header lines of a raw request head, if there is exactly one. */
+const REQUEST_ID_LINE = /\r\nx-request-id:[ \t]*([^\r\n]*?)[ \t]*\r\n/gi
+/** Where a request line starts: a method, a target and the version. */
+const REQUEST_LINE = /(?:^|\r\n)[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/\d\.\d\r\n/g
+
+/**
+ * The caller's own request id, read from the bytes Node's parser refused (its `rawPacket`), so a
+ * refusal of bad framing or oversize headers still carries the id the caller sent: the one
+ * `x-request-id` line of the last request head before the point of failure, when well-formed.
+ */
+export function callerRequestId(error: NodeJS.ErrnoException & { rawPacket?: unknown; bytesParsed?: unknown }): string | undefined {
+  const packet = error.rawPacket
+  if (!Buffer.isBuffer(packet)) return undefined
+  const text = packet.toString('latin1', 0, Math.min(packet.length, 65_536))
+  let start = -1
+  for (const match of text.matchAll(REQUEST_LINE)) start = match.index
+  if (start < 0) return undefined
+  const head = text.slice(start, indexOrEnd(text, '\r\n\r\n', start) + 2)
+  const ids = [...head.matchAll(REQUEST_ID_LINE)]
+  const id = ids.length === 1 ? ids[0]?.[1] : undefined
+  return id !== undefined && REQUEST_ID_RE.test(id) ? id : undefined
+}
+
+function indexOrEnd(text: string, search: string, from: number): number {
+  const at = text.indexOf(search, from)
+  return at < 0 ? text.length : at
 }
 
 /** HTTP/1.1 requires Host; Node's own refusal is a bare 400, so the gateway checks it itself. */
@@ -206,8 +267,13 @@ const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 404:
  * CONNECT (Node hands it to a `connect` listener, or drops the connection): no such route here,
  * answered in the catalogue's shape.
  */
-export function answerConnect(socket: Socket): void {
-  writeError(socket, new GatewayError('not_found', 'No route CONNECT: this gateway is not a proxy.'), randomUUID())
+export function answerConnect(req: IncomingMessage, socket: Socket, ledger: ConnectionLedger): void {
+  const failure = new GatewayError('not_found', 'No route CONNECT: this gateway is not a proxy.')
+  const given = req.headers['x-request-id']
+  const callerId = typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : undefined
+  const requestId = callerId ?? randomUUID()
+  writeError(socket, failure, requestId)
+  ledger.recordRefusal(failure, requestId, callerId !== undefined, socket)
   lingeringClose(socket)
 }
 
@@ -221,13 +287,11 @@ function writeError(socket: Socket, failure: GatewayError, requestId: string): v
 }
 
 /**
- * Fastify's `frameworkErrors`: a URL the router cannot decode (`/%zz`), a path parameter over its
- * length. The message does not echo the URL.
+ * The failure of Fastify's `frameworkErrors`: a URL the router cannot decode (`/%zz`), a path
+ * parameter over its length. The message does not echo the URL.
  */
-export async function answerFrameworkError(error: { code?: string }, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const failure =
-    error.code === 'FST_ERR_BAD_URL'
-      ? new GatewayError('invalid_request', 'The request URL is not valid: it has a malformed percent-encoding.')
-      : new GatewayError('invalid_request', 'The request URL is not valid.')
-  await reply.code(failure.status).header('x-request-id', request.id).send(errorBody(failure, request.id))
+export function frameworkFailureOf(error: { code?: string }): GatewayError {
+  return error.code === 'FST_ERR_BAD_URL'
+    ? new GatewayError('invalid_request', 'The request URL is not valid: it has a malformed percent-encoding.')
+    : new GatewayError('invalid_request', 'The request URL is not valid.')
 }

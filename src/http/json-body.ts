@@ -6,11 +6,34 @@
 // a body within them is parsed once, with Fastify's own JSON parser (prototype-poisoning checks),
 // on a worker thread when it is large (src/json/worker.ts). The scanner is src/json/shape.ts.
 import { isUtf8 } from 'node:buffer'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ConnectionLedger } from './client-errors.js'
 import { GatewayError } from '../errors/catalogue.js'
 import { JsonShapeScanner } from '../json/shape.js'
 import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
+import { SMALL_BODY_BYTES, type BodyBudget } from './body-budget.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Bytes of the body budget this request holds until its answer is done (see heldUntilAnswered). */
+    bodyHeld?: number | undefined
+  }
+}
+
+/**
+ * Gives back the body budget a request holds once its answer is done, whatever its end: set up
+ * (by the app's onRequest hook) for the requests that may hold some, those whose body is large
+ * or of unknown length.
+ */
+export function heldUntilAnswered(request: FastifyRequest, reply: FastifyReply, budget: BodyBudget): void {
+  const length = request.headers['content-length']
+  // Seven digits or more: at least 1,000,000 bytes, a cheap first look before the exact one.
+  if (length === undefined ? request.method === 'GET' || request.method === 'HEAD' : length.length < 7) return
+  reply.raw.once('close', () => {
+    if (request.bodyHeld !== undefined) budget.release(request.bodyHeld)
+    request.bodyHeld = undefined
+  })
+}
 
 /**
  * Registers the `application/json` body parser: UTF-8 only (a declared charset other than
@@ -19,7 +42,7 @@ import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
  * requestTimeout is set as well, but its sweep did not fire for bodies under Fastify in our
  * tests, so this deadline is ours.
  */
-export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadlineMs: number, ledger: ConnectionLedger, json: JsonWorker): void {
+export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadlineMs: number, ledger: ConnectionLedger, json: JsonWorker, budget: BodyBudget): void {
   const parseJson = app.getDefaultJsonParser('error', 'ignore')
   const deadlines = new DeadlineSweep(deadlineMs)
   app.addHook('onClose', () => deadlines.stop())
@@ -46,13 +69,49 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
     deadlines.add(expire)
     const scanner = new JsonShapeScanner()
     const chunks: Buffer[] = []
+    // A large body of known length is copied into one buffer of its size as it arrives: a list of
+    // socket chunks and then their concatenation held it twice, and that was a large body's peak.
+    // (Made at the first chunk: a body waiting for the budget holds no memory.)
+    let whole: Buffer | undefined
     let received = 0
+    /**
+     * A large body is read only while it holds its bytes of the budget: its declared length, or
+     * for one of unknown length (chunked, h2) the body limit, once it passes SMALL_BODY_BYTES.
+     * Reading pauses while it waits; after the budget's wait it is refused, 503.
+     */
+    let holding = false
+    const hold = (bytes: number): void => {
+      holding = true
+      const held = budget.hold(bytes)
+      if (held === true) {
+        request.bodyHeld = bytes
+        return
+      }
+      payload.pause()
+      void held.then((had) => {
+        if (had) {
+          // The caller may have gone, or the deadline refused the body, while it waited.
+          if (payload.listenerCount('data') === 0) return budget.release(bytes)
+          request.bodyHeld = bytes
+          payload.resume()
+          return
+        }
+        refuse(new GatewayError('overloaded', 'The gateway is reading as many large request bodies as it can hold at once; retry shortly.', { retry_after_seconds: 1 }))
+      })
+    }
+    if (declared >= SMALL_BODY_BYTES) hold(declared)
     function onData(chunk: Buffer): void {
       received += chunk.length
       if (received > limitBytes) return refuse(new GatewayError('payload_too_large', 'The request body is larger than this gateway accepts.'))
+      if (!holding && Number.isNaN(declared) && received >= SMALL_BODY_BYTES) hold(limitBytes)
       const refused = scanner.scan(chunk)
       if (refused !== undefined) return refuse(new GatewayError('invalid_request', refused))
-      chunks.push(chunk)
+      if (declared >= SMALL_BODY_BYTES) {
+        // HTTP/1.1 framing never delivers more than Content-Length; an h2 stream might.
+        if (received > declared) return refuse(new GatewayError('invalid_request', 'The request body is longer than its Content-Length.'))
+        whole ??= Buffer.allocUnsafeSlow(declared)
+        chunk.copy(whole, received - chunk.length)
+      } else chunks.push(chunk)
     }
     function onError(): void {
       // The caller broke off the upload or sent bad framing: the HTTP layer answers and records it.
@@ -68,7 +127,9 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
         done(new GatewayError('invalid_request', 'The request body is shorter than its Content-Length.'), undefined)
         return
       }
-      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received)
+      const [first] = chunks
+      const body = whole ?? (chunks.length === 1 && first !== undefined ? first : Buffer.concat(chunks, received))
+      whole = undefined
       request.bodyBytes = received
       if (received >= OFF_LOOP_BYTES) {
         json.parse(body).then(

@@ -59,15 +59,18 @@ export function dualProtocolServer(handler: Handler, options: ListenerOptions): 
       socket.removeListener('error', drop)
       socket.setTimeout(0)
       socket.removeListener('timeout', drop)
-      socket.pause()
-      socket.unshift(first)
       if (first.subarray(0, H2_PREFACE_HEAD.length).equals(H2_PREFACE_HEAD)) {
         // The session drains the unshifted bytes itself, then reads the handle natively;
         // resuming the JS stream here would steal its frames.
+        socket.pause()
+        socket.unshift(first)
         h2.emit('connection', socket)
       } else {
+        // Still flowing: Node's server reads the unshifted bytes first. Pausing and resuming the
+        // socket around the hand-over broke its flow control: a request whose body nobody read
+        // yet was read whole into memory (32 MiB a body) instead of stopping at 64 KiB.
+        socket.unshift(first)
         serveHttp1.call(h1, socket)
-        socket.resume()
       }
     })
   })

@@ -19,38 +19,43 @@ const CLOSED_WITHOUT_ANSWER = 499
 /** The hook for the routes of one dialect (`api` goes in every record). */
 export function startUsage(api: Api): onRequestAsyncHookHandler {
   return async function startUsage(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    // The request id may be the caller's and is not unique; the record's own id is. One UUID when
-    // the gateway made the request id itself.
-    const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id, api)
-    usage.remoteAddress = request.ip
-    request.usage = usage
-    const metrics = request.server.gateway.metrics
-    metrics?.requestStarted(api)
-    const write = (status: number, closedEarly: boolean): void => {
-      const written = usage.write(request.log, status, closedEarly)
-      if (written !== undefined) metrics?.requestEnded(usage, status, written.outcome, written.durationMs)
-    }
-    reply.raw.once('close', () => {
-      // The HTTP layer answered this request itself (a broken body): the record says what it sent.
-      const { connections } = request.server
-      const failure = connections.httpFailureOf(request.raw)
-      if (failure !== undefined) {
-        usage.fail(failure)
-        write(failure.status, false)
-        return
-      }
-      // A caller that got no status line got nothing: 499, as nginx records it. An answer reached
-      // the caller if it was written whole, or began on a socket that was its own (a stream the
-      // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
-      // broke off its upload, never did.
-      const res = reply.raw
-      if (usage.callerLeft) return write(CLOSED_WITHOUT_ANSWER, true)
-      const whole = answeredWhole(request.raw, res)
-      const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (whole || (usage.stream && res.headersSent && res.socket !== null))
-      write(reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !whole)
-    })
+    openRecord(request, reply, api)
     requireHost(request)
   }
+}
+
+/**
+ * Starts the request's usage record and writes it when the response closes, with what the caller
+ * received. Every answer the app writes has one: the gateway's own routes, unknown routes and
+ * URLs the router refused get one of api `http`.
+ */
+export function openRecord(request: FastifyRequest, reply: FastifyReply, api: Api): UsageRecord {
+  // The request id may be the caller's and is not unique; the record's own id is. One UUID when
+  // the gateway made the request id itself.
+  const usage = new UsageRecord(request.id, request.headers['x-request-id'] === request.id ? randomUUID() : request.id, api)
+  usage.remoteAddress = request.ip
+  request.usage = usage
+  const { gateway, connections } = request.server
+  gateway.usageLog.started(usage)
+  reply.raw.once('close', () => {
+    // The HTTP layer answered this request itself (a broken body): the record says what it sent.
+    const failure = connections.httpFailureOf(request.raw)
+    if (failure !== undefined) {
+      usage.fail(failure)
+      gateway.usageLog.write(usage, request.log, failure.status, false)
+      return
+    }
+    // A caller that got no status line got nothing: 499, as nginx records it. An answer reached
+    // the caller if it was written whole, or began on a socket that was its own (a stream the
+    // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
+    // broke off its upload, never did.
+    const res = reply.raw
+    if (usage.callerLeft) return gateway.usageLog.write(usage, request.log, CLOSED_WITHOUT_ANSWER, true)
+    const whole = answeredWhole(request.raw, res)
+    const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (whole || (usage.stream && res.headersSent && res.socket !== null))
+    gateway.usageLog.write(usage, request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !whole)
+  })
+  return usage
 }
 
 /**

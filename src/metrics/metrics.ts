@@ -16,7 +16,7 @@ const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60]
 
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly #requests = new Counter({ name: 'bedrock_gateway_requests_total', help: 'Call requests by outcome and the HTTP status the caller received.', labelNames: ['tenant', 'client', 'api', 'outcome', 'status'] as const, registers: [this.registry] })
+  readonly #requests = new Counter({ name: 'bedrock_gateway_requests_total', help: 'Requests by outcome and the HTTP status the caller received (api "http": answered by no dialect: the gateway\'s own routes, unknown routes, HTTP-layer refusals).', labelNames: ['tenant', 'client', 'api', 'outcome', 'status'] as const, registers: [this.registry] })
   readonly #duration = new Histogram({ name: 'bedrock_gateway_request_duration_seconds', help: 'Call requests from arrival to the last byte written.', labelNames: ['tenant', 'client', 'api', 'stream'] as const, buckets: DURATION_BUCKETS, registers: [this.registry] })
   readonly #overhead = new Histogram({ name: 'bedrock_gateway_overhead_seconds', help: 'The gateway\'s own time per call: its duration minus the time spent waiting on Bedrock.', labelNames: ['api', 'stream'] as const, buckets: OVERHEAD_BUCKETS, registers: [this.registry] })
   readonly #ttft = new Histogram({ name: 'bedrock_gateway_time_to_first_token_seconds', help: 'Streams: from arrival to the first content delta relayed.', labelNames: ['tenant', 'client', 'api'] as const, buckets: TTFT_BUCKETS, registers: [this.registry] })
@@ -43,6 +43,7 @@ export class GatewayMetrics {
   })
   readonly #failovers = new Counter({ name: 'bedrock_gateway_failovers_total', help: 'Calls that moved on from a target to the client\'s next one, by the target they left.', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
   readonly #targetState = new Gauge({ name: 'bedrock_gateway_target_cooling', help: 'Targets of clients of several targets cooling down now (1: skipped until the cooldown ends, 0.5: due its probe call, 0: healthy).', labelNames: ['tenant', 'client', 'target'] as const, registers: [this.registry] })
+  readonly #droppedRecords = new Counter({ name: 'bedrock_gateway_usage_records_dropped_total', help: 'Usage records of anonymous requests not written because more came than server.anonymous_records_per_second.', registers: [this.registry] })
   readonly #limiterFallbacks = new Counter({ name: 'bedrock_gateway_limiter_unavailable_total', help: 'Limiter decisions made by on_unavailable because the store could not decide.', registers: [this.registry] })
 
   constructor() {
@@ -54,7 +55,11 @@ export class GatewayMetrics {
   }
 
   requestStarted(api: Api): void {
-    this.#inflight.inc({ api })
+    if (api !== 'http') this.#inflight.inc({ api })
+  }
+
+  usageRecordDropped(): void {
+    this.#droppedRecords.inc()
   }
 
   streamOpened(): void {
@@ -85,11 +90,15 @@ export class GatewayMetrics {
     this.#limiterFallbacks.inc()
   }
 
-  /** One call request ended; its usage record was just written. */
+  /** One request ended; its usage record was just written (or dropped). Only calls have durations. */
   requestEnded(usage: UsageRecord, status: number, outcome: Outcome, durationMs: number): void {
     const { api } = usage
     const tenant = usage.tenant ?? NONE
     const client = usage.client ?? NONE
+    if (api === 'http') {
+      this.#requests.inc({ tenant, client, api, outcome, status: String(status) })
+      return
+    }
     const stream = usage.stream ? 'true' : 'false'
     this.#inflight.dec({ api })
     this.#requests.inc({ tenant, client, api, outcome, status: String(status) })

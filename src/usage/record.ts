@@ -24,8 +24,12 @@ export interface TargetAttempt {
   readonly ms: number
 }
 
-/** The dialect that served a request: our own `/v1/converse`, Bedrock's own routes, or OpenAI's Chat Completions. */
-export type Api = 'converse' | 'bedrock' | 'openai'
+/**
+ * The dialect that served a request: our own `/v1/converse`, Bedrock's own routes, or OpenAI's
+ * Chat Completions; `http` for every other answer (the gateway's own routes, unknown routes, and
+ * what the HTTP layer refused before any route).
+ */
+export type Api = 'converse' | 'bedrock' | 'openai' | 'http'
 
 export class UsageRecord {
   tenant: string | null = null
@@ -120,14 +124,16 @@ export class UsageRecord {
   }
 
   /**
-   * Writes the record once; later calls do nothing. `closedEarly`: the caller left first.
+   * Ends the record once; later calls do nothing. `closedEarly`: the caller left first. Its line
+   * goes to `log`; none when `log` is undefined (counted, not written: see UsageLog).
    * @returns the outcome and the unrounded duration in ms, for the metrics; undefined if already written.
    */
-  write(log: FastifyBaseLogger, status: number, closedEarly: boolean): { outcome: Outcome; durationMs: number } | undefined {
+  write(log: FastifyBaseLogger | undefined, status: number, closedEarly: boolean): { outcome: Outcome; durationMs: number } | undefined {
     if (this.#written) return undefined
     this.#written = true
     const durationMs = performance.now() - this.#startedAt
     const outcome = closedEarly ? 'client_disconnected' : (this.outcome ?? (status < 400 ? 'success' : 'rejected'))
+    if (log === undefined) return { outcome, durationMs }
     const t = this.tokens
     log.info(
       {

@@ -60,6 +60,8 @@ t.test('defaults', (t) => {
     drainTimeoutMs: 30_000,
     docs: true,
     halfClose: false,
+    anonymousRecordsPerSecond: 100,
+    bodyBufferBytes: 33_554_432,
     metrics: { port: 9464 },
   })
   t.same(accepts(`server:\n  metrics: false\n${withClient()}`).server.metrics, false, 'metrics: false turns them off')

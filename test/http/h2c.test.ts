@@ -36,8 +36,8 @@ t.test('curl over h2c: health, a JSON answer, a stream of server-sent events, an
     const unauthorized = await curl(`${gw.url}/v1/converse`, '-H', 'content-type: application/json', '-d', '{}')
     t.equal(unauthorized.status, 'HTTP/2 401', `unauthorized ${i}`)
   }
-  const records = await gw.waitForUsage(23)
-  t.match(records.slice(0, 4), [{ status: 200, outcome: 'success' }, { status: 200, stream: true, outcome: 'success' }, { status: 400 }, { status: 401 }])
+  const records = await gw.waitForUsage(24)
+  t.match(records.slice(0, 5), [{ api: 'http', status: 200, outcome: 'success' }, { status: 200, outcome: 'success' }, { status: 200, stream: true, outcome: 'success' }, { status: 400 }, { status: 401 }])
 })
 
 t.test('curl over h2c: OpenAI\'s route, plain, streamed through keep-alive comments, refused', async (t) => {
