@@ -112,7 +112,8 @@ try {
     await new Promise((r) => setTimeout(r, 300))
     const { maxMs, answered } = await probe.stop()
     const after = await memory(gateway.pid)
-    const lines = (await readFile(logFile, 'utf8')).slice(before).split('\n').filter((l) => l.length > 0)
+    // The gateway's own lines; the probes' usage records are not what a reload writes.
+    const lines = (await readFile(logFile, 'utf8')).slice(before).split('\n').filter((l) => l.length > 0 && !l.includes('"record":"usage"'))
     const logBytes = lines.reduce((n, l) => n + l.length + 1, 0)
     const longest = lines.reduce((n, l) => Math.max(n, l.length), 0)
     reloads.push({ label, doneS, healthzMaxMs: Math.round(maxMs), probes: answered, rssMb: Math.round(after.rssKb / 1024), peakRssMb: Math.round(after.hwmKb / 1024), logLines: lines.length, logBytes, longestLineBytes: longest })

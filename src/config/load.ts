@@ -1,11 +1,12 @@
 // Entry points: a config file's text (or path) in, a checked and resolved GatewayConfig out, or a ConfigError listing every issue.
 import { readFile } from 'node:fs/promises'
 import { buildGatewayConfig } from './build.js'
-import { ConfigError } from './errors.js'
+import { ConfigError, type ConfigIssue } from './errors.js'
 import { gatewaySchema, type Env } from './schema.js'
 import type { GatewayConfig } from './types.js'
 import { parseYaml } from './yaml.js'
-import { toConfigIssues, yamlErrorMap } from './zod-issues.js'
+import { z } from 'zod'
+import { toConfigIssues, yamlErrorMap, type Locate } from './zod-issues.js'
 
 export { ConfigError, formatIssue, type ConfigIssue } from './errors.js'
 export { hashApiKey } from './api-key.js'
@@ -23,8 +24,22 @@ export function parseConfig(text: string, file: string, env: Env): GatewayConfig
     throw new ConfigError([{ file, path: '', message: 'the file is empty: expected a mapping with at least `tenants`' }])
   }
   const parsed = gatewaySchema(env).safeParse(data, { error: yamlErrorMap })
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error, file, locate))
+  if (!parsed.success) throw new ConfigError(reported(parsed.error, file, locate))
   return buildGatewayConfig(parsed.data, file)
+}
+
+/**
+ * Issues reported for one file, at most: a file with an error in each of 20,000 tenants was one
+ * log line of 1.17 MB (and finding each issue's line took seconds). The first ones say what is
+ * wrong; one more line says how many were left out.
+ */
+export const MAX_REPORTED_ISSUES = 20
+
+function reported(error: z.ZodError, file: string, locate: Locate): ConfigIssue[] {
+  const total = error.issues.length
+  if (total <= MAX_REPORTED_ISSUES) return toConfigIssues(error, file, locate)
+  const listed = toConfigIssues(new z.ZodError(error.issues.slice(0, MAX_REPORTED_ISSUES)), file, locate)
+  return [...listed, { file, path: '', message: `${total - MAX_REPORTED_ISSUES} more issues are not listed (${total} in all)` }]
 }
 
 /**

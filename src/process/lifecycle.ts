@@ -2,7 +2,8 @@
 // SIGINT, and live reload of the config file on SIGHUP.
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { ConfigError, loadConfig } from '../config/load.js'
+import { ConfigError } from '../config/load.js'
+import { loadConfigOffThread } from '../config/off-thread.js'
 import type { GatewayConfig } from '../config/types.js'
 import { flushLog } from './log-sink.js'
 
@@ -53,14 +54,15 @@ export async function drain(app: FastifyInstance): Promise<number> {
 }
 
 /**
- * Re-reads the config file: a valid one serves new requests from now on (requests in flight finish
- * on the old one); an invalid one is refused, logged with its issues, and the old one stays.
+ * Re-reads the config file, on a thread of its own (the event loop goes on serving): a valid one
+ * serves new requests from now on (requests in flight finish on the old one); an invalid one is
+ * refused, logged with its issues (the first 20, and how many more), and the old one stays.
  * `adjust` applies what overrides the file at start too (PORT and HOST), so a reload compares
  * like with like.
  */
 export async function reload(app: FastifyInstance, path: string, adjust: (config: GatewayConfig) => GatewayConfig = (config) => config): Promise<boolean> {
   try {
-    const next = adjust(await loadConfig(path))
+    const next = adjust(await loadConfigOffThread(path))
     const ignored = app.gateway.reload(next)
     app.log.info({ file: path, tenants: next.tenants.size }, 'config reloaded')
     if (ignored.length > 0) app.log.warn({ settings: ignored }, 'these server settings changed but only take effect after a restart')

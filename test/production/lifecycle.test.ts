@@ -1,6 +1,7 @@
 // The instance lifecycle on real processes: SIGHUP reloads a valid config under load without
 // failing a request and refuses an invalid one; SIGTERM turns readiness 503 at once, lets calls
 // finish, ends the streams still open at the drain deadline with `shutting_down`, and exits 0.
+import { createHash } from 'node:crypto'
 import { writeFile } from 'node:fs/promises'
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import t from 'tap'
@@ -44,6 +45,41 @@ t.test('SIGHUP under load: a valid config serves new clients, an invalid one cha
 
   const results = await running
   t.same(results.filter((r) => !r.ok).map((r) => `${r.id}: ${r.detail}`), [], 'no request failed during the reloads')
+  t.equal(await gw.stop('SIGTERM'), 0)
+})
+
+t.test('SIGHUP with 20,000 tenants: the file is read on a thread of its own while /healthz keeps answering; a refusal lists 20 issues', async (t) => {
+  const dir = await tempDir()
+  const tenants = (broken: boolean): string =>
+    Array.from({ length: 20_000 }, (_, i) => `  t${i}:\n    api_keys: [${createHash('sha256').update(`key-${i}`).digest('hex')}]\n    clients:\n      c:\n        model: amazon.nova-micro-v1:0\n        region: us-east-1\n        endpoint: ${emulator.url}${broken ? '\n        guardrail_id: g' : ''}\n`).join('')
+  const file = await writeConfig(dir, 'gateway.yaml', yaml('  shutdown_delay_ms: 0\n', ['main']))
+  const gw = gatewayProcess(t, ['--config', file], env, await freePort())
+  await gw.start()
+  const reloadWhileProbing = async (text: string, message: string): Promise<{ answered: number; line: Record<string, unknown> | undefined }> => {
+    await writeFile(file, text)
+    const before = gw.records().length
+    gw.signal('SIGHUP')
+    let answered = 0
+    let line: Record<string, unknown> | undefined
+    for (let i = 0; i < 3000 && line === undefined; i++) {
+      // Each probe waits for its answer: on a blocked event loop none comes until the reload ends.
+      if ((await fetch(`${gw.url}/healthz`)).ok) answered++
+      line = gw.records().slice(before).find((r) => r.msg === message)
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    return { answered, line }
+  }
+  const valid = await reloadWhileProbing(`${yaml('  shutdown_delay_ms: 0\n', ['main'])}${tenants(false)}`, 'config reloaded')
+  t.match(valid.line, { tenants: 20_001 }, 'the large config is served')
+  t.ok(valid.answered >= 5, `/healthz answered ${valid.answered} times while it was read`)
+  const refused = await reloadWhileProbing(`${yaml('  shutdown_delay_ms: 0\n', ['main'])}${tenants(true)}`, 'config reload refused: the old config stays')
+  t.ok(refused.answered >= 5, `/healthz answered ${refused.answered} times while the broken one was read`)
+  const issues = refused.line?.issues as string[] | undefined
+  t.equal(issues?.length, 21, '20 issues and how many more')
+  t.match(issues?.[0], /^tenants\.t0\.clients\.c\.guardrail_id: unknown key/)
+  t.match(issues?.[20], /19980 more issues are not listed \(20000 in all\)/)
+  t.ok(JSON.stringify(refused.line).length < 8192, 'one bounded line')
+  t.ok((await call(gw.url, 'acme-key', 'after-big', false, 'still here')).ok, 'the valid large config still serves')
   t.equal(await gw.stop('SIGTERM'), 0)
 })
 
