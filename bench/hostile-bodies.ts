@@ -1,12 +1,14 @@
 // `npm run bench:hostile`: what near-limit bodies cost everybody else. Starts the emulator and
-// the built gateway (default 32 MiB body limit) as processes, and for each kind of body keeps
-// `--concurrency` uploads of it going for `--seconds` while /healthz is probed every 10 ms on its
-// own connection; reports the probes' latency (p50, p99, max), the answers' statuses and the
-// gateway's RSS. Kinds: none (the baseline), a body of 16 million `1,`s, 32 MiB of `[` nesting,
-// a body that fails the schema after one long string, and a valid 24 MiB image. Writes
-// bench/results/<date>-hostile.json.
+// the built gateway (default 32 MiB body limit) as processes, the gateway with the environment the
+// image gives it (the ENV lines of `--dockerfile`, default this repository's: heap size, glibc's
+// allocator settings), and for each kind of body keeps `--concurrency` uploads of it going for
+// `--seconds` while, each on its own connection every 10 ms, /healthz is probed and another tenant
+// makes a small call; reports both latencies (p50, p99, max), the answers' statuses, the gateway's
+// CPU per upload and its RSS. Kinds: none (the baseline), a body of 16 million `1,`s, 32 MiB of
+// `[` nesting, a body that fails the schema after one long string, a valid 24 MiB image and a
+// valid image at the limit. Writes bench/results/<date>-hostile.json.
 import { request as httpRequest } from 'node:http'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -14,10 +16,10 @@ import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
 import { repositoryRoot } from './fuzz/contract.js'
 import { startEmulator } from './contenders.js'
 import { describeMachine } from './machine.js'
-import { freePort, memory, startChild, stopAll, waitForHttp } from './processes.js'
+import { cpuMs, freePort, memory, startChild, stopAll, waitForHttp } from './processes.js'
 
 const ROOT = repositoryRoot()
-const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' } } })
+const { values: flags } = parseArgs({ options: { seconds: { type: 'string' }, concurrency: { type: 'string' }, dockerfile: { type: 'string' } } })
 const seconds = Number(flags.seconds ?? 10)
 const concurrency = Number(flags.concurrency ?? 4)
 const MiB = 1024 * 1024
@@ -34,6 +36,26 @@ const KINDS: Record<string, Body | undefined> = {
   'nesting bomb (32 MiB of [)': { head: '{"messages":[{"role":"user","content":[{"toolUse":{"toolUseId":"t","name":"n","input":', fill: '[', tail: '1', size: 32 * MiB },
   'schema error after a 32 MiB string': { head: '{"messages":[{"role":"user","content":[{"image":{"format":"bmp","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 32 * MiB - 100 },
   'valid 24 MiB image': { head: '{"messages":[{"role":"user","content":[{"text":"describe"},{"image":{"format":"png","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 24 * MiB },
+  'valid image at the 32 MiB limit': { head: '{"messages":[{"role":"user","content":[{"text":"describe"},{"image":{"format":"png","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 32 * MiB - 64 * 1024 },
+}
+
+/** The ENV of a Dockerfile's last stage (as test/production/dockerfile.test.ts reads it), but where it listens. */
+async function imageEnv(dockerfile: string): Promise<Record<string, string>> {
+  let env: Record<string, string> = {}
+  for (const line of (await readFile(dockerfile, 'utf8')).split('\n')) {
+    if (line.startsWith('FROM ')) env = {}
+    if (line.startsWith('ENV ')) for (const [, key = '', value = ''] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[key] = value
+  }
+  const { HOST: _host, PORT: _port, ...rest } = env
+  return rest
+}
+
+/** One small call of another tenant; resolves with its latency in ms, or -1 when it failed. */
+async function smallCall(base: string): Promise<number> {
+  const started = performance.now()
+  const response = await fetch(`${base}/v1/converse`, { method: 'POST', headers: { authorization: 'Bearer globex-key', 'content-type': 'application/json' }, body: '{"messages":[{"role":"user","content":"a small call"}]}' })
+  await response.arrayBuffer()
+  return response.ok ? performance.now() - started : -1
 }
 
 /** One upload of `body`, answered early or not; resolves with the status (0: no answer). */
@@ -70,11 +92,13 @@ const workDir = await mkdtemp(join(tmpdir(), 'bedrock-gateway-hostile-'))
 const results: Record<string, unknown>[] = []
 try {
   const emulator = await startEmulator(ROOT, { cpu: undefined })
+  const asImage = await imageEnv(flags.dockerfile ?? join(ROOT, 'Dockerfile'))
+  console.log(`the gateway's environment as the image's: ${JSON.stringify(asImage)}`)
   const port = await freePort()
   const config = join(workDir, 'gateway.yaml')
   await writeFile(
     config,
-    `server:\n  host: 127.0.0.1\n  port: ${port}\n  shutdown_delay_ms: 0\ntenants:\n  acme:\n    api_keys: [env.ACME_KEY]\n    clients:\n      main:\n        model: us.anthropic.claude-3-5-sonnet-20240620-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n`,
+    `server:\n  host: 127.0.0.1\n  port: ${port}\n  shutdown_delay_ms: 0\ntenants:\n  acme:\n    api_keys: [env.ACME_KEY]\n    clients:\n      main:\n        model: us.anthropic.claude-3-5-sonnet-20240620-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n  globex:\n    api_keys: [env.GLOBEX_KEY]\n    clients:\n      small:\n        model: amazon.nova-micro-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n`,
   )
   const gateway = startChild({
     name: 'gateway',
@@ -82,7 +106,7 @@ try {
     args: [join(ROOT, 'dist/src/server.js'), '--config', config],
     stdout: join(workDir, 'gateway.log'),
     stderr: join(workDir, 'gateway.err'),
-    env: { ...process.env, METRICS_PORT: '0', EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key' },
+    env: { ...process.env, ...asImage, METRICS_PORT: '0', EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key', GLOBEX_KEY: 'globex-key' },
   })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/healthz`, gateway)
@@ -95,6 +119,17 @@ try {
         statuses[status] = (statuses[status] ?? 0) + 1
       }
     }
+    const calls: number[] = []
+    let failedCalls = 0
+    const caller = async (): Promise<void> => {
+      while (performance.now() < until) {
+        const ms = await smallCall(base)
+        if (ms < 0) failedCalls++
+        else calls.push(ms)
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    }
+    const cpuBefore = await cpuMs(gateway.pid)
     const latencies: number[] = []
     const prober = async (): Promise<void> => {
       while (performance.now() < until) {
@@ -105,22 +140,32 @@ try {
         await new Promise((r) => setTimeout(r, 10))
       }
     }
-    await Promise.all([prober(), ...Array.from({ length: concurrency }, uploader)])
+    await Promise.all([prober(), caller(), ...Array.from({ length: concurrency }, uploader)])
+    const cpu = (await cpuMs(gateway.pid)) - cpuBefore
     latencies.sort((a, b) => a - b)
+    calls.sort((a, b) => a - b)
     const rss = await memory(gateway.pid)
     const alive = gateway.process.exitCode === null && gateway.process.signalCode === null
+    const uploads = Object.values(statuses).reduce((a, b) => a + b, 0)
     const row = {
       kind,
-      uploads: Object.values(statuses).reduce((a, b) => a + b, 0),
+      uploads,
       statuses,
+      // The gateway's CPU over the run (probes and small calls included) per upload.
+      cpuMsPerUpload: uploads === 0 ? null : Math.round(cpu / uploads),
       probes: latencies.length,
       healthzMs: { p50: +percentile(latencies, 50).toFixed(1), p99: +percentile(latencies, 99).toFixed(1), max: +(latencies.at(-1) ?? 0).toFixed(1) },
+      smallCalls: calls.length,
+      failedSmallCalls: failedCalls,
+      smallCallMs: { p50: +percentile(calls, 50).toFixed(1), p99: +percentile(calls, 99).toFixed(1), max: +(calls.at(-1) ?? 0).toFixed(1) },
       rssMb: +(rss.rssKb / 1024).toFixed(1),
       peakRssMb: +(rss.hwmKb / 1024).toFixed(1),
       alive,
     }
     results.push(row)
-    console.log(`${kind.padEnd(36)} uploads ${String(row.uploads).padStart(4)} ${JSON.stringify(statuses).padEnd(14)} /healthz p50 ${row.healthzMs.p50} ms, p99 ${row.healthzMs.p99} ms, max ${row.healthzMs.max} ms; RSS ${row.rssMb} MB (peak ${row.peakRssMb}); ${alive ? 'alive' : 'EXITED'}`)
+    console.log(
+      `${kind.padEnd(36)} uploads ${String(uploads).padStart(4)} ${JSON.stringify(statuses).padEnd(14)} CPU ${String(row.cpuMsPerUpload ?? '-')} ms/upload; /healthz p50 ${row.healthzMs.p50}, p99 ${row.healthzMs.p99}, max ${row.healthzMs.max} ms; small calls p50 ${row.smallCallMs.p50}, p99 ${row.smallCallMs.p99}, max ${row.smallCallMs.max} ms (${failedCalls} failed); RSS ${row.rssMb} MB (peak ${row.peakRssMb}); ${alive ? 'alive' : 'EXITED'}`,
+    )
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
   await mkdir(join(ROOT, 'bench/results'), { recursive: true })
