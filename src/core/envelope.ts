@@ -101,6 +101,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
   request.onCallerGone(() => deadline.abort({ kind: 'client' }))
   gateway.inflight.add(deadline)
   if (stream) gateway.metrics?.streamOpened()
+  usage.callStarted()
   try {
     return await serve(call)
   } finally {
@@ -108,6 +109,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     deadline.clear()
     gateway.inflight.delete(deadline)
     ticket.settle(tokensSpent(usage.tokens) ?? call.deltas)
+    usage.callEnded()
   }
 }
 

@@ -61,10 +61,15 @@ export function dualProtocolServer(handler: Handler, options: ListenerOptions): 
       socket.removeListener('timeout', drop)
       if (first.subarray(0, H2_PREFACE_HEAD.length).equals(H2_PREFACE_HEAD)) {
         // The session drains the unshifted bytes itself, then reads the handle natively;
-        // resuming the JS stream here would steal its frames.
+        // resuming the JS stream before it has would steal its frames. Resumed after, so that
+        // the end of the connection is seen: HTTP/2 has no half-closed connection, and a socket
+        // of the HTTP/1.1 server (which allows them) left its session open, and the calls of a
+        // caller gone with its connection running to their end.
         socket.pause()
         socket.unshift(first)
+        socket.allowHalfOpen = false
         h2.emit('connection', socket)
+        setImmediate(() => socket.resume())
       } else {
         // Still flowing: Node's server reads the unshifted bytes first. Pausing and resuming the
         // socket around the hand-over broke its flow control: a request whose body nobody read

@@ -50,10 +50,13 @@ export function openRecord(request: FastifyRequest, reply: FastifyReply, api: Ap
     // caller left); one queued behind a pipelined `Connection: close`, or written after the caller
     // broke off its upload, never did.
     const res = reply.raw
-    if (usage.callerLeft) return gateway.usageLog.write(usage, request.log, CLOSED_WITHOUT_ANSWER, true)
+    // Decided now; written once the call is over (at once unless its caller left mid-call), so
+    // the record has what the aborted call tried and what Bedrock reported.
     const whole = answeredWhole(request.raw, res)
-    const reached = !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (whole || (usage.stream && res.headersSent && res.socket !== null))
-    gateway.usageLog.write(usage, request.log, reached ? res.statusCode : CLOSED_WITHOUT_ANSWER, !whole)
+    const reached = !usage.callerLeft && !connections.abandonedUpload(request.raw) && !connections.behindClosingAnswer(request.raw) && (whole || (usage.stream && res.headersSent && res.socket !== null))
+    const status = reached ? res.statusCode : CLOSED_WITHOUT_ANSWER
+    const closedEarly = usage.callerLeft || !whole
+    usage.whenCallEnds(() => gateway.usageLog.write(usage, request.log, status, closedEarly))
   })
   return usage
 }

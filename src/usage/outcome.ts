@@ -13,6 +13,8 @@ export type Outcome =
 
 /** The usage-record outcome of a failure. */
 export function outcomeOf(error: GatewayError): Outcome {
+  // The call was aborted because its caller went away (src/core/upstream-failure.ts).
+  if (error.details.client_closed === true) return 'client_disconnected'
   switch (error.type) {
     case 'upstream_timeout':
       return 'timeout'

@@ -67,6 +67,10 @@ export class UsageRecord {
   completion: string | undefined
   readonly #startedAt = performance.now()
   #written = false
+  /** The core is running this request's call (src/core/envelope.ts). */
+  #inCall = false
+  /** The write that waits for the call to end. */
+  #afterCall: (() => void) | undefined
 
   /**
    * @param requestId what the caller sees in `x-request-id` and error bodies: its own id when it
@@ -90,6 +94,28 @@ export class UsageRecord {
     this.outcome = outcomeOf(error)
     this.errorType = error.type
     if (error.type === 'rate_limited' && typeof error.details.limit === 'string') this.limit = error.details.limit
+  }
+
+  /** The core starts the call: a record ended before the call is (its caller gone) waits for it. */
+  callStarted(): void {
+    this.#inCall = true
+  }
+
+  /** The core's call is over: a write that waited for it happens now. */
+  callEnded(): void {
+    this.#inCall = false
+    const write = this.#afterCall
+    this.#afterCall = undefined
+    write?.()
+  }
+
+  /**
+   * Runs `write` now, or once the call ends when it still runs: a caller that leaves closes its
+   * response at once, and the aborted call's attempts and the tokens Bedrock reported come after.
+   */
+  whenCallEnds(write: () => void): void {
+    if (this.#inCall) this.#afterCall = write
+    else write()
   }
 
   /** Milliseconds since the request arrived. */
