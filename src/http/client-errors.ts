@@ -1,10 +1,11 @@
 // Answers for requests the HTTP layer refuses before any route sees them: bad framing (a bare LF,
 // NUL or CR in a header, Transfer-Encoding with Content-Length, a bad chunk), headers over Node's
 // limit, URLs the router cannot decode, CONNECT. They get the catalogue's JSON shape and an
-// `x-request-id` like every other answer, after the answers of the requests pipelined before them,
-// and the connection is closed without resetting a caller that is still sending. A request already
-// routed when its framing broke keeps its id, and its usage record says what the caller received
-// (the 400, or 499 when the caller itself broke off).
+// `x-request-id` like every other answer (the caller's own when it can be read from the refused
+// bytes), after the answers of the requests pipelined before them, and the connection is closed
+// without resetting a caller that is still sending. Each such answer has a usage record (api
+// `http`). A request already routed when its framing broke keeps its id, and its own usage record
+// says what the caller received (the 400, or 499 when the caller itself broke off).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { Http2ServerRequest } from 'node:http2'
@@ -164,9 +165,9 @@ const REQUEST_LINE = /(?:^|\r\n)[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \r\n]+ HTTP\/\d\.
 /**
  * The caller's own request id, read from the bytes Node's parser refused (its `rawPacket`), so a
  * refusal of bad framing or oversize headers still carries the id the caller sent: the one
- * `x-request-id` line of the last request head before the point of failure, when well-formed.
+ * `x-request-id` line of the last request head in them, when well-formed.
  */
-export function callerRequestId(error: NodeJS.ErrnoException & { rawPacket?: unknown; bytesParsed?: unknown }): string | undefined {
+export function callerRequestId(error: NodeJS.ErrnoException & { rawPacket?: unknown }): string | undefined {
   const packet = error.rawPacket
   if (!Buffer.isBuffer(packet)) return undefined
   const text = packet.toString('latin1', 0, Math.min(packet.length, 65_536))
