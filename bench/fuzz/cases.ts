@@ -42,6 +42,12 @@ export interface PlannedRequest {
    */
   readonly badFraming: boolean
   /**
+   * Bad framing the server may process as a request before it closes: HTTP/1.0 with
+   * Transfer-Encoding (RFC 9112 §6.1: "treat the message as if the framing is faulty ... and close
+   * the connection after processing the message"). A half-closed caller of such a call has gone.
+   */
+  readonly processedFraming?: boolean
+  /**
    * The server may close without answering: the request is cut short (RFC 9112 §8), or is not a
    * request at all (an empty connection, trailing bytes).
    */
@@ -113,6 +119,7 @@ export interface Draft {
   sentId: PlannedRequest['sentId']
   sharedId: boolean
   badFraming: boolean
+  processedFraming?: boolean
   answerOptional: boolean
   /** Bytes instead of head + body (framing cases that write the message themselves). */
   raw?: Buffer
@@ -178,6 +185,7 @@ export function assemble(seed: number, index: number, family: string, mutation: 
       sentId: d.sentId,
       sharedId: d.sharedId,
       badFraming: d.badFraming,
+      ...(d.processedFraming === true ? { processedFraming: true } : {}),
       answerOptional: d.answerOptional,
       head: d.head.method === 'HEAD',
       start: offset,
@@ -1156,6 +1164,7 @@ export function framingCase(seed: number, index: number, rng: Rng, world: RouteW
       const valid = variant === 'uppercase' || variant === 'te-list-spaces'
       d.reach = valid ? 'yes' : 'maybe'
       d.badFraming = !valid && variant !== 'gzip-chunked' && variant !== 'two-te'
+      if (variant === 'te-http10') d.processedFraming = true
       return assemble(seed, index, 'framing', `transfer-encoding:${variant}`, [d], { halfClose: rng.chance(0.3) })
     }
     case 'truncated': {

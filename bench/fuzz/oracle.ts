@@ -7,8 +7,9 @@
 //     pipelined behind a request with bad framing or behind an answer that closed the connection.
 //     Bad framing itself (Transfer-Encoding with Content-Length, malformed Content-Length, bad
 //     chunked coding) must be answered (RFC 9112 §6.3: "the server MUST respond with a 400 (Bad
-//     Request) status code and then close the connection"), as must a complete request followed
-//     by a half-close (end()).
+//     Request) status code and then close the connection"), even when the caller half-closed; a
+//     well-formed request followed by a half-close (end()) may go unanswered, as its caller has gone
+//     under the gateway's default (`half_close: false`).
 //  2. No 5xx: the fuzz sends no fault triggers, so the emulator answers every call it gets.
 //  3. Exactly one x-request-id header, well-formed; ours when we sent one well-formed id.
 //  4. Every answer of 400 and up is `application/json` with the documented Error shape,
@@ -204,7 +205,11 @@ export function checkExchange(c: FuzzCase, result: WireResult, contract: Contrac
     const response = responses[k]
     let judged: Judgement = { errorType: undefined }
     if (response === undefined) {
-      if (!r.answerOptional && !excused) {
+      // A caller that half-closes after a well-formed request has gone, by default (the server's
+      // `half_close` option): its call is aborted and answered with nothing. Bad framing is still
+      // answered before the connection closes, unless it may be processed as a request first.
+      const gone = c.halfClose && (!r.badFraming || r.processedFraming === true)
+      if (!r.answerOptional && !excused && !gone) {
         const how = result.timedOut ? 'timed out' : result.reset ? 'connection reset' : result.closedByServer ? 'connection closed' : 'gave up'
         fail(k, `no-answer (${how}${c.halfClose ? ' after the client half-closed' : ''})`, `${r.method} ${short(r.target, 60)}${result.garbage.length > 0 ? `; unparseable bytes: ${JSON.stringify(short(result.garbage.toString('latin1'), 120))}` : ''}`)
       }

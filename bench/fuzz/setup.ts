@@ -13,18 +13,16 @@ ${more.replace(/^/gm, '        ')}`
 
 /**
  * `server` settings: a small body limit so that 413 costs a few hundred KB instead of 32 MiB;
- * `port` only for the process run (the test's gateway listens on a free port); `half_close: true`,
- * because the cases half-close after valid calls and the oracle expects their answers (by default
- * such a caller has gone and gets none: test/http/hostile-input.test.ts covers that); every
- * anonymous record written, since the oracle matches each answer to its record (the bound is
- * test/usage/usage-log.test.ts's).
+ * `port` only for the process run (the test's gateway listens on a free port); `half_close` as by
+ * default (a caller that half-closes after a valid call has gone: the oracle lets it go
+ * unanswered, and its record must say so); every anonymous record written, since the oracle
+ * matches each answer to its record (the bound is test/usage/refusal-records.test.ts's).
  */
 export function fuzzConfigYaml(port?: number): string {
   return `server:
   host: 127.0.0.1
 ${port === undefined ? '' : `  port: ${port}\n`}  body_limit_bytes: ${BODY_LIMIT_BYTES}
   heartbeat_interval_ms: 1000
-  half_close: true
   anonymous_records_per_second: 1000000
   shutdown_delay_ms: 0
   drain_timeout_ms: 2000

@@ -81,7 +81,10 @@ export function callerGone(reply: FastifyReply, halfClose: boolean): (abort: () 
       if (res.writableFinished) return
       // Said first: the aborted call's error must not be taken for an answer the caller received.
       if (reply.request.usage !== undefined) reply.request.usage.callerLeft = true
-      socket.destroy()
+      // Answers to requests pipelined before this one may still be in the socket's buffer: they
+      // go out first (nothing more is written after them), then the connection closes.
+      if (socket.writableLength === 0) socket.destroy()
+      else socket.end()
       abort()
     }
     // The request was read whole, so the caller's FIN can only mean it is done with this exchange.
