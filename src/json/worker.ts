@@ -29,10 +29,10 @@ const { isUtf8 } = require('node:buffer')
 const { createHash } = require('node:crypto')
 const secureJson = require(workerData.secureJsonParse)
 const OPTIONS = { protoAction: 'error', constructorAction: 'ignore' }
-// This thread only ever handles large bodies, each leaving its text, value or bytes behind (tens
-// of MB), and V8 let them pile up: several bodies' worth stayed resident. So it collects its own
-// heap after each job; what is live then is almost nothing, so that costs little, and only this
-// thread (the event loop's thread is never paused for it).
+// This thread only ever handles large bodies, each step leaving the last one's form behind (the
+// bytes, then the text, then the value: tens of MB each), and V8 let them pile up. So it drops
+// each form once the next is made and collects its own heap: what is live then is one form, so a
+// collection costs a few ms, and only this thread (the event loop's is never paused for it).
 require('node:v8').setFlagsFromString('--expose-gc')
 const collect = require('node:vm').runInNewContext('gc')
 parentPort.on('message', (message) => {
@@ -41,17 +41,21 @@ parentPort.on('message', (message) => {
 })
 function answer({ id, job }) {
   if (job.kind === 'parse') {
-    const body = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength)
-    if (!isUtf8(body)) return parentPort.postMessage({ id, fault: 'utf8' })
+    if (!isUtf8(job.bytes)) return parentPort.postMessage({ id, fault: 'utf8' })
+    const text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8')
+    job.bytes = undefined
+    collect()
     let value
     try {
-      value = secureJson.parse(body.toString('utf8'), null, OPTIONS)
+      value = secureJson.parse(text, null, OPTIONS)
     } catch (error) {
       return parentPort.postMessage({ id, fault: 'json', message: String(error && error.message) })
     }
     return parentPort.postMessage({ id, value })
   }
-  const bytes = Buffer.from(JSON.stringify(job.value))
+  const json = JSON.stringify(job.value)
+  job.value = undefined
+  const bytes = Buffer.from(json)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   // A buffer of its own (never a slice of Node's pool) can be handed over without a copy.
   const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : new Uint8Array(bytes)
