@@ -3,7 +3,7 @@
 // upstream call is aborted within 100 ms, no retry starts, and the usage record says
 // client_disconnected, 499. (A FIN on HTTP/1.1, the way SDK read timeouts leave, is in
 // hostile-input.test.ts and caller-gone-boto3.test.ts.)
-import { connect, constants } from 'node:http2'
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2'
 import t, { type Test } from 'tap'
 import { openSocket } from '../helpers/raw-http.js'
 import { clientYaml, gatewayFor, tenantsYaml, type TestGateway } from '../helpers/gateway.js'
@@ -27,6 +27,15 @@ async function leaves(t: Test, gw: TestGateway, leave: () => void): Promise<void
   t.equal(gw.emulator.recorder.requests.length, 1, 'no retry started after it')
 }
 
+/** The slow call, on an h2 session. */
+function slowCallOn(session: ClientHttp2Session): ClientHttp2Stream {
+  session.on('error', () => undefined)
+  const stream = session.request({ ':method': 'POST', ':path': '/v1/converse', authorization: 'Bearer acme-key', 'content-type': 'application/json' })
+  stream.on('error', () => undefined)
+  stream.end(SLOW)
+  return stream
+}
+
 t.test('HTTP/1.1: the caller resets the connection', async (t) => {
   const gw = await gatewayFor(t, yaml)
   const socket = await openSocket(gw.url)
@@ -38,21 +47,15 @@ t.test('HTTP/1.1: the caller resets the connection', async (t) => {
 t.test('h2: the caller resets its stream (RST_STREAM)', async (t) => {
   const gw = await gatewayFor(t, yaml)
   const session = connect(gw.url)
-  session.on('error', () => undefined)
   t.teardown(() => session.destroy())
-  const stream = session.request({ ':method': 'POST', ':path': '/v1/converse', authorization: 'Bearer acme-key', 'content-type': 'application/json' })
-  stream.on('error', () => undefined)
-  stream.end(SLOW)
+  const stream = slowCallOn(session)
   await leaves(t, gw, () => stream.close(constants.NGHTTP2_CANCEL))
 })
 
 t.test('h2: the caller closes its connection (GOAWAY, then the socket)', async (t) => {
   const gw = await gatewayFor(t, yaml)
   const session = connect(gw.url)
-  session.on('error', () => undefined)
-  const stream = session.request({ ':method': 'POST', ':path': '/v1/converse', authorization: 'Bearer acme-key', 'content-type': 'application/json' })
-  stream.on('error', () => undefined)
-  stream.end(SLOW)
+  slowCallOn(session)
   await leaves(t, gw, () => session.destroy())
 })
 
@@ -61,10 +64,7 @@ t.test('h2: the caller\'s TCP connection ends under its session (FIN, no GOAWAY)
   const socket = await openSocket(gw.url)
   socket.on('error', () => undefined)
   const session = connect(gw.url, { createConnection: () => socket })
-  session.on('error', () => undefined)
-  const stream = session.request({ ':method': 'POST', ':path': '/v1/converse', authorization: 'Bearer acme-key', 'content-type': 'application/json' })
-  stream.on('error', () => undefined)
-  stream.end(SLOW)
+  slowCallOn(session)
   await leaves(t, gw, () => socket.end())
 })
 
