@@ -8,7 +8,7 @@
 // `[` nesting, a body that fails the schema after one long string, a valid 24 MiB image and a
 // valid image at the limit. Writes bench/results/<date>-hostile.json.
 import { request as httpRequest } from 'node:http'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -16,6 +16,7 @@ import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
 import { repositoryRoot } from './fuzz/contract.js'
 import { startEmulator } from './contenders.js'
 import { describeMachine } from './machine.js'
+import { imageEnv } from './image-env.js'
 import { cpuMs, freePort, memory, startChild, stopAll, waitForHttp } from './processes.js'
 
 const ROOT = repositoryRoot()
@@ -37,17 +38,6 @@ const KINDS: Record<string, Body | undefined> = {
   'schema error after a 32 MiB string': { head: '{"messages":[{"role":"user","content":[{"image":{"format":"bmp","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 32 * MiB - 100 },
   'valid 24 MiB image': { head: '{"messages":[{"role":"user","content":[{"text":"describe"},{"image":{"format":"png","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 24 * MiB },
   'valid image at the 32 MiB limit': { head: '{"messages":[{"role":"user","content":[{"text":"describe"},{"image":{"format":"png","source":{"bytes":"', fill: 'AAAA', tail: '"}}}]}]}', size: 32 * MiB - 64 * 1024 },
-}
-
-/** The ENV of a Dockerfile's last stage (as test/production/dockerfile.test.ts reads it), but where it listens. */
-async function imageEnv(dockerfile: string): Promise<Record<string, string>> {
-  let env: Record<string, string> = {}
-  for (const line of (await readFile(dockerfile, 'utf8')).split('\n')) {
-    if (line.startsWith('FROM ')) env = {}
-    if (line.startsWith('ENV ')) for (const [, key = '', value = ''] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[key] = value
-  }
-  const { HOST: _host, PORT: _port, ...rest } = env
-  return rest
 }
 
 /** One small call of another tenant; resolves with its latency in ms, or -1 when it failed. */

@@ -1,10 +1,13 @@
 // The gateway as the image runs it (the Dockerfile's NODE_OPTIONS heap and allocator settings,
-// read from the Dockerfile itself) under concurrent request bodies at the 32 MiB limit: it stays
-// up, never needs more memory than docker-compose.yml's limit gives it, and another tenant's small
-// calls keep succeeding all the while. Over the body budget a large body gets 503 `overloaded`.
+// read from the Dockerfile itself by bench/image-env.ts) under concurrent request bodies at the
+// 32 MiB limit: it stays up, never needs more memory than docker-compose.yml's limit gives it, and
+// another tenant's small calls keep succeeding all the while. Over the body budget a large body
+// gets 503 `overloaded`.
 import { readFile } from 'node:fs/promises'
 import t from 'tap'
 import { parse } from 'yaml'
+import { imageEnv } from '../../bench/image-env.js'
+import { memory } from '../../bench/processes.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 import { emulatorFor } from '../helpers/emulator.js'
 import { freePort, gatewayProcess, tempDir, writeConfig } from '../helpers/process.js'
@@ -12,35 +15,23 @@ import { freePort, gatewayProcess, tempDir, writeConfig } from '../helpers/proce
 const ROOT = new URL('../../', import.meta.url)
 const MiB = 1024 * 1024
 
-/** The ENV of the Dockerfile's last stage, parsed as test/production/dockerfile.test.ts does. */
-async function imageEnv(): Promise<Record<string, string>> {
-  const lines = (await readFile(new URL('Dockerfile', ROOT), 'utf8')).split('\n')
-  let env: Record<string, string> = {}
-  for (const line of lines) {
-    if (line.startsWith('FROM ')) env = {}
-    if (line.startsWith('ENV ')) for (const [, key = '', value = ''] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[key] = value
-  }
-  return env
-}
-
 /** docker-compose.yml's memory limit for the gateway, in bytes. */
 async function composeLimit(): Promise<number> {
   const compose = parse(await readFile(new URL('docker-compose.yml', ROOT), 'utf8')) as { services: { gateway: { deploy?: { resources?: { limits?: { memory?: string } } } } } }
-  const memory = compose.services.gateway.deploy?.resources?.limits?.memory ?? ''
-  const match = /^(\d+)([MG])$/.exec(memory)
-  if (match === null) throw new Error(`docker-compose.yml sets no memory limit for the gateway (${memory})`)
+  const written = compose.services.gateway.deploy?.resources?.limits?.memory ?? ''
+  const match = /^(\d+)([MG])$/.exec(written)
+  if (match === null) throw new Error(`docker-compose.yml sets no memory limit for the gateway (${written})`)
   return Number(match[1]) * (match[2] === 'G' ? 1024 : 1) * MiB
 }
 
-/** VmHWM (peak RSS) and VmRSS of a process, in bytes. */
+/** Peak RSS (VmHWM) and RSS of a process, in bytes. */
 async function memoryOf(pid: number): Promise<{ peak: number; rss: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024
-  return { peak: kb('VmHWM'), rss: kb('VmRSS') }
+  const { hwmKb, rssKb } = await memory(pid)
+  return { peak: hwmKb * 1024, rss: rssKb * 1024 }
 }
 
 t.test('concurrent 32 MiB bodies under the image\'s heap: alive, within the container\'s memory, others served', async (t) => {
-  const env = await imageEnv()
+  const env = await imageEnv(new URL('Dockerfile', ROOT))
   t.match(env.NODE_OPTIONS, /--max-old-space-size=\d+/, 'the image sets a heap size')
   const limit = await composeLimit()
   const emulator = await emulatorFor(t)
