@@ -3,10 +3,12 @@
 // image gives it (the ENV lines of `--dockerfile`, default this repository's: heap size, glibc's
 // allocator settings), and for each kind of body keeps `--concurrency` uploads of it going for
 // `--seconds` while, each on its own connection every 10 ms, /healthz is probed and another tenant
-// makes a small call; reports both latencies (p50, p99, max), the answers' statuses, the gateway's
-// CPU per upload and its RSS. Kinds: none (the baseline), a body of 16 million `1,`s, 32 MiB of
-// `[` nesting, a body that fails the schema after one long string, a valid 24 MiB image and a
-// valid image at the limit. Writes bench/results/<date>-hostile.json.
+// makes a small call, through an emulator of its own (Bedrock is not slowed by another tenant's
+// body; one emulator process is, while it parses it); reports both latencies (p50, p99, max), the
+// answers' statuses, the gateway's event-loop delay (its own metrics, p99 and max over the kind's
+// run), its CPU per upload and its RSS. Kinds: none (the baseline), a body
+// of 16 million `1,`s, 32 MiB of `[` nesting, a body that fails the schema after one long string,
+// a valid 24 MiB image and a valid image at the limit. Writes bench/results/<date>-hostile.json.
 import { request as httpRequest } from 'node:http'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -74,6 +76,13 @@ async function upload(base: string, body: Body): Promise<number> {
   })
 }
 
+/** The gateway's event-loop delay since the last scrape (p99 and max, ms), from its own metrics. */
+async function eventLoopDelay(metricsPort: number): Promise<{ p99: number; max: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+  const seconds = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN)
+  return { p99: +(seconds('nodejs_eventloop_lag_p99_seconds') * 1000).toFixed(1), max: +(seconds('nodejs_eventloop_lag_max_seconds') * 1000).toFixed(1) }
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0
 }
@@ -82,13 +91,15 @@ const workDir = await mkdtemp(join(tmpdir(), 'bedrock-gateway-hostile-'))
 const results: Record<string, unknown>[] = []
 try {
   const emulator = await startEmulator(ROOT, { cpu: undefined })
+  const otherEmulator = await startEmulator(ROOT, { cpu: undefined })
   const asImage = await imageEnv(flags.dockerfile ?? join(ROOT, 'Dockerfile'))
   console.log(`the gateway's environment as the image's: ${JSON.stringify(asImage)}`)
   const port = await freePort()
+  const metricsPort = await freePort()
   const config = join(workDir, 'gateway.yaml')
   await writeFile(
     config,
-    `server:\n  host: 127.0.0.1\n  port: ${port}\n  shutdown_delay_ms: 0\ntenants:\n  acme:\n    api_keys: [env.ACME_KEY]\n    clients:\n      main:\n        model: us.anthropic.claude-3-5-sonnet-20240620-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n  globex:\n    api_keys: [env.GLOBEX_KEY]\n    clients:\n      small:\n        model: amazon.nova-micro-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n`,
+    `server:\n  host: 127.0.0.1\n  port: ${port}\n  shutdown_delay_ms: 0\ntenants:\n  acme:\n    api_keys: [env.ACME_KEY]\n    clients:\n      main:\n        model: us.anthropic.claude-3-5-sonnet-20240620-v1:0\n        region: us-east-1\n        endpoint: env.EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n  globex:\n    api_keys: [env.GLOBEX_KEY]\n    clients:\n      small:\n        model: amazon.nova-micro-v1:0\n        region: us-east-1\n        endpoint: env.OTHER_EMULATOR_URL\n        access_key_id: env.EMU_AKID\n        secret_access_key: env.EMU_SECRET\n`,
   )
   const gateway = startChild({
     name: 'gateway',
@@ -96,7 +107,7 @@ try {
     args: [join(ROOT, 'dist/src/server.js'), '--config', config],
     stdout: join(workDir, 'gateway.log'),
     stderr: join(workDir, 'gateway.err'),
-    env: { ...process.env, ...asImage, METRICS_PORT: '0', EMULATOR_URL: emulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key', GLOBEX_KEY: 'globex-key' },
+    env: { ...process.env, ...asImage, METRICS_PORT: String(metricsPort), EMULATOR_URL: emulator.url, OTHER_EMULATOR_URL: otherEmulator.url, EMU_AKID: EXAMPLE_CREDENTIALS.accessKeyId, EMU_SECRET: EXAMPLE_CREDENTIALS.secretAccessKey, ACME_KEY: 'acme-key', GLOBEX_KEY: 'globex-key' },
   })
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}/healthz`, gateway)
@@ -119,6 +130,8 @@ try {
         await new Promise((r) => setTimeout(r, 10))
       }
     }
+    // A scrape resets prom-client's event-loop delay histogram: the next one covers this kind alone.
+    await eventLoopDelay(metricsPort)
     const cpuBefore = await cpuMs(gateway.pid)
     const latencies: number[] = []
     const prober = async (): Promise<void> => {
@@ -132,6 +145,7 @@ try {
     }
     await Promise.all([prober(), caller(), ...Array.from({ length: concurrency }, uploader)])
     const cpu = (await cpuMs(gateway.pid)) - cpuBefore
+    const loop = await eventLoopDelay(metricsPort)
     latencies.sort((a, b) => a - b)
     calls.sort((a, b) => a - b)
     const rss = await memory(gateway.pid)
@@ -147,6 +161,7 @@ try {
       healthzMs: { p50: +percentile(latencies, 50).toFixed(1), p99: +percentile(latencies, 99).toFixed(1), max: +(latencies.at(-1) ?? 0).toFixed(1) },
       smallCalls: calls.length,
       failedSmallCalls: failedCalls,
+      eventLoopDelayMs: loop,
       smallCallMs: { p50: +percentile(calls, 50).toFixed(1), p99: +percentile(calls, 99).toFixed(1), max: +(calls.at(-1) ?? 0).toFixed(1) },
       rssMb: +(rss.rssKb / 1024).toFixed(1),
       peakRssMb: +(rss.hwmKb / 1024).toFixed(1),
@@ -154,7 +169,7 @@ try {
     }
     results.push(row)
     console.log(
-      `${kind.padEnd(36)} uploads ${String(uploads).padStart(4)} ${JSON.stringify(statuses).padEnd(14)} CPU ${String(row.cpuMsPerUpload ?? '-')} ms/upload; /healthz p50 ${row.healthzMs.p50}, p99 ${row.healthzMs.p99}, max ${row.healthzMs.max} ms; small calls p50 ${row.smallCallMs.p50}, p99 ${row.smallCallMs.p99}, max ${row.smallCallMs.max} ms (${failedCalls} failed); RSS ${row.rssMb} MB (peak ${row.peakRssMb}); ${alive ? 'alive' : 'EXITED'}`,
+      `${kind.padEnd(36)} uploads ${String(uploads).padStart(4)} ${JSON.stringify(statuses).padEnd(14)} CPU ${String(row.cpuMsPerUpload ?? '-')} ms/upload; /healthz p50 ${row.healthzMs.p50}, p99 ${row.healthzMs.p99}, max ${row.healthzMs.max} ms; small calls p50 ${row.smallCallMs.p50}, p99 ${row.smallCallMs.p99}, max ${row.smallCallMs.max} ms (${failedCalls} failed); event loop delay p99 ${loop.p99}, max ${loop.max} ms; RSS ${row.rssMb} MB (peak ${row.peakRssMb}); ${alive ? 'alive' : 'EXITED'}`,
     )
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)

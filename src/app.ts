@@ -203,7 +203,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
-    heldUntilAnswered(request, reply, bodies)
+    heldUntilAnswered(request, reply, bodies, json)
     // A call route starts its own record (with its dialect) and checks Host once it exists; every
     // other answer is recorded too, so whatever id a caller is given can be looked up.
     if (request.routeOptions.config.recordsUsage !== true) {

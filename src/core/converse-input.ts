@@ -16,6 +16,7 @@ import type {
 } from '../bedrock/converse-schema.js'
 import { OVERRIDABLE_FIELDS, type ClientPolicy, type Role, type S3LocationPolicy } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
+import { resealed, sealedKind } from '../json/sealed.js'
 import type { ChatMessage, ChatRequest } from './chat.js'
 
 /** The role metadata key that becomes a Converse cache point (BAML's Anthropic-style marker). */
@@ -245,9 +246,15 @@ const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
  * Base64 text as Bedrock should get it, refusing text that is not base64. Canonical text (nearly
  * all of it) is sent as it came; unpadded or URL-safe text is re-encoded. Buffer.from skips
  * characters outside the alphabet, so a shorter result than the text's length promises means it
- * held some.
+ * held some. A sealed blob (src/json/sealed.ts) was checked as it was sealed, on the JSON worker.
  */
 function wireBase64(text: string, member: string): string {
+  if (text.charCodeAt(0) === 0) {
+    const kind = sealedKind(text)
+    if (kind === 'b64' || kind === 'b64fix') return text
+    if (kind === 'b64x') return resealed(text, 'b64fix')
+    if (kind !== undefined) throw new RefusedMember(member, 'not valid base64')
+  }
   if (text.length % 4 === 0 && CANONICAL_BASE64.test(text)) return text
   const bytes = Buffer.from(text, 'base64')
   let end = text.length

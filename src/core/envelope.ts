@@ -20,6 +20,8 @@ export interface CallEnvelope {
   readonly usage: UsageRecord
   /** The caller's body in bytes: a large one is encoded for Bedrock off the event loop. */
   readonly bodyBytes: number
+  /** The JSON worker keeps this body's long strings (src/json/sealed.ts): its tokens are resolved there. */
+  readonly sealedBody?: number | undefined
   /** Registers what to do when the caller goes away before its answer is written (abort the call). */
   readonly onCallerGone: (abort: () => void) => void
   /** Sets response headers (the `x-ratelimit-*` of a limited tenant) before anything is written. */
@@ -53,6 +55,8 @@ export interface Call {
   readonly keepText: boolean
   /** The caller's body held megabytes: the upstream payload is encoded off the event loop. */
   readonly largeBody: boolean
+  /** The body whose sealed strings the encoding puts back (src/json/sealed.ts). */
+  readonly sealedBody: number | undefined
   /** Deltas relayed so far: the output a broken stream is charged for when Bedrock never said its usage. */
   deltas: number
 }
@@ -95,6 +99,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     deadline,
     keepText: tenant.logPrompts,
     largeBody: request.bodyBytes >= OFF_LOOP_BYTES,
+    sealedBody: request.sealedBody,
     deltas: 0,
   }
   // The caller went away: stop paying for the upstream call.
@@ -137,7 +142,7 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
     let payload = target.policy === undefined ? call.payload : undefined
     if (payload === undefined) {
       const body = target.policy === undefined ? call.body : call.bodyFor(target.policy)
-      payload = call.largeBody ? await encodeOffLoop(call.json, body) : jsonPayload(body)
+      payload = call.largeBody ? await encodeOffLoop(call.json, body, call.sealedBody) : jsonPayload(body)
       if (target.policy === undefined) call.payload = payload
     }
     const answer = await operation(call.upstreams.channelFor(target.upstream), target.upstream.model, payload, call.deadline.signal)
@@ -155,7 +160,7 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
 }
 
 /** A body of megabytes as bytes and their hash, made on the worker thread. */
-async function encodeOffLoop(json: JsonWorker, body: unknown): Promise<Payload> {
-  const { payload, sha256 } = await json.encode(body)
+async function encodeOffLoop(json: JsonWorker, body: unknown, sealed: number | undefined): Promise<Payload> {
+  const { payload, sha256 } = await json.encode(body, sealed)
   return { body: payload, sha256, contentType: 'application/json' }
 }

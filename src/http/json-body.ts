@@ -17,21 +17,32 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Bytes of the body budget this request holds until its answer is done (see heldUntilAnswered). */
     bodyHeld?: number | undefined
+    /**
+     * The body whose long strings the JSON worker keeps (src/json/sealed.ts), until its answer is
+     * done; RELEASED once it is, so a parse that ends after that lets them go at once.
+     */
+    sealedBody?: number | undefined
   }
 }
+
+/** `sealedBody` of a request whose answer is done. */
+const RELEASED = -1
 
 /**
  * Gives back the body budget a request holds once its answer is done, whatever its end: set up
  * (by the app's onRequest hook) for the requests that may hold some, those whose body is large
  * or of unknown length.
  */
-export function heldUntilAnswered(request: FastifyRequest, reply: FastifyReply, budget: BodyBudget): void {
+export function heldUntilAnswered(request: FastifyRequest, reply: FastifyReply, budget: BodyBudget, json: JsonWorker): void {
   const length = request.headers['content-length']
-  // Seven digits or more: at least 1,000,000 bytes, a cheap first look before the exact one.
+  // Seven digits or more: at least 1,000,000 bytes (so every body OFF_LOOP_BYTES or larger), a
+  // cheap first look before the exact one.
   if (length === undefined ? request.method === 'GET' || request.method === 'HEAD' : length.length < 7) return
   reply.raw.once('close', () => {
     if (request.bodyHeld !== undefined) budget.release(request.bodyHeld)
     request.bodyHeld = undefined
+    if (request.sealedBody !== undefined) json.release(request.sealedBody)
+    request.sealedBody = RELEASED
   })
 }
 
@@ -132,8 +143,13 @@ export function registerJsonBody(app: FastifyInstance, limitBytes: number, deadl
       whole = undefined
       request.bodyBytes = received
       if (received >= OFF_LOOP_BYTES) {
-        json.parse(body).then(
-          (value) => done(null, value),
+        // A tenant that logs its prompts logs them as sent: its strings stay in the value.
+        json.parse(body, request.tenant?.logPrompts !== true).then(
+          ({ value, sealed }) => {
+            if (sealed !== undefined && request.sealedBody === RELEASED) json.release(sealed)
+            else request.sealedBody = sealed
+            done(null, value)
+          },
           (error: unknown) => done(error as Error, undefined),
         )
         return

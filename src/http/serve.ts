@@ -43,6 +43,7 @@ export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShor
         tenant,
         usage,
         bodyBytes,
+        sealedBody: request.sealedBody,
         onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
         setHeaders: headersOn(reply),
         headers: request.headers,

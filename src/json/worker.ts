@@ -2,11 +2,13 @@
 // decode and parse, and as much again to serialize, copy and hash on its way upstream: four such
 // bodies at once held every other request (health checks included) for ~200 ms. Bodies from
 // OFF_LOOP_BYTES up are parsed, and their upstream payloads encoded and hashed, on one worker
-// thread; the event loop keeps only the structured clone in and out, a copy. Smaller bodies stay
-// inline, where a round trip to the worker would cost more than the work.
+// thread, and their long strings stay there (sealed.ts): the event loop gets the value with a
+// token in place of each, and hands the tokens back to be resolved when the payload is encoded.
+// Smaller bodies stay inline, where a round trip to the worker would cost more than the work.
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
 import { GatewayError } from '../errors/catalogue.js'
+import { SEAL_MARK, SEAL_MIN_CHARS } from './sealed.js'
 
 /** Bodies (and upstream payloads of calls whose body was) at least this large use the worker. */
 export const OFF_LOOP_BYTES = 1024 * 1024
@@ -17,8 +19,17 @@ export interface EncodedPayload {
   readonly sha256: string
 }
 
-type Job = { readonly kind: 'parse'; readonly bytes: Uint8Array } | { readonly kind: 'encode'; readonly value: unknown }
-type Reply = { id: number; value?: unknown; bytes?: Uint8Array; sha256?: string; fault?: 'utf8' | 'json'; message?: string }
+/** A body parsed on the worker; `sealed` names the strings it keeps for it until released. */
+export interface ParsedBody {
+  readonly value: unknown
+  readonly sealed: number | undefined
+}
+
+type Job =
+  | { readonly kind: 'parse'; readonly bytes: Uint8Array; readonly seal: boolean }
+  | { readonly kind: 'encode'; readonly value: unknown; readonly sealed: number | undefined }
+  | { readonly kind: 'release'; readonly sealed: number }
+type Reply = { id: number; value?: unknown; sealed?: number; bytes?: Uint8Array; sha256?: string; fault?: 'utf8' | 'json' | 'released'; message?: string }
 
 // CommonJS, evaluated: the same source runs from src/ under the test loader and from dist/.
 // secure-json-parse is Fastify's own parser with its prototype-poisoning checks, set as the
@@ -29,6 +40,14 @@ const { isUtf8 } = require('node:buffer')
 const { createHash } = require('node:crypto')
 const secureJson = require(workerData.secureJsonParse)
 const OPTIONS = { protoAction: 'error', constructorAction: 'ignore' }
+const { MARK, SEAL_MIN } = workerData
+// The members whose strings only carry content (sealed.ts): what the main thread may need to know
+// of each is its kind. 'dataUrl' (OpenAI's image_url.url, file.file_data) keeps its head, so the
+// dialect still reads the media type, and seals the base64 after the comma as a blob.
+const SEALABLE = new Map([['text', 'text'], ['content', 'text'], ['context', 'text'], ['bytes', 'blob'], ['redactedContent', 'blob'], ['url', 'dataUrl'], ['file_data', 'dataUrl']])
+const TOKEN = new RegExp(MARK + '([0-9a-f]{64}):([a-z0-9]+)\\u0000', 'g')
+/** The strings each sealed body keeps here, by the id of the job that parsed it: hash -> string. */
+const bodies = new Map()
 // This thread only ever handles large bodies, each step leaving the last one's form behind (the
 // bytes, then the text, then the value: tens of MB each), and V8 let them pile up. So it drops
 // each form once the next is made and collects its own heap: what is live then is one form, so a
@@ -36,6 +55,7 @@ const OPTIONS = { protoAction: 'error', constructorAction: 'ignore' }
 require('node:v8').setFlagsFromString('--expose-gc')
 const collect = require('node:vm').runInNewContext('gc')
 parentPort.on('message', (message) => {
+  if (message.job.kind === 'release') return void bodies.delete(message.job.sealed)
   answer(message)
   collect()
 })
@@ -51,7 +71,20 @@ function answer({ id, job }) {
     } catch (error) {
       return parentPort.postMessage({ id, fault: 'json', message: String(error && error.message) })
     }
-    return parentPort.postMessage({ id, value })
+    const strings = job.seal ? seal(value) : undefined
+    if (strings === undefined) return parentPort.postMessage({ id, value })
+    bodies.set(id, strings)
+    return parentPort.postMessage({ id, value, sealed: id })
+  }
+  let strings
+  if (job.sealed !== undefined) {
+    strings = bodies.get(job.sealed)
+    if (strings === undefined) return parentPort.postMessage({ id, fault: 'released' })
+    try {
+      resolve(job.value, strings)
+    } catch {
+      return parentPort.postMessage({ id, fault: 'released' })
+    }
   }
   const json = JSON.stringify(job.value)
   job.value = undefined
@@ -60,6 +93,85 @@ function answer({ id, job }) {
   // A buffer of its own (never a slice of Node's pool) can be handed over without a copy.
   const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : new Uint8Array(bytes)
   parentPort.postMessage({ id, bytes: own, sha256 }, [own.buffer])
+}
+
+/**
+ * Puts a token in place of each long string under a sealable member; returns the strings by hash,
+ * or undefined when nothing was sealed or the body holds the mark itself (then every string is put
+ * back: a caller's text is never read as a token).
+ */
+function seal(root) {
+  const strings = new Map()
+  const undo = []
+  let forged = false
+  const visit = (node) => {
+    if (Array.isArray(node)) {
+      for (const item of node) {
+        if (typeof item === 'string') forged ||= item.includes(MARK)
+        else if (typeof item === 'object' && item !== null) visit(item)
+      }
+      return
+    }
+    for (const key of Object.keys(node)) {
+      const item = node[key]
+      forged ||= key.includes(MARK)
+      if (typeof item === 'object' && item !== null) visit(item)
+      else if (typeof item !== 'string') continue
+      else if (item.length >= SEAL_MIN && SEALABLE.has(key)) {
+        undo.push([node, key, item])
+        node[key] = sealed(item, SEALABLE.get(key), strings)
+      } else forged ||= item.includes(MARK)
+    }
+  }
+  visit(root)
+  if (forged) for (const [node, key, item] of undo) node[key] = item
+  return forged || strings.size === 0 ? undefined : strings
+}
+
+function sealed(text, kind, strings) {
+  if (kind === 'dataUrl') {
+    const comma = text.startsWith('data:') ? text.indexOf(',') : -1
+    if (comma !== -1 && comma < 256) return text.slice(0, comma + 1) + token(text.slice(comma + 1), 'blob', strings)
+    kind = 'text'
+  }
+  return token(text, kind, strings)
+}
+
+function token(text, kind, strings) {
+  const hash = createHash('sha256').update(text).digest('hex')
+  strings.set(hash, text)
+  return MARK + hash + ':' + (kind === 'blob' ? base64Form(text) : 'text') + '\\u0000'
+}
+
+// What src/core/converse-input.ts's wireBase64 makes of a blob, decided here where the string is:
+// canonical base64 (sent as it is), base64 to re-encode (unpadded, URL-safe), or not base64.
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+function base64Form(text) {
+  if (text.length % 4 === 0 && CANONICAL_BASE64.test(text)) return 'b64'
+  const bytes = Buffer.from(text, 'base64')
+  let end = text.length
+  while (end > 0 && end > text.length - 2 && text.charCodeAt(end - 1) === 0x3d) end -= 1
+  return end % 4 !== 1 && bytes.length === Math.floor((end * 3) / 4) ? 'b64x' : 'bad'
+}
+
+/** Puts each sealed string back where the main thread left its token. */
+function resolve(node, strings) {
+  const keys = Array.isArray(node) ? undefined : Object.keys(node)
+  const n = keys === undefined ? node.length : keys.length
+  for (let i = 0; i < n; i++) {
+    const key = keys === undefined ? i : keys[i]
+    const item = node[key]
+    if (typeof item === 'object' && item !== null) resolve(item, strings)
+    else if (typeof item === 'string' && item.includes(MARK)) node[key] = unsealed(item, strings)
+  }
+}
+
+function unsealed(text, strings) {
+  return text.replace(TOKEN, (whole, hash, kind) => {
+    const original = strings.get(hash)
+    if (original === undefined) throw new Error('a sealed string this body does not hold')
+    return kind === 'b64fix' ? Buffer.from(original, 'base64').toString('base64') : original
+  })
 }
 `
 
@@ -80,19 +192,30 @@ export class JsonWorker {
    * owns its whole buffer. Rejects as the inline parser does: a GatewayError for invalid UTF-8, a
    * SyntaxError (turned into `invalid_request` by the error handler) for invalid JSON.
    */
-  async parse(bytes: Buffer): Promise<unknown> {
+  async parse(bytes: Buffer, seal: boolean): Promise<ParsedBody> {
     const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length
-    const reply = await this.#run({ kind: 'parse', bytes }, own ? [bytes.buffer as ArrayBuffer] : [])
+    const reply = await this.#run({ kind: 'parse', bytes, seal }, own ? [bytes.buffer as ArrayBuffer] : [])
     if (reply.fault === 'utf8') throw new GatewayError('invalid_request', 'The request body is not valid UTF-8.')
     if (reply.fault === 'json') throw Object.assign(new SyntaxError(reply.message), { statusCode: 400 })
-    return reply.value
+    return { value: reply.value, sealed: reply.sealed }
   }
 
-  /** `JSON.stringify(value)` as UTF-8 bytes, and their SHA-256, made on the worker. */
-  async encode(value: unknown): Promise<EncodedPayload> {
-    const reply = await this.#run({ kind: 'encode', value }, [])
+  /**
+   * `JSON.stringify(value)` as UTF-8 bytes, and their SHA-256, made on the worker; with `sealed`,
+   * the tokens in `value` replaced by that body's strings first. Rejects (500) if the body's
+   * strings are gone: released, or lost with a worker that died.
+   */
+  async encode(value: unknown, sealed: number | undefined): Promise<EncodedPayload> {
+    const reply = await this.#run({ kind: 'encode', value, sealed }, [])
+    if (reply.fault !== undefined) throw new GatewayError('internal_error', 'The gateway failed to handle this request.', {}, { cause: new Error('the body\'s sealed strings are gone') })
     const bytes = reply.bytes as Uint8Array
     return { payload: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sha256: reply.sha256 as string }
+  }
+
+  /** Drops the strings the worker keeps for a sealed body: its answer is done. */
+  release(sealed: number): void {
+    // Nothing to answer, so nothing pending: an idle worker stays unreferenced.
+    this.#worker?.postMessage({ id: -1, job: { kind: 'release', sealed } satisfies Job })
   }
 
   /** Ends the thread; jobs still pending fail. */
@@ -104,7 +227,7 @@ export class JsonWorker {
   }
 
   #start(): Worker {
-    const started = new Worker(SOURCE, { eval: true, workerData: { secureJsonParse: SECURE_JSON_PARSE } })
+    const started = new Worker(SOURCE, { eval: true, workerData: { secureJsonParse: SECURE_JSON_PARSE, MARK: SEAL_MARK, SEAL_MIN: SEAL_MIN_CHARS } })
     started.on('message', (reply: Reply) => {
       const job = this.#pending.get(reply.id)
       this.#pending.delete(reply.id)

@@ -4,6 +4,7 @@
 // point, in Bedrock's cache order: tools, system, messages), as a digest. A call with neither has
 // nothing to keep together.
 import { createHash } from 'node:crypto'
+import { withoutSecret } from '../json/sealed.js'
 
 /** The request headers that name a session: Claude Code's, then the gateway's own. */
 export const SESSION_HEADERS = ['x-claude-code-session-id', 'x-session-id'] as const
@@ -52,6 +53,8 @@ function lastCachePoint(blocks: readonly unknown[]): number {
   return -1
 }
 
+// A large body's long strings are tokens here (src/json/sealed.ts), each naming its content by
+// hash: the digest is of those, the same in every replica.
 function digest(prefix: unknown): string {
-  return `p:${createHash('sha256').update(JSON.stringify(prefix)).digest('base64url')}`
+  return `p:${createHash('sha256').update(withoutSecret(JSON.stringify(prefix))).digest('base64url')}`
 }
