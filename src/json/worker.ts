@@ -31,10 +31,11 @@ type Job =
   | { readonly kind: 'release'; readonly sealed: number }
 type Reply = { id: number; value?: unknown; sealed?: number; bytes?: Uint8Array; sha256?: string; fault?: 'utf8' | 'json' | 'released'; message?: string }
 
-// CommonJS, evaluated: the same source runs from src/ under the test loader and from dist/.
+// CommonJS, evaluated: the same source runs from src/ under the test loader and from dist/. Raw,
+// so it reads as the JavaScript it is: every backslash below is the worker's own.
 // secure-json-parse is Fastify's own parser with its prototype-poisoning checks, set as the
 // inline path sets them (`__proto__` refused, `constructor` ignored).
-const SOURCE = `
+const SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads')
 const { isUtf8 } = require('node:buffer')
 const { createHash } = require('node:crypto')
@@ -44,25 +45,33 @@ const { MARK, SEAL_MIN } = workerData
 // The members whose strings only carry content (sealed.ts): what the main thread may need to know
 // of each is its kind. 'dataUrl' (OpenAI's image_url.url, file.file_data) keeps its head, so the
 // dialect still reads the media type, and seals the base64 after the comma as a blob.
-const SEALABLE = new Map([['text', 'text'], ['content', 'text'], ['context', 'text'], ['bytes', 'blob'], ['redactedContent', 'blob'], ['url', 'dataUrl'], ['file_data', 'dataUrl']])
-const TOKEN = new RegExp(MARK + '([0-9a-f]{64}):([a-z0-9]+)\\u0000', 'g')
-/** The strings each sealed body keeps here, by the id of the job that parsed it: hash -> string. */
-const bodies = new Map()
+const SEALABLE = Object.freeze({ __proto__: null, text: 'text', content: 'text', context: 'text', bytes: 'blob', redactedContent: 'blob', url: 'dataUrl', file_data: 'dataUrl' })
+// The mark as JSON.stringify writes it (its NUL as the six characters \u0000), and a token so written.
+const MARK_TEXT = JSON.stringify(MARK).slice(1, -1)
+const JSON_TOKEN = new RegExp(MARK_TEXT.replace('\\', '\\\\') + '([0-9a-f]{64}):([a-z0-9]+)\\\\u0000', 'g')
+// What JSON.stringify would escape in a well-formed string.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/
 // This thread only ever handles large bodies, each step leaving the last one's form behind (the
 // bytes, then the text, then the value: tens of MB each), and V8 let them pile up. So it drops
 // each form once the next is made and collects its own heap: what is live then is one form, so a
 // collection costs a few ms, and only this thread (the event loop's is never paused for it).
 require('node:v8').setFlagsFromString('--expose-gc')
 const collect = require('node:vm').runInNewContext('gc')
-parentPort.on('message', (message) => {
-  if (message.job.kind === 'release') return void bodies.delete(message.job.sealed)
-  answer(message)
-  collect()
-})
-function answer({ id, job }) {
+// The strings each sealed body keeps here, by the id of the job that parsed it: hash -> string.
+listen(new Map())
+
+function listen(bodies) {
+  parentPort.on('message', (message) => {
+    if (message.job.kind === 'release') return void bodies.delete(message.job.sealed)
+    answer(message, bodies)
+    collect()
+  })
+}
+
+function answer({ id, job }, bodies) {
   if (job.kind === 'parse') {
     if (!isUtf8(job.bytes)) return parentPort.postMessage({ id, fault: 'utf8' })
-    const text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8')
+    let text = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength).toString('utf8')
     job.bytes = undefined
     collect()
     let value
@@ -71,7 +80,10 @@ function answer({ id, job }) {
     } catch (error) {
       return parentPort.postMessage({ id, fault: 'json', message: String(error && error.message) })
     }
-    const strings = job.seal ? seal(value) : undefined
+    text = undefined
+    if (!job.seal) return parentPort.postMessage({ id, value })
+    collect()
+    const strings = seal(value)
     if (strings === undefined) return parentPort.postMessage({ id, value })
     bodies.set(id, strings)
     return parentPort.postMessage({ id, value, sealed: id })
@@ -80,19 +92,49 @@ function answer({ id, job }) {
   if (job.sealed !== undefined) {
     strings = bodies.get(job.sealed)
     if (strings === undefined) return parentPort.postMessage({ id, fault: 'released' })
-    try {
-      resolve(job.value, strings)
-    } catch {
-      return parentPort.postMessage({ id, fault: 'released' })
-    }
   }
-  const json = JSON.stringify(job.value)
+  let bytes
+  try {
+    bytes = strings === undefined ? Buffer.from(JSON.stringify(job.value)) : assemble(JSON.stringify(job.value), strings)
+  } catch {
+    return parentPort.postMessage({ id, fault: 'released' })
+  }
   job.value = undefined
-  const bytes = Buffer.from(json)
   const sha256 = createHash('sha256').update(bytes).digest('hex')
   // A buffer of its own (never a slice of Node's pool) can be handed over without a copy.
   const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : new Uint8Array(bytes)
   parentPort.postMessage({ id, bytes: own, sha256 }, [own.buffer])
+}
+
+/**
+ * The payload: the JSON of the value the main thread sent, each token in it (JSON.stringify writes
+ * its NULs as \u0000) replaced by its string, written straight into one buffer of the payload's
+ * size. A base64 string needs no escaping, nor does most text; JSON.stringify escapes the rest.
+ * So a 32 MiB image is copied once here, not stringified into a second string and then encoded.
+ */
+function assemble(json, strings) {
+  const pieces = []
+  let size = 0
+  let from = 0
+  const add = (piece, encoding) => {
+    pieces.push(piece, encoding)
+    size += Buffer.byteLength(piece, encoding)
+  }
+  for (const match of json.matchAll(JSON_TOKEN)) {
+    add(json.slice(from, match.index), 'utf8')
+    const original = strings.get(match[1])
+    if (original === undefined) throw new Error('a sealed string this body does not hold')
+    const kind = match[2]
+    if (kind === 'b64fix') add(Buffer.from(original, 'base64').toString('base64'), 'latin1')
+    else if (kind === 'b64') add(original, 'latin1')
+    else add(NEEDS_ESCAPE.test(original) || !original.isWellFormed() ? JSON.stringify(original).slice(1, -1) : original, 'utf8')
+    from = match.index + match[0].length
+  }
+  add(json.slice(from), 'utf8')
+  const bytes = Buffer.allocUnsafeSlow(size)
+  let at = 0
+  for (let i = 0; i < pieces.length; i += 2) at += bytes.write(pieces[i], at, pieces[i + 1])
+  return bytes
 }
 
 /**
@@ -107,25 +149,31 @@ function seal(root) {
   const visit = (node) => {
     if (Array.isArray(node)) {
       for (const item of node) {
-        if (typeof item === 'string') forged ||= item.includes(MARK)
+        if (typeof item === 'string') forged ||= holdsMark(item)
         else if (typeof item === 'object' && item !== null) visit(item)
       }
       return
     }
     for (const key of Object.keys(node)) {
       const item = node[key]
-      forged ||= key.includes(MARK)
+      forged ||= holdsMark(key)
       if (typeof item === 'object' && item !== null) visit(item)
       else if (typeof item !== 'string') continue
-      else if (item.length >= SEAL_MIN && SEALABLE.has(key)) {
+      else if (item.length >= SEAL_MIN && SEALABLE[key] !== undefined) {
         undo.push([node, key, item])
-        node[key] = sealed(item, SEALABLE.get(key), strings)
-      } else forged ||= item.includes(MARK)
+        node[key] = sealed(item, SEALABLE[key], strings)
+      } else forged ||= holdsMark(item)
     }
   }
   visit(root)
   if (forged) for (const [node, key, item] of undo) node[key] = item
   return forged || strings.size === 0 ? undefined : strings
+}
+
+// A caller's string that holds the mark, or the mark as JSON writes it (which the payload's
+// assembly would read as a token), makes the body one that is never sealed.
+function holdsMark(text) {
+  return text.includes(MARK) || text.includes(MARK_TEXT)
 }
 
 function sealed(text, kind, strings) {
@@ -138,9 +186,26 @@ function sealed(text, kind, strings) {
 }
 
 function token(text, kind, strings) {
-  const hash = createHash('sha256').update(text).digest('hex')
+  const hash = digest(text)
   strings.set(hash, text)
-  return MARK + hash + ':' + (kind === 'blob' ? base64Form(text) : 'text') + '\\u0000'
+  return MARK + hash + ':' + (kind === 'blob' ? base64Form(text) : 'text') + '\u0000'
+}
+
+// A string's SHA-256, a megabyte at a time (the whole string as UTF-8 at once was a copy of it):
+// of its UTF-8, which is exact for a well-formed string, cut between surrogate pairs; of its
+// UTF-16 code units otherwise (UTF-8 would make every lone surrogate U+FFFD, and two different
+// strings one).
+function digest(text) {
+  const hash = createHash('sha256')
+  const encoding = text.isWellFormed() ? 'utf8' : 'utf16le'
+  for (let at = 0; at < text.length; ) {
+    let end = Math.min(text.length, at + 1048576)
+    const last = text.charCodeAt(end - 1)
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1
+    hash.update(text.slice(at, end), encoding)
+    at = end
+  }
+  return hash.digest('hex')
 }
 
 // What src/core/converse-input.ts's wireBase64 makes of a blob, decided here where the string is:
@@ -152,26 +217,6 @@ function base64Form(text) {
   let end = text.length
   while (end > 0 && end > text.length - 2 && text.charCodeAt(end - 1) === 0x3d) end -= 1
   return end % 4 !== 1 && bytes.length === Math.floor((end * 3) / 4) ? 'b64x' : 'bad'
-}
-
-/** Puts each sealed string back where the main thread left its token. */
-function resolve(node, strings) {
-  const keys = Array.isArray(node) ? undefined : Object.keys(node)
-  const n = keys === undefined ? node.length : keys.length
-  for (let i = 0; i < n; i++) {
-    const key = keys === undefined ? i : keys[i]
-    const item = node[key]
-    if (typeof item === 'object' && item !== null) resolve(item, strings)
-    else if (typeof item === 'string' && item.includes(MARK)) node[key] = unsealed(item, strings)
-  }
-}
-
-function unsealed(text, strings) {
-  return text.replace(TOKEN, (whole, hash, kind) => {
-    const original = strings.get(hash)
-    if (original === undefined) throw new Error('a sealed string this body does not hold')
-    return kind === 'b64fix' ? Buffer.from(original, 'base64').toString('base64') : original
-  })
 }
 `
 

@@ -24,6 +24,9 @@ t.test('the worker seals long strings under content members only, and puts them 
     url: `data:image/png;base64,${blob}`,
     name: 'n'.repeat(SEAL_MIN_CHARS),
     short: 'x',
+    // Text JSON must escape, and two texts that differ only in their lone surrogates (as UTF-8 both
+    // would be U+FFFD): each must come back as itself.
+    system: [{ text: `"quoted" \\ back\nslash \u0001 😀 `.repeat(SEAL_MIN_CHARS / 8) }, { text: 'a\ud800'.repeat(SEAL_MIN_CHARS) }, { text: 'a\udbff'.repeat(SEAL_MIN_CHARS) }],
   }
   const bytes = Buffer.from(JSON.stringify(body))
   const parsed = await json.parse(Buffer.from(bytes), true)
@@ -42,9 +45,11 @@ t.test('the worker seals long strings under content members only, and puts them 
   const encoded = await json.encode(value, parsed.sealed)
   t.ok(encoded.payload.equals(bytes), 'encoding puts every string back as it came')
 
-  const forged = await json.parse(Buffer.from(JSON.stringify({ ...body, short: `${SEAL_MARK}${'0'.repeat(64)}:b64\u0000` })), true)
-  t.equal(forged.sealed, undefined, 'a body holding the mark is not sealed at all')
-  t.equal((forged.value as typeof body).messages[0]?.content[0]?.text, text)
+  for (const mark of [SEAL_MARK, JSON.stringify(SEAL_MARK).slice(1, -1)]) {
+    const forged = await json.parse(Buffer.from(JSON.stringify({ ...body, short: `${mark}${'0'.repeat(64)}:b64\u0000` })), true)
+    t.equal(forged.sealed, undefined, 'a body holding the mark, or the mark as JSON writes it, is not sealed at all')
+    t.equal((forged.value as typeof body).messages[0]?.content[0]?.text, text)
+  }
   t.equal((await json.parse(Buffer.from(bytes), false)).sealed, undefined, 'nothing is sealed when asked not to')
 
   json.release(parsed.sealed ?? -1)
