@@ -39,6 +39,8 @@ export interface ModelTurn {
    * of a block join to exactly its text, so a plain answer and a stream carry the same words. */
   readonly tokens: readonly (readonly string[])[]
   readonly stopReason: string
+  /** The stop sequence that ended the turn (stopReason `stop_sequence`). */
+  readonly stopSequence?: string
   readonly usage: TokenUsage
   readonly trace?: Record<string, unknown>
   readonly echo: Record<string, unknown>
@@ -113,7 +115,8 @@ export function respond(input: ModelInput, modelId: string, options: ModelOption
   // gpt-oss opens with an empty text block before its reasoning (recorded).
   if (style === 'gpt-oss') thought.unshift({ text: '' })
   const finish = (content: OutputBlock[], stopReason: string, stopSequence?: string): ModelTurn => {
-    const t = turn([...thought, ...content], stopReason, prompt, echo)
+    const made = turn([...thought, ...content], stopReason, prompt, echo)
+    const t = stopSequence === undefined ? made : { ...made, stopSequence }
     const fields = additionalResponseFields(modelId, input.additionalModelResponseFieldPaths, { stopReason, outputTokens: t.usage.outputTokens, ...(stopSequence === undefined ? {} : { stopSequence }) })
     return fields === undefined ? t : { ...t, additionalFields: fields }
   }

@@ -1,6 +1,6 @@
 // Dispatches one HTTP exchange: the control API under /_emulator/, or a Converse/ConverseStream
-// call checked in Bedrock's order (route, auth, body, model id, validation) and then answered
-// by the chosen scenario.
+// or InvokeModel/InvokeModelWithResponseStream call checked in Bedrock's order (route, auth,
+// body, model id, validation) and then answered by the chosen scenario.
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AttemptCounter } from './attempts.js'
@@ -8,15 +8,17 @@ import type { Authenticator } from './auth.js'
 import { modeled, sendError, validation, type BedrockError } from './errors.js'
 import type { BodySink, EmulatorRequest, EmulatorResponse } from './http.js'
 import type { KnownModels } from './known-models.js'
+import { anthropicMessage, anthropicStreamPlan, invalidAnthropicBody, isAnthropicModel, modelInputOf, tokenHeaders } from './anthropic.js'
 import { respond, type ModelInput, type PromptCache } from './model.js'
 import type { ResolvedOptions } from './options.js'
 import { redactHeaders, type ReceivedRequest, type Recorder } from './recorder.js'
 import { replay } from './replay.js'
 import { DEFAULT_SCENARIO, intParam, scenarioFromModelId, scenarioFromText, type Scenario } from './scenario.js'
-import { resetConnection, writeStream, type Pacing } from './stream.js'
+import { resetConnection, writeFrames, writeStream, type Pacing } from './stream.js'
 import { isValidModelId, validateConverseRequest } from './validation.js'
 
-const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream)$/
+const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/
+const OPERATIONS = { converse: 'converse', 'converse-stream': 'converse-stream', invoke: 'invoke', 'invoke-with-response-stream': 'invoke-stream' } as const
 const EPOCH = new Date(0)
 
 interface Deps {
@@ -50,7 +52,9 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
     req.resume()
     return sendError(res, { type: 'UnknownOperationException', status: 404, message: `No operation at ${req.method ?? ''} ${path}` })
   }
-  const operation = route[2] === 'converse' ? 'converse' : 'converse-stream'
+  const operation = OPERATIONS[route[2] as keyof typeof OPERATIONS]
+  const invoke = operation === 'invoke' || operation === 'invoke-stream'
+  const streamed = operation === 'converse-stream' || operation === 'invoke-stream'
   const body = await readBody(req, options.bodyLimitBytes)
   if (body === undefined) return sendError(res, { type: 'ValidationException', status: 413, message: `Request body exceeds ${options.bodyLimitBytes} bytes.` })
 
@@ -101,21 +105,24 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   record.body = parsed
 
   const fromModel = scenarioFromModelId(modelId)
-  const scenario = fromModel ?? scenarioInMessages(parsed) ?? DEFAULT_SCENARIO
-  record.scenario = scenario.name
   if (fromModel === undefined && (!isValidModelId(modelId) || !(known?.has(modelId) ?? true))) return fail(validation('The provided model identifier is invalid.'))
-  const invalid = validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
+  // InvokeModel's body is the model's own request: Anthropic's Messages body, read as Converse's.
+  if (invoke && fromModel === undefined && !isAnthropicModel(modelId)) return fail(validation('This emulator serves InvokeModel for Anthropic models only; call Converse for the others.'))
+  const invalid = invoke ? invalidAnthropicBody(parsed) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
   if (invalid !== undefined) return fail(validation(invalid))
+  const input = invoke ? modelInputOf(parsed as Record<string, unknown>, guardrailHeaders(req)) : (parsed as ModelInput)
+  const scenario = fromModel ?? scenarioInMessages(input) ?? DEFAULT_SCENARIO
+  record.scenario = scenario.name
 
   // Admission faults; `fail_attempts=N` fails only the first N SDK attempts, so retries succeed.
   const httpFault = modeled[scenario.name]
   if (httpFault !== undefined && record.attempt <= intParam(scenario, 'fail_attempts', Number.MAX_SAFE_INTEGER)) return fail(httpFault(modelId))
   if (scenario.name === 'slow-first-byte') await sleep(intParam(scenario, 'ms', 2000))
-  if (operation === 'converse' && scenario.name === 'reset') {
+  if (!streamed && scenario.name === 'reset') {
     brokenByUs = true
     return resetConnection(res)
   }
-  if (scenario.name === 'stall' && operation === 'converse') {
+  if (scenario.name === 'stall' && !streamed) {
     while (!record.done) await sleep(50)
     return
   }
@@ -124,24 +131,36 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
     timeToFirstTokenMs: intParam(scenario, 'ttft_ms', options.timeToFirstTokenMs),
     interTokenDelayMs: intParam(scenario, 'delay_ms', options.interTokenDelayMs),
   }
-  if (operation === 'converse-stream') {
+  if (streamed) {
     record.status = 200
-    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId })
+    // InvokeModelWithResponseStream also names the type of the bytes inside its chunks (recorded).
+    res.writeHead(200, invoke ? { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-bedrock-content-type': 'application/json', 'x-amzn-requestid': requestId } : { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId })
     if ('flushHeaders' in res) res.flushHeaders()
     if (scenario.name === 'replay') {
       await replay(res, options.replayDir, scenario.params.get('fixture') ?? '', pacing, () => record.done)
       return
     }
-    const turn = respond(parsed as ModelInput, modelId, options, cache)
+    const turn = respond(input, modelId, options, cache)
     brokenByUs = scenario.name === 'reset'
-    await writeStream(res, turn, scenario, pacing, () => record.done, startedAt)
+    if (!invoke) return writeStream(res, turn, scenario, pacing, () => record.done, startedAt)
+    const since = (): number => Math.round(performance.now() - startedAt)
+    const firstByte = since() + pacing.timeToFirstTokenMs
+    await writeFrames(res, anthropicStreamPlan(turn, modelId, since, () => firstByte), scenario, pacing, () => record.done)
     return
   }
 
-  const turn = respond(parsed as ModelInput, modelId, options, cache)
+  const turn = respond(input, modelId, options, cache)
   const tokens = turn.usage.outputTokens
   const wait = pacing.timeToFirstTokenMs + Math.max(0, tokens - 1) * pacing.interTokenDelayMs
   if (wait > 0) await sleep(wait)
+  if (invoke) {
+    const json = JSON.stringify(anthropicMessage(turn, modelId))
+    record.status = 200
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-requestid': requestId, ...tokenHeaders(turn, modelId, Math.round(performance.now() - startedAt)) })
+    const out: BodySink = res
+    out.end(json)
+    return
+  }
   // Members in Bedrock's (alphabetical) order, as recorded.
   const json = JSON.stringify({
     ...(turn.additionalFields === undefined ? {} : { additionalModelResponseFields: turn.additionalFields }),
@@ -156,6 +175,18 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-requestid': requestId })
   const out: BodySink = res
   out.end(json)
+}
+
+/** Bedrock's guardrail headers on InvokeModel (docs/invoke-wire.md §1.3). */
+function guardrailHeaders(req: EmulatorRequest): { identifier?: string; version?: string; trace?: string } {
+  const header = (name: string): string | undefined => {
+    const value = req.headers[name]
+    return typeof value === 'string' && value !== '' ? value : undefined
+  }
+  const identifier = header('x-amzn-bedrock-guardrailidentifier')
+  const version = header('x-amzn-bedrock-guardrailversion')
+  const trace = header('x-amzn-bedrock-trace')
+  return { ...(identifier === undefined ? {} : { identifier }), ...(version === undefined ? {} : { version }), ...(trace === undefined ? {} : { trace }) }
 }
 
 /** The directive in the last user message's text blocks, if any (see scenario.ts). */

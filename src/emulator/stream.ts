@@ -29,12 +29,18 @@ const STREAM_EXCEPTIONS: Readonly<Record<string, { type: StreamExceptionType; me
 export const STREAM_FAULTS = new Set([...Object.keys(STREAM_EXCEPTIONS), 'stream-unknown-exception', 'stream-error-frame', 'reset', 'truncated', 'bad-crc', 'stall'])
 
 /** One frame to write, and whether it counts as a token for pacing and for `after=N`. */
-interface Planned {
+export interface Planned {
   readonly frame: Uint8Array
   readonly token: boolean
 }
 
-function plan(turn: ModelTurn, latencyMs: () => number): { frames: Planned[]; metadata: () => Uint8Array } {
+/** A stream's frames, and its last one, made when it is written (it carries the latency). */
+export interface StreamPlan {
+  readonly frames: readonly Planned[]
+  readonly last: () => Uint8Array
+}
+
+function plan(turn: ModelTurn, latencyMs: () => number): StreamPlan {
   const frames: Planned[] = [{ frame: eventFrame('messageStart', { role: 'assistant' }, 0), token: false }]
   let seq = 1
   for (const [index, block] of turn.content.entries()) {
@@ -68,16 +74,23 @@ function plan(turn: ModelTurn, latencyMs: () => number): { frames: Planned[]; me
     if (turn.trace !== undefined) payload.trace = turn.trace
     return eventFrame('metadata', payload, seq)
   }
-  return { frames, metadata }
+  return { frames, last: metadata }
 }
 
 /**
  * Streams `turn` to `res` (status and headers already written). Resolves when the stream is over:
  * completed, broken by the scenario, or abandoned by the client (`isClosed`).
  */
-export async function writeStream(res: EmulatorResponse, turn: ModelTurn, scenario: Scenario, pacing: Pacing, isClosed: () => boolean, startedAt: number): Promise<void> {
+export function writeStream(res: EmulatorResponse, turn: ModelTurn, scenario: Scenario, pacing: Pacing, isClosed: () => boolean, startedAt: number): Promise<void> {
+  return writeFrames(res, plan(turn, () => Math.round(performance.now() - startedAt)), scenario, pacing, isClosed)
+}
+
+/**
+ * Writes a planned stream (ConverseStream's, or InvokeModelWithResponseStream's chunks), paced and
+ * broken by the scenario as above.
+ */
+export async function writeFrames(res: EmulatorResponse, { frames, last }: StreamPlan, scenario: Scenario, pacing: Pacing, isClosed: () => boolean): Promise<void> {
   const out: BodySink = res
-  const { frames, metadata } = plan(turn, () => Math.round(performance.now() - startedAt))
   const fault = STREAM_FAULTS.has(scenario.name) ? scenario.name : undefined
   const faultAfter = intParam(scenario, 'after', fault === 'stall' ? 0 : 1)
   let tokensSent = 0
@@ -95,8 +108,8 @@ export async function writeStream(res: EmulatorResponse, turn: ModelTurn, scenar
     }
     out.write(planned.frame)
   }
-  if (fault !== undefined) return breakStream(res, fault, metadata(), isClosed)
-  out.end(metadata())
+  if (fault !== undefined) return breakStream(res, fault, last(), isClosed)
+  out.end(last())
 }
 
 async function breakStream(res: EmulatorResponse, fault: string, next: Uint8Array, isClosed: () => boolean): Promise<void> {

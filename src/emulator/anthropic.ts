@@ -1,0 +1,246 @@
+// InvokeModel and InvokeModelWithResponseStream for Anthropic's models (docs/invoke-wire.md): the
+// body is Anthropic's Messages request, read by the same model as Converse's (translated to its
+// input here), and the answer is Anthropic's Message, or Anthropic's stream events each inside a
+// `chunk` frame as base64 `bytes`, `message_stop` carrying Bedrock's invocation metrics.
+import { randomBytes } from 'node:crypto'
+import { encodeEvent } from '../bedrock/frames.js'
+import { padding, sortedJson } from './eventstream.js'
+import type { ModelInput, ModelTurn, OutputBlock } from './model.js'
+import type { Planned, StreamPlan } from './stream.js'
+
+/** The only `anthropic_version` Bedrock takes. */
+export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31'
+
+type Json = Record<string, unknown>
+
+/** Whether InvokeModel on this model id takes Anthropic's Messages body. */
+export function isAnthropicModel(modelId: string): boolean {
+  return modelId.includes('anthropic.')
+}
+
+/**
+ * Why Bedrock refuses the body before the model sees it, in Bedrock's words for Claude's schema
+ * (recorded in public reports: `Malformed input request: #: required key [max_tokens] not found,
+ * please reformat your input and try again.`), or undefined.
+ */
+export function invalidAnthropicBody(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'Malformed input request: #: expected type: JSONObject, please reformat your input and try again.'
+  const b = body as Json
+  for (const key of ['anthropic_version', 'max_tokens', 'messages']) {
+    if (!(key in b)) return `Malformed input request: #: required key [${key}] not found, please reformat your input and try again.`
+  }
+  if (b.anthropic_version !== BEDROCK_ANTHROPIC_VERSION) return `Invalid API version: ${String(b.anthropic_version)}`
+  if (!Number.isInteger(b.max_tokens) || (b.max_tokens as number) < 1) return 'Malformed input request: #/max_tokens: expected minimum: 1, please reformat your input and try again.'
+  if (!Array.isArray(b.messages) || b.messages.length === 0) return 'Malformed input request: #/messages: expected minimum item count: 1, please reformat your input and try again.'
+  for (const key of ['model', 'stream']) {
+    if (key in b) return `Malformed input request: #: extraneous key [${key}] is not permitted, please reformat your input and try again.`
+  }
+  const thinking = b.thinking as Json | undefined
+  if (thinking?.type === 'enabled' && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= (b.max_tokens as number)) {
+    return 'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size'
+  }
+  return undefined
+}
+
+/** The Converse-shaped input the emulator's model reads, from an Anthropic body and Bedrock's guardrail headers. */
+export function modelInputOf(body: Json, guardrail: { identifier?: string; version?: string; trace?: string }): ModelInput {
+  const messages = (body.messages as Json[]).map((m) => ({ role: String(m.role), content: blocksOf(m.content) }))
+  const input: { -readonly [K in keyof ModelInput]: ModelInput[K] } = {
+    messages,
+    system: blocksOf(body.system),
+    inferenceConfig: { maxTokens: body.max_tokens as number, ...(Array.isArray(body.stop_sequences) ? { stopSequences: body.stop_sequences as string[] } : {}) },
+  }
+  const choice = body.tool_choice as Json | undefined
+  if (Array.isArray(body.tools) && body.tools.length > 0 && choice?.type !== 'none') {
+    const tools = (body.tools as Json[]).map((t) => ({ toolSpec: { name: t.name, description: t.description, inputSchema: { json: t.input_schema ?? { type: 'object' } } } }))
+    const toolChoice = choice?.type === 'any' ? { any: {} } : choice?.type === 'tool' ? { tool: { name: choice.name } } : undefined
+    input.toolConfig = toolChoice === undefined ? { tools } : { tools, toolChoice }
+  }
+  if (body.thinking !== undefined) input.additionalModelRequestFields = { thinking: body.thinking }
+  if (guardrail.identifier !== undefined) {
+    input.guardrailConfig = { guardrailIdentifier: guardrail.identifier, guardrailVersion: guardrail.version ?? 'DRAFT', trace: guardrail.trace?.toLowerCase() ?? 'disabled' }
+  }
+  return input
+}
+
+/** Anthropic content (a string or blocks) as the Converse blocks the model reads; `cache_control` is a cache point after its block. */
+function blocksOf(content: unknown): Json[] {
+  if (content === undefined || content === null) return []
+  if (typeof content === 'string') return [{ text: content }]
+  if (!Array.isArray(content)) return []
+  const blocks: Json[] = []
+  for (const block of content as Json[]) {
+    blocks.push(blockOf(block))
+    if (block.cache_control !== undefined) blocks.push({ cachePoint: { type: 'default' } })
+  }
+  return blocks
+}
+
+function blockOf(block: Json): Json {
+  switch (block.type) {
+    case 'text':
+      return { text: typeof block.text === 'string' ? block.text : '' }
+    case 'image':
+    case 'document':
+      return { [block.type]: { source: block.source } }
+    case 'tool_use':
+      return { toolUse: { toolUseId: block.id, name: block.name, input: block.input } }
+    case 'tool_result':
+      return { toolResult: { toolUseId: block.tool_use_id, content: blocksOf(block.content) } }
+    default:
+      // thinking, redacted_thinking, server tools' blocks: weighed as JSON, never answered.
+      return { other: block }
+  }
+}
+
+/**
+ * Anthropic's name of the model behind a Bedrock id, as recorded: `us.anthropic.claude-3-5-sonnet-20240620-v1:0`
+ * → `claude-3-5-sonnet-20240620`, `anthropic.claude-v2` → `claude-2.0`, `us.anthropic.claude-opus-4-8` as it is.
+ */
+export function anthropicModelName(modelId: string): string {
+  const name = modelId.slice(modelId.lastIndexOf('anthropic.') + 'anthropic.'.length)
+  const legacy = /^claude-v(\d+)(?::(\d+))?$/.exec(name)
+  if (legacy !== null) return `claude-${legacy[1] ?? ''}.${legacy[2] ?? '0'}`
+  return name.replace(/-v\d+(:\d+)?$/, '')
+}
+
+const STOP_REASONS: Readonly<Record<string, string>> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence', guardrail_intervened: 'end_turn' }
+
+/** An answer's identity, as Bedrock names it: `msg_bdrk_` and 24 characters (recorded). */
+export function messageId(): string {
+  return `msg_bdrk_01${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x').slice(0, 22)}`
+}
+
+/** Anthropic's content blocks for a turn; tool ids as Bedrock writes them on Invoke (`toolu_bdrk_…`). */
+function contentOf(turn: ModelTurn): Json[] {
+  return turn.content.map((block) => {
+    if ('toolUse' in block) return { type: 'tool_use', id: toolId(block.toolUse.toolUseId), name: block.toolUse.name, input: block.toolUse.input }
+    if ('reasoningContent' in block) {
+      const r = block.reasoningContent
+      return 'redactedContent' in r ? { type: 'redacted_thinking', data: r.redactedContent } : { type: 'thinking', thinking: r.reasoningText.text, signature: r.reasoningText.signature ?? '' }
+    }
+    return { type: 'text', text: block.text }
+  })
+}
+
+function toolId(converseId: string): string {
+  return `toolu_bdrk_01${converseId.slice('tooluse_'.length)}`
+}
+
+/**
+ * A Claude model's generation (`claude-opus-4-8` → 4.8, `claude-haiku-4-5-20251001` → 4.5,
+ * `claude-3-5-sonnet-20240620` → 3), which decides the members of its answer.
+ */
+function generationOf(modelId: string): number {
+  const name = anthropicModelName(modelId)
+  const named = /^claude-(?:opus|sonnet|haiku)-(\d)(?:-(\d))?(?:-|$)/.exec(name)
+  if (named !== null) return Number(named[1]) + Number(named[2] ?? 0) / 10
+  return Number(/^claude-(\d)/.exec(name)?.[1] ?? 2)
+}
+
+/**
+ * Anthropic's `usage`, member for member as recorded: cache counts only when the prompt used the
+ * cache, with their `cache_creation` split by lifetime from Claude 4.5 on (all 5-minute writes here:
+ * the emulator's cache has one lifetime); from after 4.5 (recorded on Opus 4.8), the cache counts
+ * always, `output_tokens_details` and `service_tier` as well.
+ */
+function usageOf(turn: ModelTurn, outputTokens: number, generation: number): Json {
+  const u = turn.usage
+  const cached = u.cacheReadInputTokens !== undefined || u.cacheWriteInputTokens !== undefined
+  const latest = generation > 4.5
+  if (!cached && !latest) return { input_tokens: u.inputTokens, output_tokens: outputTokens }
+  const write = u.cacheWriteInputTokens ?? 0
+  const usage: Json = { input_tokens: u.inputTokens, cache_creation_input_tokens: write, cache_read_input_tokens: u.cacheReadInputTokens ?? 0, output_tokens: outputTokens }
+  if (generation >= 4.5) usage.cache_creation = { ephemeral_5m_input_tokens: write, ephemeral_1h_input_tokens: 0 }
+  if (latest) Object.assign(usage, { output_tokens_details: { thinking_tokens: thinkingTokens(turn) }, service_tier: 'standard' })
+  return usage
+}
+
+/** Output tokens spent on thinking: the reasoning blocks' deltas. */
+function thinkingTokens(turn: ModelTurn): number {
+  let n = 0
+  for (const [i, block] of turn.content.entries()) if ('reasoningContent' in block) n += turn.tokens[i]?.length ?? 0
+  return n
+}
+
+
+/** InvokeModel's answer: Anthropic's Message, in Anthropic's key order (recorded). */
+export function anthropicMessage(turn: ModelTurn, modelId: string): Json {
+  const generation = generationOf(modelId)
+  const message: Json = {
+    id: messageId(),
+    type: 'message',
+    role: 'assistant',
+    model: anthropicModelName(modelId),
+    content: contentOf(turn),
+    stop_reason: STOP_REASONS[turn.stopReason] ?? 'end_turn',
+    stop_sequence: turn.stopSequence ?? null,
+  }
+  // Recorded on Opus 4.8, not on Haiku 4.5.
+  if (generation > 4.5) message.stop_details = null
+  message.usage = usageOf(turn, turn.usage.outputTokens, generation)
+  return message
+}
+
+/** The token headers Bedrock adds to InvokeModel's answer (recorded; cache headers only when the prompt used the cache). */
+export function tokenHeaders(turn: ModelTurn, modelId: string, latencyMs: number): Record<string, string> {
+  const u = turn.usage
+  const headers: Record<string, string> = {
+    'x-amzn-bedrock-input-token-count': String(u.inputTokens),
+    'x-amzn-bedrock-output-token-count': String(u.outputTokens),
+    'x-amzn-bedrock-invocation-latency': String(latencyMs),
+  }
+  // After Claude 4.5 the cache-read count comes on every answer (recorded on Opus 4.8, `0` with no caching asked).
+  if (u.cacheReadInputTokens !== undefined || generationOf(modelId) > 4.5) headers['x-amzn-bedrock-cache-read-input-token-count'] = String(u.cacheReadInputTokens ?? 0)
+  if (u.cacheWriteInputTokens !== undefined) headers['x-amzn-bedrock-cache-write-input-token-count'] = String(u.cacheWriteInputTokens)
+  return headers
+}
+
+/** One Anthropic event in a `chunk` frame: `{"bytes": base64 of its JSON, "p": padding}` (recorded). */
+export function chunkFrame(event: Json, seq: number): Uint8Array {
+  return encodeEvent('chunk', sortedJson({ bytes: Buffer.from(JSON.stringify(event)).toString('base64'), p: padding(seq) }))
+}
+
+/**
+ * The frames of InvokeModelWithResponseStream for a turn, in the recorded order: message_start,
+ * per block its start, deltas and stop (a tool's input as one `input_json_delta` after an empty
+ * one; thinking's text, then its signature), message_delta, and message_stop with the metrics.
+ */
+export function anthropicStreamPlan(turn: ModelTurn, modelId: string, latencyMs: () => number, firstByteMs: () => number): StreamPlan {
+  const u = turn.usage
+  const start = { id: messageId(), type: 'message', role: 'assistant', model: anthropicModelName(modelId), content: [], stop_reason: null, stop_sequence: null, usage: usageOf(turn, 1, generationOf(modelId)) }
+  let seq = 0
+  const frame = (event: Json, token = false): Planned => ({ frame: chunkFrame(event, seq++), token })
+  const frames: Planned[] = [frame({ type: 'message_start', message: start })]
+  for (const [index, block] of turn.content.entries()) {
+    frames.push(frame({ type: 'content_block_start', index, content_block: emptyBlock(block) }))
+    if ('toolUse' in block) {
+      frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }))
+      frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.toolUse.input) } }, true))
+    } else if ('reasoningContent' in block) {
+      const r = block.reasoningContent
+      if ('reasoningText' in r) {
+        for (const token of turn.tokens[index] ?? []) frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: token } }, true))
+        frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: r.reasoningText.signature ?? '' } }))
+      }
+    } else {
+      for (const token of turn.tokens[index] ?? []) frames.push(frame({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: token } }, true))
+    }
+    frames.push(frame({ type: 'content_block_stop', index }))
+  }
+  frames.push(frame({ type: 'message_delta', delta: { stop_reason: STOP_REASONS[turn.stopReason] ?? 'end_turn', stop_sequence: turn.stopSequence ?? null }, usage: { output_tokens: u.outputTokens } }))
+  const last = (): Uint8Array => {
+    const metrics: Json = { inputTokenCount: u.inputTokens, outputTokenCount: u.outputTokens, invocationLatency: latencyMs(), firstByteLatency: firstByteMs() }
+    if (u.cacheReadInputTokens !== undefined) metrics.cacheReadInputTokenCount = u.cacheReadInputTokens
+    if (u.cacheWriteInputTokens !== undefined) metrics.cacheWriteInputTokenCount = u.cacheWriteInputTokens
+    return chunkFrame({ type: 'message_stop', 'amazon-bedrock-invocationMetrics': metrics }, seq)
+  }
+  return { frames, last }
+}
+
+/** A block as `content_block_start` announces it, before its deltas. */
+function emptyBlock(block: OutputBlock): Json {
+  if ('toolUse' in block) return { type: 'tool_use', id: toolId(block.toolUse.toolUseId), name: block.toolUse.name, input: {} }
+  if ('reasoningContent' in block) return 'redactedContent' in block.reasoningContent ? { type: 'redacted_thinking', data: block.reasoningContent.redactedContent } : { type: 'thinking', thinking: '' }
+  return { type: 'text', text: '' }
+}
