@@ -82,7 +82,20 @@ export interface Payload {
   readonly contentType: string
   /** Sent as `accept` when set (InvokeModel's member); Converse sends none, as the SDK does. */
   readonly accept?: string
+  /** More headers, signed with the rest: InvokeModel's members bound to headers (`x-amzn-bedrock-guardrailidentifier`, ...), lower case. */
+  readonly headers?: Readonly<Record<string, string>>
 }
+
+/** InvokeModel's answer: the model's own body, its type, and the token counts Bedrock adds as headers. */
+export interface InvokeOutput {
+  readonly body: Buffer
+  readonly contentType: string
+  /** `X-Amzn-Bedrock-Input-Token-Count` and the rest, by their header names (lower case), when Bedrock sent them. */
+  readonly usageHeaders: Readonly<Record<string, string>>
+}
+
+/** The event member of InvokeModelWithResponseStream's answer: `chunk`, whose `bytes` is one of the model's own events, base64. */
+export const INVOKE_STREAM_EVENTS: ReadonlySet<string> = new Set(['chunk'])
 
 /** `value` as a JSON payload, encoded here (what a small Converse body is). */
 export function jsonPayload(value: unknown): Payload {
@@ -119,6 +132,26 @@ export class BedrockChannel {
   converseStream(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<EventStream>> {
     return this.send(modelId, 'converse-stream', payload, signal, readConverseStream)
   }
+
+  invoke(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<InvokeOutput>> {
+    return this.send(modelId, 'invoke', payload, signal, readInvoke)
+  }
+
+  invokeStream(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<EventStream>> {
+    return this.send(modelId, 'invoke-with-response-stream', payload, signal, readInvokeStream)
+  }
+}
+
+const USAGE_HEADER_PREFIX = 'x-amzn-bedrock-'
+
+/** InvokeModel's 200: the body as bytes (the model's JSON, passed on as it came) and the usage Bedrock put in headers. */
+async function readInvoke(response: IncomingMessage): Promise<InvokeOutput> {
+  const body = await readBytes(response)
+  const usageHeaders: Record<string, string> = {}
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (name.startsWith(USAGE_HEADER_PREFIX) && typeof value === 'string') usageHeaders[name] = value
+  }
+  return { body, contentType: response.headers['content-type'] ?? 'application/json', usageHeaders }
 }
 
 /** A JSON answer, parsed. */
@@ -143,6 +176,7 @@ export function readEventStream(names: ReadonlySet<string>): ReadAnswer<EventStr
 }
 
 const readConverseStream = readEventStream(CONVERSE_STREAM_EVENTS)
+const readInvokeStream = readEventStream(INVOKE_STREAM_EVENTS)
 
 /**
  * What the clients of one upstream share: the endpoint (resolved once), the memoized credentials,
@@ -188,6 +222,7 @@ export class BedrockUpstream {
       'amz-sdk-request': '',
     }
     if (given.accept !== undefined) headers.accept = given.accept
+    if (given.headers !== undefined) Object.assign(headers, given.headers)
     let attempts = 0
     let totalRetryDelay = 0
     for (;;) {
@@ -319,11 +354,15 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   })
 }
 
-function readText(response: IncomingMessage): Promise<string> {
+async function readText(response: IncomingMessage): Promise<string> {
+  return (await readBytes(response)).toString('utf8')
+}
+
+function readBytes(response: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     response.on('data', (chunk: Buffer) => chunks.push(chunk))
-    response.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    response.once('end', () => resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)))
     response.once('error', reject)
   })
 }
