@@ -27,9 +27,9 @@ export interface DialectRequest {
   readonly usage: UsageRecord
 }
 
-/** A request read into the core's call, plus whatever the dialect keeps to write the answer. */
-export interface DialectCall {
-  readonly call: CallSpec
+/** A request read into the core's call (a chat's spec, or another operation's), plus whatever the dialect keeps to write the answer. */
+export interface DialectCall<S = CallSpec> {
+  readonly call: S
   /** Answer as a stream (events as they arrive) rather than one JSON body. */
   readonly stream: boolean
 }
@@ -42,7 +42,7 @@ export interface Rendered {
 }
 
 /** How a dialect writes a stream: its content type, keep-alives, events, end and terminal error. */
-export interface StreamFraming<R extends DialectCall> {
+export interface StreamFraming<R extends DialectCall<unknown>> {
   readonly contentType: string
   headers(requestId: string): Readonly<Record<string, string>>
   /** What a model quiet for a heartbeat interval gets; the first one may differ (it also commits the headers). */
@@ -61,7 +61,8 @@ export interface StreamFraming<R extends DialectCall> {
   failsInStream?(error: unknown): boolean
 }
 
-export interface Dialect<R extends DialectCall = DialectCall> {
+/** `A` is the answer of the core operation the dialect's routes run: a chat's by default. */
+export interface Dialect<R extends DialectCall<unknown> = DialectCall, A = CallAnswer> {
   /** What the usage record and the metrics call this dialect. */
   readonly api: Api
   /** Refusals of a caller without a key, or with one no tenant holds, in this dialect's words. */
@@ -72,7 +73,7 @@ export interface Dialect<R extends DialectCall = DialectCall> {
   /** Reads the request. @throws GatewayError for anything the dialect or the client's policy refuses. */
   read(request: DialectRequest): R
   /** The JSON answer of a call that is not a stream. */
-  answer(answer: CallAnswer, read: R, requestId: string): Rendered
+  answer(answer: A, read: R, requestId: string): Rendered
   readonly stream: StreamFraming<R>
   /** Any failure before a stream began (or of a call that is not one), with its status. */
   error(failure: GatewayError, requestId: string): Rendered & { readonly status: number }

@@ -3,17 +3,22 @@
 // the request through the dialect and answers a JSON body or a stream; one error handler renders
 // every failure in the shape of the route's dialect; one stream tail writes events as they
 // arrive, the dialect's end, or its terminal error once the stream began.
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptionsWithHandler } from 'fastify'
-import { answerCall, streamCall, type CallRequest, type Emit } from '../core/call.js'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteShorthandOptionsWithHandler } from 'fastify'
+import type { TenantConfig } from '../config/types.js'
+import { answerCall, streamCall, type CallAnswer, type CallRequest, type CallSpec, type Emit, type StreamSummary } from '../core/call.js'
+import type { CallEnvelope } from '../core/envelope.js'
+import type { GatewayState } from '../core/state.js'
+import { answerInvoke, streamInvoke, type InvokeAnswer, type InvokeRequest, type InvokeSpec } from '../core/invoke.js'
 import type { Dialect, DialectCall, Rendered } from '../dialects/dialect.js'
 import { retryAfterOf } from '../errors/catalogue.js'
 import { authenticate } from './auth.js'
 import { settleFailure } from './failures.js'
 import { openRawStream } from './raw-stream.js'
+import type { UsageRecord } from '../usage/record.js'
 import { callerGone, headersOn, startUsage } from './usage-hook.js'
 
 /** What a route's config carries so the one error handler can answer in its dialect. */
-export type RouteDialect = Pick<Dialect<never>, 'error'>
+export type RouteDialect = Pick<Dialect<never, never>, 'error'>
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -22,34 +27,75 @@ declare module 'fastify' {
   }
 }
 
-/** A route that makes a call in `dialect`: POST it with `app.post(path, callRoute(dialect))`. */
+/**
+ * What a route runs on the core: how its call is made from the dialect's spec and the edge (spelled
+ * out, not spread: this runs for every call), and the core's functions for a JSON answer and a stream.
+ */
+interface CoreOperation<S, A, C extends CallEnvelope> {
+  call(spec: S, tenant: TenantConfig, usage: UsageRecord, request: FastifyRequest, reply: FastifyReply): C
+  answer(gateway: GatewayState, call: C): Promise<A>
+  stream(gateway: GatewayState, call: C, emit: Emit): Promise<StreamSummary>
+}
+
+/** A chat call: Converse or ConverseStream (src/core/call.ts). */
+const CHAT: CoreOperation<CallSpec, CallAnswer, CallRequest> = {
+  call: (spec, tenant, usage, request, reply) => ({
+    client: spec.client,
+    request: spec.request,
+    fieldName: spec.fieldName,
+    responseFieldPaths: spec.responseFieldPaths,
+    tenant,
+    usage,
+    bodyBytes: request.bodyBytes ?? 0,
+    sealedBody: request.sealedBody,
+    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
+    setHeaders: headersOn(reply),
+    headers: request.headers,
+  }),
+  answer: answerCall,
+  stream: streamCall,
+}
+
+/** An InvokeModel call for Claude (src/core/invoke.ts). */
+const INVOKE: CoreOperation<InvokeSpec, InvokeAnswer, InvokeRequest> = {
+  call: (spec, tenant, usage, request, reply) => ({
+    client: spec.client,
+    body: spec.body,
+    tenant,
+    usage,
+    bodyBytes: request.bodyBytes ?? 0,
+    sealedBody: request.sealedBody,
+    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
+    setHeaders: headersOn(reply),
+    headers: request.headers,
+  }),
+  answer: answerInvoke,
+  stream: streamInvoke,
+}
+
+/** A route that makes a chat call in `dialect`: POST it with `app.post(path, callRoute(dialect))`. */
 export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShorthandOptionsWithHandler {
+  return route(dialect, CHAT, [startUsage(dialect.api), authenticate(dialect.auth)])
+}
+
+/** A route that makes an InvokeModel call (a Claude body passed on under the client's policy) in `dialect`. */
+export function invokeRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, InvokeAnswer>): RouteShorthandOptionsWithHandler {
+  return route(dialect, INVOKE, [readAsJson, startUsage(dialect.api), authenticate(dialect.auth)])
+}
+
+function route<S, A, C extends CallEnvelope, R extends DialectCall<S>>(dialect: Dialect<R, A>, operation: CoreOperation<S, A, C>, onRequest: onRequestHookHandler[]): RouteShorthandOptionsWithHandler {
   return {
     config: { recordsUsage: true, dialect },
-    onRequest: [startUsage(dialect.api), authenticate(dialect.auth)],
+    onRequest,
     handler: async (request, reply) => {
       const { tenant, usage } = request
       if (tenant === undefined || usage === undefined) throw new Error('onRequest hooks did not run')
-      const bodyBytes = request.bodyBytes ?? 0
       const params = request.params as Readonly<Record<string, string>>
-      const read = dialect.read({ params, headers: request.headers, body: request.body, bodyBytes, tenant, usage })
-      const spec = read.call
-      // Spelled out, not spread: this runs for every call.
-      const call: CallRequest = {
-        client: spec.client,
-        request: spec.request,
-        fieldName: spec.fieldName,
-        responseFieldPaths: spec.responseFieldPaths,
-        tenant,
-        usage,
-        bodyBytes,
-        sealedBody: request.sealedBody,
-        onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
-        setHeaders: headersOn(reply),
-        headers: request.headers,
-      }
-      if (read.stream) return relay(dialect, read, call, request, reply)
-      return send(reply, dialect.answer(await answerCall(request.server.gateway, call), read, request.id))
+      const read = dialect.read({ params, headers: request.headers, body: request.body, bodyBytes: request.bodyBytes ?? 0, tenant, usage })
+      const call = operation.call(read.call, tenant, usage, request, reply)
+      const { gateway } = request.server
+      if (read.stream) return relay(dialect, read, (emit) => operation.stream(gateway, call, emit), usage, request, reply)
+      return send(reply, dialect.answer(await operation.answer(gateway, call), read, request.id))
     },
   }
 }
@@ -57,6 +103,16 @@ export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShor
 /** The options of a route that only reads, for a caller of `dialect` (its auth and its errors). */
 export function readRoute(dialect: Pick<Dialect<never>, 'auth' | 'error'>): { config: { dialect: RouteDialect }; onRequest: ReturnType<typeof authenticate> } {
   return { config: { dialect }, onRequest: authenticate(dialect.auth) }
+}
+
+/**
+ * InvokeModel's body is JSON whatever its Content-Type says ("You must provide the body in JSON
+ * format"): boto3 sends none, the JS SDK `application/octet-stream` unless told (docs/invoke-wire.md
+ * §1.3); either would otherwise be a 415.
+ */
+function readAsJson(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  request.headers['content-type'] = 'application/json'
+  done()
 }
 
 /** The one error handler: every failure of every route, in the shape of the route's dialect. */
@@ -79,7 +135,7 @@ function send(reply: FastifyReply, { headers, body }: Rendered): FastifyReply {
  * Streams the call (see raw-stream.ts for when the status line goes out). Nothing written yet: a
  * failure goes to the error handler, with its status; after that it is the dialect's terminal error.
  */
-async function relay<R extends DialectCall>(dialect: Dialect<R>, read: R, call: CallRequest, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function relay<R extends DialectCall<unknown>, A>(dialect: Dialect<R, A>, read: R, run: (emit: Emit) => Promise<StreamSummary>, usage: UsageRecord, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const framing = dialect.stream
   const stream = openRawStream(request, reply, { contentType: framing.contentType, heartbeat: framing.heartbeat, firstHeartbeat: framing.firstHeartbeat, headers: framing.headers(request.id) })
   const emit: Emit = (event) => {
@@ -87,11 +143,11 @@ async function relay<R extends DialectCall>(dialect: Dialect<R>, read: R, call: 
     return chunk === undefined ? Promise.resolve() : stream.write(chunk)
   }
   try {
-    const summary = await streamCall(request.server.gateway, call, emit)
+    const summary = await run(emit)
     for (const chunk of framing.end(summary, read)) void stream.write(chunk)
   } catch (error) {
     if (!stream.committed && framing.failsInStream?.(error) !== true) throw error
-    const failure = settleFailure(error, request.log, call.usage)
+    const failure = settleFailure(error, request.log, usage)
     if (!stream.closed) void stream.write(framing.error(failure, request.id))
   } finally {
     stream.finish()

@@ -1,0 +1,179 @@
+// An InvokeModel call for a Claude client, whatever dialect it came in: the caller's Anthropic
+// body under the client's policy (anthropic-input.ts), Bedrock called inside the same call
+// envelope and loop over the client's targets as a chat call (InvokeModel for a JSON answer, its
+// stream relayed frame by frame), the usage record filled in from what Bedrock reported (its
+// token headers, or Anthropic's events), the finish-reason policy applied to `stop_reason`.
+import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.js'
+import { GatewayError } from '../errors/catalogue.js'
+import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
+import type { TokenCounts } from '../usage/record.js'
+import { anthropicBody, guardrailHeaders } from './anthropic-input.js'
+import type { Emit, StreamSummary } from './call.js'
+import { attempt, envelope, type Call, type CallEnvelope } from './envelope.js'
+import { overTargets } from './failover.js'
+import { rejectFinishReason } from './finish-reason.js'
+import { fromUpstream } from './upstream-failure.js'
+import type { GatewayState } from './state.js'
+
+/** What a dialect reads from an InvokeModel request: the client its model id names, and the body. */
+export interface InvokeSpec {
+  readonly client: ClientConfig
+  /** The caller's Anthropic Messages body, as sent. */
+  readonly body: Record<string, unknown>
+}
+
+export interface InvokeRequest extends CallEnvelope, InvokeSpec {}
+
+/** InvokeModel's answer: the model's body as Bedrock sent it, and Bedrock's token headers. */
+export interface InvokeAnswer {
+  readonly body: Buffer
+  readonly contentType: string
+  readonly usageHeaders: Readonly<Record<string, string>>
+}
+
+/** A JSON answer: InvokeModel. */
+export function answerInvoke(gateway: GatewayState, request: InvokeRequest): Promise<InvokeAnswer> {
+  return run(gateway, request, false, answer)
+}
+
+/** A stream: InvokeModelWithResponseStream's frames through `emit` as they arrive. */
+export function streamInvoke(gateway: GatewayState, request: InvokeRequest, emit: Emit): Promise<StreamSummary> {
+  return run(gateway, request, true, (call) => overTargets(call, (_, target) => relay(call, target, emit)))
+}
+
+function run<T>(gateway: GatewayState, request: InvokeRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
+  const { client } = request
+  if (!isClaude(client)) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: InvokeModel is served for Claude only; call Converse.`)
+  if (stream && !client.supportsStreaming) throw new GatewayError('invalid_request', `client "${client.name}" does not stream; call InvokeModel.`)
+  const bodyFor = (policy: ClientPolicy): Record<string, unknown> => anthropicBody(policy, request.body)
+  return envelope(gateway, request, { stream, streamUpstream: stream, body: bodyFor(client), bodyFor }, serve)
+}
+
+/** Whether every target of the client serves a Claude model (an Anthropic body is the same in every region and account). */
+function isClaude(client: ClientConfig): boolean {
+  return client.targets.every((target) => target.upstream.model.includes('anthropic.'))
+}
+
+/** An attempt's payload with the guardrail headers of the policy its target calls under. */
+function withHeaders(call: Call, payload: Payload, target: ClientTarget): Payload {
+  const headers = guardrailHeaders(target.policy ?? call.client)
+  return headers === undefined ? payload : { ...payload, headers }
+}
+
+async function answer(call: Call): Promise<InvokeAnswer> {
+  const output = await overTargets(call, (_, target) => attempt(call, target, (channel, modelId, payload, signal) => channel.invoke(modelId, { ...withHeaders(call, payload, target), accept: 'application/json' }, signal)))
+  const message = parseMessage(output.body)
+  const stopReason = typeof message?.stop_reason === 'string' ? message.stop_reason : undefined
+  call.usage.stopReason = stopReason ?? null
+  call.usage.tokens = fromHeaders(output.usageHeaders, message?.usage)
+  const latency = Number(output.usageHeaders['x-amzn-bedrock-invocation-latency'])
+  call.usage.upstreamLatencyMs = Number.isFinite(latency) ? latency : null
+  const rejected = rejectFinishReason(call.client.finishReasons, stopReason, call.client.name)
+  if (rejected !== undefined) throw rejected
+  return output
+}
+
+/** Relays one target's stream frame by frame, reading Anthropic's events for the usage record. */
+async function relay(call: Call, target: ClientTarget, emit: Emit): Promise<StreamSummary> {
+  const events: EventStream = await attempt(call, target, (channel, modelId, payload, signal) => channel.invokeStream(modelId, withHeaders(call, payload, target), signal))
+  const tally = new StreamTally()
+  const started = performance.now()
+  try {
+    for await (const event of events) {
+      call.deadline.onEvent()
+      tally.read(call, event.data.bytes)
+      call.began = true
+      await emit(event)
+    }
+  } catch (error) {
+    throw fromUpstream(error, call.client.name, call.deadline.reason)
+  } finally {
+    call.usage.addUpstreamTime(performance.now() - started)
+  }
+  call.usage.stopReason = tally.stopReason ?? null
+  call.usage.tokens = tally.tokens()
+  call.usage.upstreamLatencyMs = tally.latencyMs ?? null
+  const rejected = rejectFinishReason(call.client.finishReasons, tally.stopReason, call.client.name)
+  if (rejected !== undefined) throw rejected
+  return { request_id: call.usage.requestId, stopReason: tally.stopReason, usage: tally.tokens(), metrics: { latencyMs: tally.latencyMs } }
+}
+
+/**
+ * Usage from a stream's events: input and cache counts from `message_start`, output from
+ * `message_delta` (the closing invocation metrics under-count output with tools, docs/invoke-wire.md
+ * §3.3, so they only fill what the events did not say), the stop reason from `message_delta`.
+ */
+class StreamTally {
+  stopReason: string | undefined
+  latencyMs: number | undefined
+  #input: number | undefined
+  #output: number | undefined
+  #cacheRead: number | undefined
+  #cacheWrite: number | undefined
+
+  read(call: Call, bytes: unknown): void {
+    if (typeof bytes !== 'string') return
+    const event = JSON.parse(Buffer.from(bytes, 'base64').toString('utf8')) as { type?: string; message?: { usage?: Record<string, unknown> }; delta?: { stop_reason?: unknown }; usage?: Record<string, unknown> } & Record<string, unknown>
+    switch (event.type) {
+      case 'message_start': {
+        const usage = event.message?.usage ?? {}
+        this.#input = count(usage.input_tokens)
+        this.#cacheRead = count(usage.cache_read_input_tokens)
+        this.#cacheWrite = count(usage.cache_creation_input_tokens)
+        return
+      }
+      case 'content_block_delta':
+        call.deltas++
+        call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
+        return
+      case 'message_delta':
+        if (typeof event.delta?.stop_reason === 'string') this.stopReason = event.delta.stop_reason
+        this.#output = count(event.usage?.output_tokens) ?? this.#output
+        return
+      case 'message_stop': {
+        const metrics = (event['amazon-bedrock-invocationMetrics'] ?? {}) as Record<string, unknown>
+        this.#input ??= count(metrics.inputTokenCount)
+        this.#output ??= count(metrics.outputTokenCount)
+        this.#cacheRead ??= count(metrics.cacheReadInputTokenCount)
+        this.#cacheWrite ??= count(metrics.cacheWriteInputTokenCount)
+        this.latencyMs = count(metrics.invocationLatency)
+        return
+      }
+    }
+  }
+
+  tokens(): TokenCounts {
+    return totals(this.#input, this.#output, this.#cacheRead, this.#cacheWrite)
+  }
+}
+
+/** Usage from InvokeModel's headers (Bedrock's own accounting), or from the Message's `usage` where a header is missing. */
+function fromHeaders(headers: Readonly<Record<string, string>>, usage: Record<string, unknown> | undefined): TokenCounts {
+  const header = (name: string): number | undefined => {
+    const value = headers[`x-amzn-bedrock-${name}`]
+    return value === undefined || !/^\d+$/.test(value) ? undefined : Number(value)
+  }
+  return totals(
+    header('input-token-count') ?? count(usage?.input_tokens),
+    header('output-token-count') ?? count(usage?.output_tokens),
+    header('cache-read-input-token-count') ?? count(usage?.cache_read_input_tokens),
+    header('cache-write-input-token-count') ?? count(usage?.cache_creation_input_tokens),
+  )
+}
+
+function totals(input: number | undefined, output: number | undefined, cacheRead: number | undefined, cacheWrite: number | undefined): TokenCounts {
+  const total = input === undefined && output === undefined ? undefined : (input ?? 0) + (output ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0)
+  return { inputTokens: input, outputTokens: output, totalTokens: total, cacheReadInputTokens: cacheRead, cacheWriteInputTokens: cacheWrite }
+}
+
+function parseMessage(body: Buffer): { stop_reason?: unknown; usage?: Record<string, unknown> } | undefined {
+  try {
+    return JSON.parse(body.toString('utf8')) as { stop_reason?: unknown; usage?: Record<string, unknown> }
+  } catch {
+    return undefined
+  }
+}
+
+function count(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined
+}
