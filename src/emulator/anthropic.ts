@@ -8,8 +8,15 @@ import { padding, sortedJson } from './eventstream.js'
 import type { ModelInput, ModelTurn, OutputBlock } from './model.js'
 import type { Planned, StreamPlan } from './stream.js'
 
-/** The only `anthropic_version` Bedrock takes. */
+/** Bedrock's own `anthropic_version`, which every recording sends. */
 export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31'
+
+/**
+ * The versions taken: Bedrock's, and Anthropic's dated API versions, which `@anthropic-ai/bedrock-sdk`
+ * 1.x (from 2026-10) copies from its `anthropic-version` header into the body (`2026-10-21`); no
+ * recording shows Bedrock's answer to one (docs/invoke-wire.md §1.4).
+ */
+const ACCEPTED_VERSION = /^(?:bedrock-2023-05-31|\d{4}-\d{2}-\d{2})$/
 
 type Json = Record<string, unknown>
 
@@ -29,7 +36,7 @@ export function invalidAnthropicBody(body: unknown): string | undefined {
   for (const key of ['anthropic_version', 'max_tokens', 'messages']) {
     if (!(key in b)) return `Malformed input request: #: required key [${key}] not found, please reformat your input and try again.`
   }
-  if (b.anthropic_version !== BEDROCK_ANTHROPIC_VERSION) return `Invalid API version: ${String(b.anthropic_version)}`
+  if (typeof b.anthropic_version !== 'string' || !ACCEPTED_VERSION.test(b.anthropic_version)) return `Invalid API version: ${String(b.anthropic_version)}`
   if (!Number.isInteger(b.max_tokens) || (b.max_tokens as number) < 1) return 'Malformed input request: #/max_tokens: expected minimum: 1, please reformat your input and try again.'
   if (!Array.isArray(b.messages) || b.messages.length === 0) return 'Malformed input request: #/messages: expected minimum item count: 1, please reformat your input and try again.'
   for (const key of ['model', 'stream']) {
