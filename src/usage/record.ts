@@ -58,7 +58,7 @@ export class UsageRecord {
   limit: string | null = null
   timeToFirstTokenMs: number | null = null
   upstreamRequestId: string | null = null
-  /** The end user the caller named (OpenAI's `user` or `safety_identifier`), for abuse tracing. */
+  /** The end user the caller named (OpenAI's `user` or `safety_identifier`, Anthropic's `metadata.user_id`), for abuse tracing and attribution. */
   user: string | null = null
   /** The caller ended its side of the connection before its answer (no `half_close`): it got nothing. */
   callerLeft = false

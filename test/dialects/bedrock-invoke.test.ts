@@ -32,7 +32,8 @@ async function events(stream: AsyncIterable<ResponseStream> | undefined): Promis
 
 t.test('InvokeModel: the Claude body goes upstream under the client\'s policy; the answer and its token headers come back as Bedrock sent them', async (t) => {
   const gw = await gatewayFor(t, yaml)
-  const out = await sdk(gw.url).send(new InvokeModelCommand({ modelId: 'main', body: body({ system: 'Be brief.', max_tokens: 32000, thinking: { type: 'enabled', budget_tokens: 31999 }, ...say('hello invoke') }) }))
+  const userId = JSON.stringify({ device_id: 'd1', session_id: 's1' })
+  const out = await sdk(gw.url).send(new InvokeModelCommand({ modelId: 'main', body: body({ system: 'Be brief.', max_tokens: 32000, thinking: { type: 'enabled', budget_tokens: 31999 }, metadata: { user_id: userId }, ...say('hello invoke') }) }))
   const message = JSON.parse(Buffer.from(out.body).toString('utf8')) as Record<string, unknown>
   t.match(message, { type: 'message', model: 'claude-3-5-sonnet-20240620', content: [{ type: 'thinking' }, { type: 'text', text: 'hello invoke' }], stop_reason: 'end_turn' })
   const sent = gw.emulator.recorder.requests.at(-1)
@@ -41,6 +42,7 @@ t.test('InvokeModel: the Claude body goes upstream under the client\'s policy; t
   const [record] = await gw.waitForUsage(1)
   t.match(record, { api: 'bedrock', client: 'main', outcome: 'success', status: 200, stopReason: 'end_turn', inputTokens: Number, outputTokens: Number, upstreamLatencyMs: Number })
   t.equal(record?.inputTokens, (message.usage as { input_tokens: number }).input_tokens, 'the record\'s input tokens are Bedrock\'s')
+  t.equal(record?.user, userId, 'metadata.user_id is the record\'s user')
 })
 
 t.test('InvokeModelWithResponseStream: Bedrock\'s frames relayed, usage from Anthropic\'s events', async (t) => {

@@ -47,4 +47,5 @@ t.test(`Claude Code ${CLAUDE_CODE_VERSION} in Bedrock mode works through the gat
   const records = (await gw.waitForUsage(calls.length)).filter((r) => r.api === 'bedrock')
   t.equal(records.length, calls.length, 'one usage record per call')
   t.ok(records.every((r) => r.tenant === 'acme' && r.client === 'sonnet' && r.outcome === 'success'), 'each a success of tenant acme\'s client')
+  t.ok(records.every((r) => typeof r.user === 'string' && r.user.includes('session')), `each attributed to Claude Code's user and session (${String(records[0]?.user).slice(0, 80)})`)
 })
