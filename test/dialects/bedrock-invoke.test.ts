@@ -84,3 +84,19 @@ t.test('the client\'s rules: fields it keeps, its guardrail in headers, its fini
   const other = await sdk(gw.url, 'globex-key').send(new InvokeModelCommand({ modelId: 'main', body: body(say('hi')) })).then(() => undefined, (e: unknown) => e)
   t.match(other, { name: 'ValidationException' }, 'another tenant\'s client is not reachable')
 })
+
+t.test('the inference-profile lookups Claude Code makes: an empty list to anyone, a caller\'s own client by name, nothing about other tenants', async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const list = await fetch(`${gw.url}/inference-profiles?type=SYSTEM_DEFINED`)
+  t.equal(list.status, 200, 'answered without credentials, as Claude Code asks')
+  t.same(await list.json(), { inferenceProfileSummaries: [] })
+  const own = await fetch(`${gw.url}/inference-profiles/main`, { headers: { authorization: 'Bearer acme-key' } })
+  t.equal(own.status, 200)
+  t.match(await own.json(), { inferenceProfileId: 'main', type: 'APPLICATION', status: 'ACTIVE', models: [{ modelArn: 'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0' }] })
+  for (const [headers, why] of [[{}, 'without a key'], [{ authorization: 'Bearer globex-key' }, 'with another tenant\'s key'], [{ authorization: 'Bearer wrong' }, 'with a wrong key']] as const) {
+    const hidden = await fetch(`${gw.url}/inference-profiles/main`, { headers })
+    t.equal(hidden.status, 404, why)
+    t.equal(hidden.headers.get('x-amzn-errortype')?.split(':')[0], 'ResourceNotFoundException')
+    t.same(await hidden.json(), { message: 'Inference profile main not found.' })
+  }
+})
