@@ -5,11 +5,9 @@
 // (Bedrock refuses a budget not below max_tokens: Claude Code asks 32000 with 31999); the
 // operator's system prompt goes first; the client's model-specific fields are Anthropic's own and
 // win; its guardrail travels in InvokeModel's headers (docs/invoke-wire.md §1.3).
+import { BEDROCK_ANTHROPIC_VERSION } from '../bedrock/anthropic.js'
 import type { ClientPolicy, OverridableField, Role } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
-
-/** The only `anthropic_version` Bedrock takes; sent when the caller left it out. */
-export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31'
 
 /** Anthropic's smallest thinking budget: below it, thinking cannot be kept. */
 const MIN_THINKING_BUDGET = 1024

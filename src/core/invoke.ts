@@ -3,6 +3,7 @@
 // envelope and loop over the client's targets as a chat call (InvokeModel for a JSON answer, its
 // stream relayed frame by frame), the usage record filled in from what Bedrock reported (its
 // token headers, or Anthropic's events), the finish-reason policy applied to `stop_reason`.
+import { isAnthropicModel } from '../bedrock/anthropic.js'
 import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
@@ -43,15 +44,11 @@ export function streamInvoke(gateway: GatewayState, request: InvokeRequest, emit
 
 function run<T>(gateway: GatewayState, request: InvokeRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
   const { client } = request
-  if (!isClaude(client)) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: InvokeModel is served for Claude only; call Converse.`)
+  // An Anthropic body is the same in every region and account, and no other model's.
+  if (!client.targets.every((target) => isAnthropicModel(target.upstream.model))) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: InvokeModel is served for Claude only; call Converse.`)
   if (stream && !client.supportsStreaming) throw new GatewayError('invalid_request', `client "${client.name}" does not stream; call InvokeModel.`)
   const bodyFor = (policy: ClientPolicy): Record<string, unknown> => anthropicBody(policy, request.body)
   return envelope(gateway, request, { stream, streamUpstream: stream, body: bodyFor(client), bodyFor }, serve)
-}
-
-/** Whether every target of the client serves a Claude model (an Anthropic body is the same in every region and account). */
-function isClaude(client: ClientConfig): boolean {
-  return client.targets.every((target) => target.upstream.model.includes('anthropic.'))
 }
 
 /** An attempt's payload with the guardrail headers of the policy its target calls under. */

@@ -3,27 +3,20 @@
 // input here), and the answer is Anthropic's Message, or Anthropic's stream events each inside a
 // `chunk` frame as base64 `bytes`, `message_stop` carrying Bedrock's invocation metrics.
 import { randomBytes } from 'node:crypto'
+import { BEDROCK_ANTHROPIC_VERSION } from '../bedrock/anthropic.js'
 import { encodeEvent } from '../bedrock/frames.js'
 import { padding, sortedJson } from './eventstream.js'
 import type { ModelInput, ModelTurn, OutputBlock } from './model.js'
 import type { Planned, StreamPlan } from './stream.js'
-
-/** Bedrock's own `anthropic_version`, which every recording sends. */
-export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31'
 
 /**
  * The versions taken: Bedrock's, and Anthropic's dated API versions, which `@anthropic-ai/bedrock-sdk`
  * 1.x (from 2026-10) copies from its `anthropic-version` header into the body (`2026-10-21`); no
  * recording shows Bedrock's answer to one (docs/invoke-wire.md §1.4).
  */
-const ACCEPTED_VERSION = /^(?:bedrock-2023-05-31|\d{4}-\d{2}-\d{2})$/
+const ACCEPTED_VERSION = new RegExp(`^(?:${BEDROCK_ANTHROPIC_VERSION}|\\d{4}-\\d{2}-\\d{2})$`)
 
 type Json = Record<string, unknown>
-
-/** Whether InvokeModel on this model id takes Anthropic's Messages body. */
-export function isAnthropicModel(modelId: string): boolean {
-  return modelId.includes('anthropic.')
-}
 
 /**
  * Why Bedrock refuses the body before the model sees it, in Bedrock's words for Claude's schema

@@ -5,6 +5,7 @@
 // signature; gpt-oss reasons unasked, after an empty text block (fixture
 // pydantic-gpt-oss-empty-text-delta).
 import { randomBytes } from 'node:crypto'
+import { isAnthropicModel } from '../bedrock/anthropic.js'
 
 export type ReasoningBlock =
   | { readonly reasoningContent: { readonly reasoningText: { readonly text: string; readonly signature?: string } } }
@@ -18,7 +19,7 @@ export const REDACTED_THINKING_TRIGGER = 'ANTHROPIC_MAGIC_STRING_TRIGGER_REDACTE
 /** How the model reasons for this request, or undefined when it does not. */
 export function reasoningStyle(modelId: string, fields: unknown): ReasoningStyle | undefined {
   const f = isRecord(fields) ? fields : {}
-  if (modelId.includes('anthropic.') && isRecord(f.thinking) && (f.thinking.type === 'enabled' || f.thinking.type === 'adaptive')) return 'claude'
+  if (isAnthropicModel(modelId) && isRecord(f.thinking) && (f.thinking.type === 'enabled' || f.thinking.type === 'adaptive')) return 'claude'
   if (modelId.includes('amazon.nova') && isRecord(f.reasoningConfig) && f.reasoningConfig.type === 'enabled') return 'nova'
   if (modelId.includes('openai.gpt-oss')) return 'gpt-oss'
   return undefined

@@ -4,6 +4,7 @@
 // `message_delta` event, hence `/delta/stop_sequence` (what the AI SDK asks for on every call, and
 // the path its maintainers verified against Bedrock: vercel/ai#11410). A pointer that resolves to
 // nothing is left out; when none resolves the member is absent, as for models with no such fields.
+import { isAnthropicModel } from '../bedrock/anthropic.js'
 
 /** Anthropic's stop reasons, from Converse's. */
 const NATIVE_STOP: Readonly<Record<string, string>> = {
@@ -22,7 +23,7 @@ export interface TurnEnd {
 }
 
 export function additionalResponseFields(modelId: string, paths: unknown, end: TurnEnd): Record<string, unknown> | undefined {
-  if (!Array.isArray(paths) || paths.length === 0 || !modelId.includes('anthropic.')) return undefined
+  if (!Array.isArray(paths) || paths.length === 0 || !isAnthropicModel(modelId)) return undefined
   const native = {
     type: 'message_delta',
     delta: { stop_reason: NATIVE_STOP[end.stopReason] ?? end.stopReason, stop_sequence: end.stopSequence ?? null },
