@@ -11,10 +11,9 @@ import type { StreamEvent } from '../upstream/event-stream.js'
 import type { TokenCounts } from '../usage/record.js'
 import type { ChatRequest } from './chat.js'
 import { toConverseBody, type FieldName } from './converse-input.js'
-import { attempt, envelope, type Call, type CallEnvelope, type Operation } from './envelope.js'
+import { attempt, envelope, relayEvents, type Call, type CallEnvelope, type Operation } from './envelope.js'
 import { overTargets } from './failover.js'
 import { rejectFinishReason } from './finish-reason.js'
-import { fromUpstream } from './upstream-failure.js'
 import type { GatewayState } from './state.js'
 
 /** What a dialect reads from its request: the client it names and the chat, in the core's terms. */
@@ -109,35 +108,26 @@ async function relayStream(call: Call, target: ClientTarget, emit: Emit): Promis
   let usage: unknown
   let latencyMs: number | undefined
   let text = ''
-  const started = performance.now()
-  try {
-    for await (const event of events) {
-      // An event's JSON is read only where something here needs it: a delta relayed as its frame
-      // (Bedrock's route) is never parsed unless its text is kept.
-      const { name } = event
-      call.deadline.onEvent()
-      if (name === 'contentBlockDelta') {
-        call.deltas++
-        call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
-        if (call.keepText) {
-          const delta = event.data.delta as { text?: unknown } | undefined
-          if (typeof delta?.text === 'string') text += delta.text
-        }
-      } else if (name === 'messageStop') {
-        stopReason = event.data.stopReason as string | undefined
-      } else if (name === 'metadata') {
-        const { data } = event
-        usage = data.usage
-        latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
+  // An event's JSON is read only where something here needs it: a delta relayed as its frame
+  // (Bedrock's route) is never parsed unless its text is kept.
+  const read = (event: StreamEvent): void => {
+    const { name } = event
+    if (name === 'contentBlockDelta') {
+      call.deltas++
+      call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
+      if (call.keepText) {
+        const delta = event.data.delta as { text?: unknown } | undefined
+        if (typeof delta?.text === 'string') text += delta.text
       }
-      call.began = true
-      await emit(event)
+    } else if (name === 'messageStop') {
+      stopReason = event.data.stopReason as string | undefined
+    } else if (name === 'metadata') {
+      const { data } = event
+      usage = data.usage
+      latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
     }
-  } catch (error) {
-    throw fromUpstream(error, call.client.name, call.deadline.reason)
-  } finally {
-    call.usage.addUpstreamTime(performance.now() - started)
   }
+  await relayEvents(call, events, read, emit)
   settle(call, stopReason, usage, latencyMs, text)
   const rejected = rejectFinishReason(call.client.finishReasons, stopReason, call.client.name)
   if (rejected !== undefined) throw rejected

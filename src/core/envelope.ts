@@ -6,6 +6,7 @@ import type { ClientConfig, ClientPolicy, ClientTarget, TenantConfig } from '../
 import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
 import { jsonPayload, type Answer, type BedrockChannel, type Payload } from '../upstream/bedrock-channel.js'
 import type { Cooldowns } from '../targets/cooldowns.js'
+import type { StreamEvent } from '../upstream/event-stream.js'
 import type { UpstreamPool } from '../upstream/pool.js'
 import type { TokenCounts, UsageRecord } from '../usage/record.js'
 import { Deadline } from './deadline.js'
@@ -153,6 +154,28 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
     const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata
     call.usage.upstreamRequestId = metadata?.requestId ?? null
     call.usage.addUpstreamAttempts(metadata?.attempts)
+    throw fromUpstream(error, call.client.name, call.deadline.reason)
+  } finally {
+    call.usage.addUpstreamTime(performance.now() - started)
+  }
+}
+
+/**
+ * Relays one target's stream to the caller as it arrives, whatever the operation: each event read
+ * by it (`read`: what it keeps of the event) and emitted, the deadline told, the call marked begun
+ * (from then on it never moves to another target). A failure mid-stream becomes the gateway's; the
+ * stream's time is the record's upstream time.
+ */
+export async function relayEvents(call: Call, events: AsyncIterable<StreamEvent>, read: (event: StreamEvent) => void, emit: (event: StreamEvent) => Promise<void>): Promise<void> {
+  const started = performance.now()
+  try {
+    for await (const event of events) {
+      call.deadline.onEvent()
+      read(event)
+      call.began = true
+      await emit(event)
+    }
+  } catch (error) {
     throw fromUpstream(error, call.client.name, call.deadline.reason)
   } finally {
     call.usage.addUpstreamTime(performance.now() - started)

@@ -10,10 +10,9 @@ import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
 import type { TokenCounts } from '../usage/record.js'
 import { anthropicBody, guardrailHeaders } from './anthropic-input.js'
 import type { Emit, StreamSummary } from './call.js'
-import { attempt, envelope, type Call, type CallEnvelope } from './envelope.js'
+import { attempt, envelope, relayEvents, type Call, type CallEnvelope } from './envelope.js'
 import { overTargets } from './failover.js'
 import { rejectFinishReason } from './finish-reason.js'
-import { fromUpstream } from './upstream-failure.js'
 import type { GatewayState } from './state.js'
 
 /** What a dialect reads from an InvokeModel request: the client its model id names, and the body. */
@@ -74,19 +73,7 @@ async function answer(call: Call): Promise<InvokeAnswer> {
 async function relay(call: Call, target: ClientTarget, emit: Emit): Promise<StreamSummary> {
   const events: EventStream = await attempt(call, target, (channel, modelId, payload, signal) => channel.invokeStream(modelId, withHeaders(call, payload, target), signal))
   const tally = new StreamTally()
-  const started = performance.now()
-  try {
-    for await (const event of events) {
-      call.deadline.onEvent()
-      tally.read(call, event.data.bytes)
-      call.began = true
-      await emit(event)
-    }
-  } catch (error) {
-    throw fromUpstream(error, call.client.name, call.deadline.reason)
-  } finally {
-    call.usage.addUpstreamTime(performance.now() - started)
-  }
+  await relayEvents(call, events, (event) => tally.read(call, event.data.bytes), emit)
   call.usage.stopReason = tally.stopReason ?? null
   call.usage.tokens = tally.tokens()
   call.usage.upstreamLatencyMs = tally.latencyMs ?? null
