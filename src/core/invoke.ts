@@ -83,6 +83,19 @@ async function relay(call: Call, target: ClientTarget, emit: Emit): Promise<Stre
 }
 
 /**
+ * What every `content_block_delta` event's base64 starts with: Anthropic writes `type` first, and
+ * its first 27 bytes encode to these 36 characters whatever follows. A stream is mostly deltas, and
+ * each is counted without being decoded and parsed (one spelled otherwise is, and counted the same).
+ */
+const DELTA_PREFIX = Buffer.from('{"type":"content_block_delta"'.slice(0, 27)).toString('base64')
+
+/** A delta relayed: the output a broken stream is charged for, and the first token's time. */
+function delta(call: Call): void {
+  call.deltas++
+  call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
+}
+
+/**
  * Usage from a stream's events: input and cache counts from `message_start`, output from
  * `message_delta` (the closing invocation metrics under-count output with tools, docs/invoke-wire.md
  * §3.3, so they only fill what the events did not say), the stop reason from `message_delta`.
@@ -97,6 +110,7 @@ class StreamTally {
 
   read(call: Call, bytes: unknown): void {
     if (typeof bytes !== 'string') return
+    if (bytes.startsWith(DELTA_PREFIX)) return delta(call)
     const event = JSON.parse(Buffer.from(bytes, 'base64').toString('utf8')) as { type?: string; message?: { usage?: Record<string, unknown> }; delta?: { stop_reason?: unknown }; usage?: Record<string, unknown> } & Record<string, unknown>
     switch (event.type) {
       case 'message_start': {
@@ -107,9 +121,7 @@ class StreamTally {
         return
       }
       case 'content_block_delta':
-        call.deltas++
-        call.usage.timeToFirstTokenMs ??= call.usage.elapsed()
-        return
+        return delta(call)
       case 'message_delta':
         if (typeof event.delta?.stop_reason === 'string') this.stopReason = event.delta.stop_reason
         this.#output = count(event.usage?.output_tokens) ?? this.#output
