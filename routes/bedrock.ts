@@ -7,11 +7,14 @@ import { bedrockInvoke, bedrockInvokeStream } from '../src/dialects/bedrock/invo
 import { profileList, profileOf } from '../src/dialects/bedrock/profiles.js'
 import { callRoute, invokeRoute } from '../src/http/serve.js'
 
+/** InvokeModel's body is JSON whatever its Content-Type says: boto3 sends none (docs/invoke-wire.md §1.3). */
+const JSON_WHATEVER_ITS_TYPE = { anyContentType: true }
+
 export default async function bedrockRoutes(app: FastifyInstance): Promise<void> {
   app.post('/model/:modelId/converse', callRoute(bedrockConverse))
   app.post('/model/:modelId/converse-stream', callRoute(bedrockConverseStream))
-  app.post('/model/:modelId/invoke', invokeRoute(bedrockInvoke))
-  app.post('/model/:modelId/invoke-with-response-stream', invokeRoute(bedrockInvokeStream))
+  app.post('/model/:modelId/invoke', invokeRoute(bedrockInvoke, JSON_WHATEVER_ITS_TYPE))
+  app.post('/model/:modelId/invoke-with-response-stream', invokeRoute(bedrockInvokeStream, JSON_WHATEVER_ITS_TYPE))
   // Bedrock's control plane, which Claude Code asks at start-up without credentials.
   const inBedrocksShape = { config: { dialect: bedrockConverse } }
   app.get('/inference-profiles', inBedrocksShape, async () => profileList())

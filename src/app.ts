@@ -33,6 +33,8 @@ import clientsRoutes from '../routes/clients.js'
 import limitsRoutes from '../routes/limits.js'
 import bedrockRoutes from '../routes/bedrock.js'
 import openAiRoutes from '../routes/openai.js'
+import anthropicRoutes from '../routes/anthropic.js'
+import { anthropicCaller } from './dialects/anthropic/caller.js'
 import converseRoutes from '../routes/converse.js'
 import docsRoutes from '../routes/docs.js'
 import healthRoutes from '../routes/health.js'
@@ -105,7 +107,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Bedrock's {modelId} may be a 2048-character ARN (percent-encoded as the SDKs send it): past
     // Fastify's default of 100 the router refused it before Bedrock's route could answer. The
     // request line is bounded by the 16 KiB header limit anyway, so the route sees every id.
-    routerOptions: { maxParamLength: 16_384 },
+    // `GET /v1/models` answers in Anthropic's shape to a caller that sends `anthropic-version`.
+    routerOptions: { maxParamLength: 16_384, constraints: { anthropicCaller } },
     // HTTP/1.1 and h2c on one port (listener.ts), with these HTTP/1.1 settings. requestTimeout
     // bounds receiving the request (headers and body), not sending the answer: a stream may last
     // as long as it needs. The JSON body reader enforces the same deadline itself (see
@@ -254,6 +257,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(converseRoutes)
   await app.register(bedrockRoutes)
   await app.register(openAiRoutes)
+  await app.register(anthropicRoutes)
   if (config.server.docs) await app.register(docsRoutes)
   return app
 }

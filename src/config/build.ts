@@ -1,5 +1,6 @@
 // Turns a checked config file into the app's GatewayConfig: camelCase names, defaults and derived values filled in.
 import { createHash } from 'node:crypto'
+import { bedrockBetas, takesSystemTurns } from '../bedrock/anthropic-betas.js'
 import { targetName, targetTransport } from './client-schema.js'
 import { DEFAULTS } from './defaults.js'
 import type { RawClientConfig, RawGatewayConfig, RawServerConfig, RawTenantConfig } from './schema.js'
@@ -87,11 +88,14 @@ function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
   // null: two clients share the model, so the id alone names neither.
   const clientsByModel = new Map<string, ClientConfig | null>()
   for (const client of clients.values()) clientsByModel.set(client.model, clientsByModel.has(client.model) ? null : client)
+  const clientsByAlias = new Map<string, ClientConfig>()
+  for (const client of clients.values()) for (const alias of client.aliases) clientsByAlias.set(alias, client)
   return {
     id,
     apiKeys: t.api_keys,
     clients,
     clientsByModel,
+    clientsByAlias,
     defaultClient,
     logPrompts: t.log_prompts ?? DEFAULTS.tenant.log_prompts,
     ...optionalLimits(t.limits),
@@ -100,6 +104,9 @@ function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
 
 function buildClient(tenantId: string, name: string, c: RawClientConfig): ClientConfig {
   const d = DEFAULTS.client
+  // A client without targets is its own one target.
+  const written: readonly RawTarget[] = c.targets ?? [{ region: undefined }]
+  const models = written.map((t) => String(targetTransport(c, t).model))
   const allowedRoles = c.allowed_roles ?? [...d.allowed_roles]
   const timeouts = c.timeouts ?? {}
   const policy: ClientPolicy = {
@@ -122,9 +129,9 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     ...(c.system === undefined ? {} : { system: c.system }),
     // AWS's invocation logs then say which tenant and client each call was for.
     requestMetadata: { ...c.request_metadata, gateway_tenant: tenantId, gateway_client: name },
+    anthropicBetas: new Set([...bedrockBetas(models), ...(c.anthropic_betas ?? [])]),
+    anthropicSystemTurns: takesSystemTurns(models),
   }
-  // A client without targets is its own one target.
-  const written: readonly RawTarget[] = c.targets ?? [{ region: undefined }]
   const targets = written.map((t) => buildTarget(tenantId, name, c, t, policy))
   const first = targets[0]
   if (first === undefined) throw new Error(`client ${tenantId}.${name}: no target after validation`)
@@ -132,6 +139,7 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
   return {
     ...policy,
     model: first.upstream.model,
+    aliases: c.aliases ?? [],
     targets,
     strategy: c.strategy ?? d.strategy,
     affinity: c.affinity ?? d.affinity,

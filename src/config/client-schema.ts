@@ -145,6 +145,10 @@ export function clientSchema(env: Env) {
     limits: limitsSchema.optional(),
     system: z.string().min(1, 'must not be empty').optional(),
     request_metadata: requestMetadata.optional(),
+    // Other names callers may use for the client (Anthropic's model names, such as the ones Claude Code asks for).
+    aliases: z.array(z.string().regex(ALIAS, 'must be 1 to 256 characters without spaces')).min(1, 'must list at least one alias').refine(unique, 'must not repeat an alias').optional(),
+    // Beta flags Bedrock takes for this client's model beyond the gateway's list (src/bedrock/anthropic-betas.ts).
+    anthropic_betas: z.array(z.string().regex(BETA, 'must be a beta flag such as context-1m-2025-08-07')).min(1, 'must list at least one beta flag').refine(unique, 'must not repeat a beta flag').optional(),
   }).superRefine((c: Fields, ctx) => {
     const report = (message: string, path: (string | number)[] = []) => ctx.addIssue({ code: 'custom', message, path })
     if (Array.isArray(c.targets)) targetRules(c, c.targets as unknown[], report)
@@ -160,6 +164,9 @@ export function clientSchema(env: Env) {
     if (c.affinity !== undefined && c.strategy !== 'weighted') report('affinity applies to strategy: weighted only', ['affinity'])
   }, whenObject)
 }
+
+const ALIAS = /^[^\s]{1,256}$/
+const BETA = /^[a-z0-9][a-z0-9.-]{0,127}$/
 
 const REGION_REQUIRED = 'is required: set region here or AWS_REGION in the environment'
 

@@ -89,7 +89,31 @@ function tenantSchema(env: Env) {
     if (chosen === undefined && names.length > 1) {
       ctx.addIssue({ code: 'custom', message: 'default_client is required when a tenant has more than one client' })
     }
+    if (isRecord(tenant.clients)) aliasRules(tenant.clients, (message, path) => ctx.addIssue({ code: 'custom', message, path: ['clients', ...path] }))
   }, { when: (payload) => isRecord(payload.value) })
+}
+
+/**
+ * A client's aliases name it alone: not another client's name or model (those are looked up first,
+ * so the alias would never be reached), and not another client's alias.
+ */
+function aliasRules(clients: Readonly<Record<string, unknown>>, report: (message: string, path: (string | number)[]) => void): void {
+  const owner = new Map<string, string>()
+  for (const [name, client] of Object.entries(clients)) {
+    if (!isRecord(client)) continue
+    owner.set(name, `the name of client "${name}"`)
+    const model = client.model ?? client.model_id ?? (Array.isArray(client.targets) && isRecord(client.targets[0]) ? client.targets[0].model ?? client.targets[0].model_id : undefined)
+    if (typeof model === 'string' && !owner.has(model)) owner.set(model, `the model of client "${name}"`)
+  }
+  for (const [name, client] of Object.entries(clients)) {
+    if (!isRecord(client) || !Array.isArray(client.aliases)) continue
+    client.aliases.forEach((alias: unknown, i: number) => {
+      if (typeof alias !== 'string') return
+      const taken = owner.get(alias)
+      if (taken !== undefined) report(`alias "${alias}" is already ${taken}`, [name, 'aliases', i])
+      else owner.set(alias, `an alias of client "${name}"`)
+    })
+  }
 }
 
 /**

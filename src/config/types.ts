@@ -156,6 +156,10 @@ export interface ClientPolicy {
   readonly system?: string
   /** Converse `requestMetadata` on every call, `gateway_tenant` and `gateway_client` included. */
   readonly requestMetadata?: Readonly<Record<string, string>>
+  /** The `anthropic_beta` flags Bedrock takes for every model the client calls (others are dropped). */
+  readonly anthropicBetas: ReadonlySet<string>
+  /** Every model the client calls takes `system` turns inside an Anthropic body's `messages`. */
+  readonly anthropicSystemTurns: boolean
 }
 
 /**
@@ -192,6 +196,8 @@ export interface CooldownPolicy {
 export interface ClientConfig extends ClientPolicy {
   /** The model callers may name the client by (Bedrock's `{modelId}`, OpenAI's `model`): its first target's. */
   readonly model: string
+  /** Other names callers may use for it (Anthropic's model names); unique in the tenant. */
+  readonly aliases: readonly string[]
   /** At least one; a client written without `targets` has exactly one. */
   readonly targets: readonly ClientTarget[]
   readonly strategy: TargetStrategy
@@ -239,6 +245,8 @@ export interface TenantConfig {
   readonly clients: ReadonlyMap<string, ClientConfig>
   /** The clients by the model they are named by; null where two or more share a model. */
   readonly clientsByModel: ReadonlyMap<string, ClientConfig | null>
+  /** The clients by their aliases (each alias names one client). */
+  readonly clientsByAlias: ReadonlyMap<string, ClientConfig>
   /** The client used when a request names none; the same object as in `clients`. */
   readonly defaultClient: ClientConfig
   /** Whether prompt and completion text may appear in logs. */

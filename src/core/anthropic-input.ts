@@ -4,9 +4,11 @@
 // `max_tokens` above the client's limit is lowered to it, and an extended-thinking budget with it
 // (Bedrock refuses a budget not below max_tokens: Claude Code asks 32000 with 31999); the
 // operator's system prompt goes first; the client's model-specific fields are Anthropic's own and
-// win; its guardrail travels in InvokeModel's headers (docs/invoke-wire.md §1.3).
+// win; its guardrail travels in InvokeModel's headers (docs/invoke-wire.md §1.3). Beta flags and
+// tool members Bedrock would refuse the whole call for are dropped, and said (docs/invoke-wire.md §1.4).
 import { BEDROCK_ANTHROPIC_VERSION } from '../bedrock/anthropic.js'
-import type { ClientPolicy, OverridableField, Role } from '../config/types.js'
+import { UNSUPPORTED_TOOL_MEMBERS } from '../bedrock/anthropic-betas.js'
+import type { ClientPolicy, OverridableField } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 
 /** Anthropic's smallest thinking budget: below it, thinking cannot be kept. */
@@ -24,12 +26,21 @@ const GOVERNED: readonly (readonly [string, OverridableField])[] = [
   ['tool_choice', 'tool_choice'],
 ]
 
+/** What the gateway left out of a caller's body so that Bedrock takes it. */
+export interface Dropped {
+  /** `anthropic_beta` flags Bedrock does not take for the client's model. */
+  readonly betas: string[]
+  /** Members Bedrock refuses, as `tools[].defer_loading`. */
+  readonly fields: string[]
+}
+
 /**
  * The caller's Anthropic body under the client's policy (a copy: the caller's is kept for the
  * client's other targets); its guardrail goes in headers (guardrailHeaders).
+ * @param dropped told what was left out (the first build of a call's body says it; a target's own policy drops the same).
  * @throws GatewayError `invalid_request` naming each field the client does not let callers set.
  */
-export function anthropicBody(policy: ClientPolicy, caller: Body): Body {
+export function anthropicBody(policy: ClientPolicy, caller: Body, dropped?: Dropped): Body {
   const refused = GOVERNED.filter(([field, name]) => caller[field] !== undefined && !policy.overridable.has(name)).map(([field]) => `"${field}"`)
   if (refused.length > 0) throw new GatewayError('invalid_request', `client "${policy.name}" does not let callers set ${refused.join(', ')}`)
   const body: Body = { ...caller }
@@ -43,10 +54,37 @@ export function anthropicBody(policy: ClientPolicy, caller: Body): Body {
   if (body.top_p === undefined && config.topP !== undefined) body.top_p = config.topP
   if (body.stop_sequences === undefined && config.stopSequences !== undefined) body.stop_sequences = [...config.stopSequences]
   if (policy.system !== undefined) body.system = [{ type: 'text', text: policy.system }, ...systemBlocks(caller.system)]
-  if (Array.isArray(caller.messages)) body.messages = caller.messages.map((message: unknown) => withRole(policy, message))
+  if (Array.isArray(caller.anthropic_beta)) body.anthropic_beta = takenBetas(policy, caller.anthropic_beta, dropped)
+  if (Array.isArray(caller.messages)) body.messages = withRoles(policy, caller.messages, policy.anthropicSystemTurns || systemTurnsBeta(body.anthropic_beta), dropped)
+  if (Array.isArray(body.tools)) body.tools = takenTools(body.tools, dropped)
   if (policy.additionalModelRequestFields !== undefined) Object.assign(body, policy.additionalModelRequestFields)
   withinBudget(body)
   return body
+}
+
+/** The betas Bedrock takes for the client's model; the body loses `anthropic_beta` when none is left. */
+function takenBetas(policy: ClientPolicy, betas: readonly unknown[], dropped: Dropped | undefined): unknown[] | undefined {
+  const taken = betas.filter((beta) => typeof beta !== 'string' || policy.anthropicBetas.has(beta))
+  if (taken.length === betas.length) return betas as unknown[]
+  if (dropped !== undefined) for (const beta of betas) if (typeof beta === 'string' && !policy.anthropicBetas.has(beta) && !dropped.betas.includes(beta)) dropped.betas.push(beta)
+  return taken.length === 0 ? undefined : taken
+}
+
+/** Tools without the members Bedrock refuses (copied only when one has them). */
+function takenTools(tools: readonly unknown[], dropped: Dropped | undefined): unknown[] {
+  let out: unknown[] | undefined
+  tools.forEach((tool, i) => {
+    if (typeof tool !== 'object' || tool === null) return
+    const refused = UNSUPPORTED_TOOL_MEMBERS.filter((member) => member in tool)
+    if (refused.length === 0) return
+    out ??= [...tools]
+    out[i] = Object.fromEntries(Object.entries(tool).filter(([member]) => !refused.includes(member)))
+    for (const member of refused) {
+      const field = `tools[].${member}`
+      if (dropped !== undefined && !dropped.fields.includes(field)) dropped.fields.push(field)
+    }
+  })
+  return out ?? (tools as unknown[])
 }
 
 /** The caller's `system` (a string or blocks) as blocks. */
@@ -55,12 +93,30 @@ function systemBlocks(system: unknown): unknown[] {
   return typeof system === 'string' ? [{ type: 'text', text: system }] : Array.isArray(system) ? system : [system]
 }
 
-/** A message whose role the client does not allow is sent as the client's default role, as on Converse. */
-function withRole(policy: ClientPolicy, message: unknown): unknown {
-  const role = (message as { role?: unknown } | null)?.role
-  if (typeof role !== 'string' || (policy.allowedRoles as readonly string[]).includes(role)) return message
-  const fallback: Role = policy.defaultRole
-  return { ...(message as Body), role: fallback }
+/**
+ * Messages under the role policy: a role the client does not allow is sent as its default role, as
+ * on Converse. A `system` turn (Claude Code sends them to the models that take them) is refused by
+ * a Claude before 4.8 (an alias may map such a model name onto one): it goes as a user turn, said as dropped.
+ */
+function withRoles(policy: ClientPolicy, messages: readonly unknown[], systemTurns: boolean, dropped: Dropped | undefined): unknown[] {
+  return messages.map((message) => {
+    const role = (message as { role?: unknown } | null)?.role
+    if (typeof role !== 'string') return message
+    let sent: string = (policy.allowedRoles as readonly string[]).includes(role) ? role : policy.defaultRole
+    if (sent === 'system' && !systemTurns) {
+      sent = 'user'
+      if (dropped !== undefined && !dropped.fields.includes(SYSTEM_TURN)) dropped.fields.push(SYSTEM_TURN)
+    }
+    return sent === role ? message : { ...(message as Body), role: sent }
+  })
+}
+
+/** What a dropped system turn is called where drops are said. */
+const SYSTEM_TURN = 'messages[].role:system'
+
+/** Whether the betas going to Bedrock let a message have the system role (an operator's `anthropic_betas` may add it). */
+function systemTurnsBeta(betas: unknown): boolean {
+  return Array.isArray(betas) && betas.some((beta) => typeof beta === 'string' && beta.startsWith('mid-conversation-system-'))
 }
 
 /** An extended-thinking budget below max_tokens, or no thinking when none fits. */

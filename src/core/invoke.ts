@@ -3,12 +3,12 @@
 // envelope and loop over the client's targets as a chat call (InvokeModel for a JSON answer, its
 // stream relayed frame by frame), the usage record filled in from what Bedrock reported (its
 // token headers, or Anthropic's events), the finish-reason policy applied to `stop_reason`.
-import { isAnthropicModel } from '../bedrock/anthropic.js'
+import { DELTA_BASE64_PREFIX, isAnthropicModel } from '../bedrock/anthropic.js'
 import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
 import type { TokenCounts } from '../usage/record.js'
-import { anthropicBody, guardrailHeaders } from './anthropic-input.js'
+import { anthropicBody, guardrailHeaders, type Dropped } from './anthropic-input.js'
 import type { Emit, StreamSummary } from './call.js'
 import { attempt, envelope, relayEvents, type Call, type CallEnvelope } from './envelope.js'
 import { overTargets } from './failover.js'
@@ -44,10 +44,27 @@ export function streamInvoke(gateway: GatewayState, request: InvokeRequest, emit
 function run<T>(gateway: GatewayState, request: InvokeRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
   const { client } = request
   // An Anthropic body is the same in every region and account, and no other model's.
-  if (!client.targets.every((target) => isAnthropicModel(target.upstream.model))) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: InvokeModel is served for Claude only; call Converse.`)
+  if (!client.targets.every((target) => isAnthropicModel(target.upstream.model))) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: Anthropic's Messages body is served for Claude clients only; call Converse.`)
   if (stream && !client.supportsStreaming) throw new GatewayError('invalid_request', `client "${client.name}" does not stream; call InvokeModel.`)
+  const dropped: Dropped = { betas: [], fields: [] }
+  const body = anthropicBody(client, request.body, dropped)
+  if (dropped.betas.length > 0 || dropped.fields.length > 0) tell(request, dropped)
   const bodyFor = (policy: ClientPolicy): Record<string, unknown> => anthropicBody(policy, request.body)
-  return envelope(gateway, request, { stream, streamUpstream: stream, body: bodyFor(client), bodyFor }, serve)
+  return envelope(gateway, request, { stream, streamUpstream: stream, body, bodyFor }, serve)
+}
+
+/** What was dropped so that Bedrock takes the call: in the usage record, and to the caller in headers. */
+function tell(request: InvokeRequest, { betas, fields }: Dropped): void {
+  const headers: Record<string, string> = {}
+  if (betas.length > 0) {
+    request.usage.droppedBetas = betas
+    headers['x-gateway-dropped-betas'] = betas.join(',')
+  }
+  if (fields.length > 0) {
+    request.usage.droppedFields = fields
+    headers['x-gateway-dropped-fields'] = fields.join(',')
+  }
+  request.setHeaders?.(headers)
 }
 
 /** An attempt's payload with the guardrail headers of the policy its target calls under. */
@@ -82,12 +99,6 @@ async function relay(call: Call, target: ClientTarget, emit: Emit): Promise<Stre
   return { request_id: call.usage.requestId, stopReason: tally.stopReason, usage: tally.tokens(), metrics: { latencyMs: tally.latencyMs } }
 }
 
-/**
- * What every `content_block_delta` event's base64 starts with: Anthropic writes `type` first, and
- * its first 27 bytes encode to these 36 characters whatever follows. A stream is mostly deltas, and
- * each is counted without being decoded and parsed (one spelled otherwise is, and counted the same).
- */
-const DELTA_PREFIX = Buffer.from('{"type":"content_block_delta"'.slice(0, 27)).toString('base64')
 
 /** A delta relayed: the output a broken stream is charged for, and the first token's time. */
 function delta(call: Call): void {
@@ -110,7 +121,8 @@ class StreamTally {
 
   read(call: Call, bytes: unknown): void {
     if (typeof bytes !== 'string') return
-    if (bytes.startsWith(DELTA_PREFIX)) return delta(call)
+    // Counted without being decoded and parsed (one spelled otherwise is, and counted the same).
+    if (bytes.startsWith(DELTA_BASE64_PREFIX)) return delta(call)
     const event = JSON.parse(Buffer.from(bytes, 'base64').toString('utf8')) as { type?: string; message?: { usage?: Record<string, unknown> }; delta?: { stop_reason?: unknown }; usage?: Record<string, unknown> } & Record<string, unknown>
     switch (event.type) {
       case 'message_start': {

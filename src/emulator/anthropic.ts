@@ -3,7 +3,8 @@
 // input here), and the answer is Anthropic's Message, or Anthropic's stream events each inside a
 // `chunk` frame as base64 `bytes`, `message_stop` carrying Bedrock's invocation metrics.
 import { randomBytes } from 'node:crypto'
-import { BEDROCK_ANTHROPIC_VERSION } from '../bedrock/anthropic.js'
+import { BEDROCK_ANTHROPIC_VERSION, claudeGeneration, claudeModelName } from '../bedrock/anthropic.js'
+import { bedrockBetas, takesSystemTurns, UNSUPPORTED_TOOL_MEMBERS } from '../bedrock/anthropic-betas.js'
 import { encodeEvent } from '../bedrock/frames.js'
 import { padding, sortedJson } from './eventstream.js'
 import type { ModelInput, ModelTurn, OutputBlock } from './model.js'
@@ -23,7 +24,7 @@ type Json = Record<string, unknown>
  * (recorded in public reports: `Malformed input request: #: required key [max_tokens] not found,
  * please reformat your input and try again.`), or undefined.
  */
-export function invalidAnthropicBody(body: unknown): string | undefined {
+export function invalidAnthropicBody(body: unknown, modelId: string): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'Malformed input request: #: expected type: JSONObject, please reformat your input and try again.'
   const b = body as Json
   for (const key of ['anthropic_version', 'max_tokens', 'messages']) {
@@ -34,6 +35,21 @@ export function invalidAnthropicBody(body: unknown): string | undefined {
   if (!Array.isArray(b.messages) || b.messages.length === 0) return 'Malformed input request: #/messages: expected minimum item count: 1, please reformat your input and try again.'
   for (const key of ['model', 'stream']) {
     if (key in b) return `Malformed input request: #: extraneous key [${key}] is not permitted, please reformat your input and try again.`
+  }
+  // Betas and members Bedrock's Claude does not take fail the whole call (docs/invoke-wire.md §1.4).
+  if (Array.isArray(b.anthropic_beta)) {
+    const taken = new Set(bedrockBetas([modelId]))
+    if (b.anthropic_beta.some((beta) => typeof beta !== 'string' || !taken.has(beta))) return 'The model returned the following errors: invalid beta flag'
+  }
+  for (const [i, message] of (b.messages as unknown[]).entries()) {
+    const role = (message as { role?: unknown } | null)?.role
+    if (role === 'system' && takesSystemTurns([modelId])) continue
+    if (role !== 'user' && role !== 'assistant') return `The model returned the following errors: messages.${i}.role: Input should be 'user' or 'assistant'`
+  }
+  const tools = Array.isArray(b.tools) ? (b.tools as unknown[]) : []
+  for (const [i, tool] of tools.entries()) {
+    const member = UNSUPPORTED_TOOL_MEMBERS.find((name) => typeof tool === 'object' && tool !== null && name in tool)
+    if (member !== undefined) return `The model returned the following errors: tools.${i}.custom.${member}: Extra inputs are not permitted`
   }
   const thinking = b.thinking as Json | undefined
   if (thinking?.type === 'enabled' && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= (b.max_tokens as number)) {
@@ -93,16 +109,6 @@ function blockOf(block: Json): Json {
   }
 }
 
-/**
- * Anthropic's name of the model behind a Bedrock id, as recorded: `us.anthropic.claude-3-5-sonnet-20240620-v1:0`
- * → `claude-3-5-sonnet-20240620`, `anthropic.claude-v2` → `claude-2.0`, `us.anthropic.claude-opus-4-8` as it is.
- */
-export function anthropicModelName(modelId: string): string {
-  const name = modelId.slice(modelId.lastIndexOf('anthropic.') + 'anthropic.'.length)
-  const legacy = /^claude-v(\d+)(?::(\d+))?$/.exec(name)
-  if (legacy !== null) return `claude-${legacy[1] ?? ''}.${legacy[2] ?? '0'}`
-  return name.replace(/-v\d+(:\d+)?$/, '')
-}
 
 const STOP_REASONS: Readonly<Record<string, string>> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence', guardrail_intervened: 'end_turn' }
 
@@ -127,16 +133,6 @@ function toolId(converseId: string): string {
   return `toolu_bdrk_01${converseId.slice('tooluse_'.length)}`
 }
 
-/**
- * A Claude model's generation (`claude-opus-4-8` → 4.8, `claude-haiku-4-5-20251001` → 4.5,
- * `claude-3-5-sonnet-20240620` → 3), which decides the members of its answer.
- */
-function generationOf(modelId: string): number {
-  const name = anthropicModelName(modelId)
-  const named = /^claude-(?:opus|sonnet|haiku)-(\d)(?:-(\d))?(?:-|$)/.exec(name)
-  if (named !== null) return Number(named[1]) + Number(named[2] ?? 0) / 10
-  return Number(/^claude-(\d)/.exec(name)?.[1] ?? 2)
-}
 
 /**
  * Anthropic's `usage`, member for member as recorded: cache counts only when the prompt used the
@@ -166,12 +162,12 @@ function thinkingTokens(turn: ModelTurn): number {
 
 /** InvokeModel's answer: Anthropic's Message, in Anthropic's key order (recorded). */
 export function anthropicMessage(turn: ModelTurn, modelId: string): Json {
-  const generation = generationOf(modelId)
+  const generation = claudeGeneration(modelId)
   const message: Json = {
     id: messageId(),
     type: 'message',
     role: 'assistant',
-    model: anthropicModelName(modelId),
+    model: claudeModelName(modelId),
     content: contentOf(turn),
     stop_reason: STOP_REASONS[turn.stopReason] ?? 'end_turn',
     stop_sequence: turn.stopSequence ?? null,
@@ -191,7 +187,7 @@ export function tokenHeaders(turn: ModelTurn, modelId: string, latencyMs: number
     'x-amzn-bedrock-invocation-latency': String(latencyMs),
   }
   // After Claude 4.5 the cache-read count comes on every answer (recorded on Opus 4.8, `0` with no caching asked).
-  if (u.cacheReadInputTokens !== undefined || generationOf(modelId) > 4.5) headers['x-amzn-bedrock-cache-read-input-token-count'] = String(u.cacheReadInputTokens ?? 0)
+  if (u.cacheReadInputTokens !== undefined || claudeGeneration(modelId) > 4.5) headers['x-amzn-bedrock-cache-read-input-token-count'] = String(u.cacheReadInputTokens ?? 0)
   if (u.cacheWriteInputTokens !== undefined) headers['x-amzn-bedrock-cache-write-input-token-count'] = String(u.cacheWriteInputTokens)
   return headers
 }
@@ -208,7 +204,7 @@ export function chunkFrame(event: Json, seq: number): Uint8Array {
  */
 export function anthropicStreamPlan(turn: ModelTurn, modelId: string, latencyMs: () => number, firstByteMs: () => number): StreamPlan {
   const u = turn.usage
-  const start = { id: messageId(), type: 'message', role: 'assistant', model: anthropicModelName(modelId), content: [], stop_reason: null, stop_sequence: null, usage: usageOf(turn, 1, generationOf(modelId)) }
+  const start = { id: messageId(), type: 'message', role: 'assistant', model: claudeModelName(modelId), content: [], stop_reason: null, stop_sequence: null, usage: usageOf(turn, 1, claudeGeneration(modelId)) }
   let seq = 0
   const frame = (event: Json, token = false): Planned => ({ frame: chunkFrame(event, seq++), token })
   const frames: Planned[] = [frame({ type: 'message_start', message: start })]

@@ -109,7 +109,7 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   if (fromModel === undefined && (!isValidModelId(modelId) || !(known?.has(modelId) ?? true))) return fail(validation('The provided model identifier is invalid.'))
   // InvokeModel's body is the model's own request: Anthropic's Messages body, read as Converse's.
   if (invoke && fromModel === undefined && !isAnthropicModel(modelId)) return fail(validation('This emulator serves InvokeModel for Anthropic models only; call Converse for the others.'))
-  const invalid = invoke ? invalidAnthropicBody(parsed) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
+  const invalid = invoke ? invalidAnthropicBody(parsed, modelId) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
   if (invalid !== undefined) return fail(validation(invalid))
   const input = invoke ? modelInputOf(parsed as Record<string, unknown>, guardrailHeaders(req)) : (parsed as ModelInput)
   const scenario = fromModel ?? scenarioInMessages(input) ?? DEFAULT_SCENARIO

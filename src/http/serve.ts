@@ -78,9 +78,13 @@ export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShor
   return route(dialect, CHAT, [startUsage(dialect.api), authenticate(dialect.auth)])
 }
 
-/** A route that makes an InvokeModel call (a Claude body passed on under the client's policy) in `dialect`. */
-export function invokeRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, InvokeAnswer>): RouteShorthandOptionsWithHandler {
-  return route(dialect, INVOKE, [readAsJson, startUsage(dialect.api), authenticate(dialect.auth)])
+/**
+ * A route that makes an InvokeModel call (a Claude body passed on under the client's policy) in
+ * `dialect`. `anyContentType`: the body is JSON whatever its Content-Type says, as on Bedrock's route.
+ */
+export function invokeRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, InvokeAnswer>, { anyContentType }: { anyContentType: boolean }): RouteShorthandOptionsWithHandler {
+  const hooks = [startUsage(dialect.api), authenticate(dialect.auth)]
+  return route(dialect, INVOKE, anyContentType ? [readAsJson, ...hooks] : hooks)
 }
 
 function route<S, A, C extends CallEnvelope, R extends DialectCall<S>>(dialect: Dialect<R, A>, operation: CoreOperation<S, A, C>, onRequest: onRequestHookHandler[]): RouteShorthandOptionsWithHandler {

@@ -25,11 +25,11 @@ export interface TargetAttempt {
 }
 
 /**
- * The dialect that served a request: our own `/v1/converse`, Bedrock's own routes, or OpenAI's
- * Chat Completions; `http` for every other answer (the gateway's own routes, unknown routes, and
+ * The dialect that served a request: our own `/v1/converse`, Bedrock's own routes, OpenAI's
+ * Chat Completions, or Anthropic's Messages API; `http` for every other answer (the gateway's own routes, unknown routes, and
  * what the HTTP layer refused before any route).
  */
-export type Api = 'converse' | 'bedrock' | 'openai' | 'http'
+export type Api = 'converse' | 'bedrock' | 'openai' | 'anthropic' | 'http'
 
 export class UsageRecord {
   tenant: string | null = null
@@ -60,6 +60,12 @@ export class UsageRecord {
   upstreamRequestId: string | null = null
   /** The end user the caller named (OpenAI's `user` or `safety_identifier`, Anthropic's `metadata.user_id`), for abuse tracing and attribution. */
   user: string | null = null
+  /** The client-side session the call belongs to (Claude Code's `x-claude-code-session-id`). */
+  session: string | null = null
+  /** `anthropic_beta` flags the gateway dropped because Bedrock does not take them for the model. */
+  droppedBetas: readonly string[] | null = null
+  /** Body members the gateway dropped because Bedrock refuses them (`tools[].defer_loading`). */
+  droppedFields: readonly string[] | null = null
   /** The caller ended its side of the connection before its answer (no `half_close`): it got nothing. */
   callerLeft = false
   /** Set only for tenants with `log_prompts`. */
@@ -190,6 +196,9 @@ export class UsageRecord {
         target: this.target,
         attempts: this.attempts,
         user: this.user,
+        session: this.session,
+        droppedBetas: this.droppedBetas,
+        droppedFields: this.droppedFields,
         durationMs: Math.round(durationMs),
         ...(this.prompt === undefined ? {} : { prompt: this.prompt, completion: this.completion ?? null }),
       },

@@ -124,3 +124,29 @@ t.test('server.headers_timeout_ms must exceed keep_alive_timeout_ms', (t) => {
   t.throws(() => parseConfig(yaml, 'gw.yaml', {}), { message: /gw\.yaml: server\.headers_timeout_ms: must be greater than keep_alive_timeout_ms \(60000\)/ })
   t.end()
 })
+
+t.test('an alias names one client of its tenant', (t) => {
+  const twoClients = (fast: string, slow: string) =>
+    withTenant(`api_keys: [${DEMO_DIGEST}]\ndefault_client: fast\nclients:\n  fast:\n    model: anthropic.claude-3-haiku-20240307-v1:0\n    region: us-east-1\n${fast}\n  slow:\n    model: anthropic.claude-sonnet-4-5-20250929-v1:0\n    region: us-east-1\n${slow}`)
+  rejects(t, twoClients('    aliases: [claude-haiku]', '    aliases: [claude-haiku]'), 'tenants.acme.clients.slow.aliases[0]', /alias "claude-haiku" is already an alias of client "fast"/)
+  rejects(t, twoClients('    aliases: [slow]', ''), 'tenants.acme.clients.fast.aliases[0]', /alias "slow" is already the name of client "slow"/)
+  rejects(t, twoClients('', '    aliases: [anthropic.claude-3-haiku-20240307-v1:0]'), 'tenants.acme.clients.slow.aliases[0]', /is already the model of client "fast"/)
+  rejects(t, twoClients('    aliases: [claude haiku]', ''), 'tenants.acme.clients.fast.aliases[0]', /without spaces/)
+  const config = parseConfig(twoClients('    aliases: [claude-haiku-4-5, claude-haiku]', '    aliases: [claude-sonnet-4-5]'), FILE, {})
+  const acme = config.tenants.get('acme')
+  t.equal(acme?.clientsByAlias.get('claude-haiku')?.name, 'fast')
+  t.equal(acme?.clientsByAlias.get('claude-sonnet-4-5')?.name, 'slow')
+  t.end()
+})
+
+t.test('a client\'s betas: the gateway\'s list for every model it calls, and the operator\'s additions', (t) => {
+  const betas = (yaml: string) => [...(parseConfig(withClient(yaml, ''), FILE, {}).tenants.get('acme')?.clients.get('fast')?.anthropicBetas ?? [])]
+  const sonnet45 = betas('model: anthropic.claude-sonnet-4-5-20250929-v1:0\nregion: us-east-1')
+  t.ok(sonnet45.includes('context-1m-2025-08-07') && sonnet45.includes('interleaved-thinking-2025-05-14'))
+  const mixed = betas('region: us-east-1\nmodel: anthropic.claude-sonnet-4-5-20250929-v1:0\ntargets:\n  - {}\n  - { model: anthropic.claude-haiku-4-5-20251001-v1:0 }')
+  t.notOk(mixed.includes('context-1m-2025-08-07'), 'a beta one target\'s model refuses is dropped for the client')
+  t.ok(mixed.includes('interleaved-thinking-2025-05-14'))
+  t.same(betas('model: anthropic.claude-3-haiku-20240307-v1:0\nregion: us-east-1\nanthropic_betas: [extended-cache-ttl-2025-04-11]'), ['extended-cache-ttl-2025-04-11'])
+  rejects(t, withClient('anthropic_betas: [Not A Beta]'), 'tenants.acme.clients.fast.anthropic_betas[0]', /must be a beta flag/)
+  t.end()
+})

@@ -18,6 +18,8 @@ function clientOf(overrides: Partial<ClientPolicy> = {}): ClientPolicy {
     s3Locations: { kind: 'none' },
     timeouts: { firstTokenMs: 60_000, idleMs: 30_000, totalMs: 600_000 },
     overridable: new Set<OverridableField>(['temperature', 'top_p', 'max_tokens', 'stop_sequences']),
+    anthropicBetas: new Set(),
+    anthropicSystemTurns: false,
     ...overrides,
   }
 }

@@ -73,7 +73,7 @@ t.test('the client\'s rules: fields it keeps, its guardrail in headers, its fini
   const stopped = await refusal('strict', body(say('alpha beta')))
   t.match(stopped, { message: /stopped with "max_tokens", which client "strict" does not allow/ }, 'the client\'s max_tokens (1) replaced the caller\'s, and its finish reasons judged the answer')
   t.equal(gw.emulator.recorder.requests.at(-1)?.body && (gw.emulator.recorder.requests.at(-1)?.body as { max_tokens: number }).max_tokens, 1)
-  t.match(await refusal('nova', body(say('hi'))), { name: 'ValidationException', message: /InvokeModel is served for Claude only/ })
+  t.match(await refusal('nova', body(say('hi'))), { name: 'ValidationException', message: /served for Claude clients only/ })
   t.match(await refusal('no-such-client', body(say('hi'))), { name: 'ValidationException' })
   const headers = await fetch(`${gw.url}/model/main/invoke`, { method: 'POST', headers: { authorization: 'Bearer acme-key', 'x-amzn-bedrock-guardrailidentifier': 'mine' }, body: body(say('hi')) })
   t.equal(headers.status, 400)

@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import t from 'tap'
 import { codec } from '../../src/bedrock/frames.js'
-import { anthropicModelName } from '../../src/emulator/anthropic.js'
+import { claudeModelName } from '../../src/bedrock/anthropic.js'
 import { emulatorFor, signedPost } from '../helpers/emulator.js'
 
 const DIR = new URL('../fixtures/bedrock/invoke/', import.meta.url)
@@ -69,7 +69,7 @@ t.test('every recorded Claude InvokeModel exchange, replayed against the emulato
         // Early 2024 answers named a context-size variant (`claude-3-haiku-48k-20240307`), not the model.
         if (!/\d+k-/.test(String(body.model))) t.equal(message.model, body.model, `${file}: Anthropic's model name`)
       }
-      t.equal(message.model, anthropicModelName(modelId))
+      t.equal(message.model, claudeModelName(modelId))
       for (const name of Object.keys(wanted).filter((h) => h.startsWith('x-amzn-bedrock-'))) t.ok(answer.headers.has(name), `${file}: ${name}`)
       t.equal(answer.headers.get('content-type'), 'application/json')
       continue

@@ -23,6 +23,7 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
   return {
     name: 'fast',
     model: to.model,
+    aliases: [],
     targets: [{ name: 'only', weight: 1, upstream: to, quota: `test:${endpoint}:${to.model}` }],
     strategy: 'fallback',
     affinity: true,
@@ -36,6 +37,8 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
     s3Locations: { kind: 'none' },
     timeouts: { firstTokenMs: 5000, idleMs: 5000, totalMs: 10_000 },
     overridable: new Set(),
+    anthropicBetas: new Set(),
+    anthropicSystemTurns: false,
     ...overrides,
   }
 }

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { InvokeAnswer, InvokeSpec } from '../../core/invoke.js'
 import { GatewayError } from '../../errors/catalogue.js'
+import { attributeAnthropicCall } from '../anthropic/attribution.js'
 import type { Dialect, DialectCall } from '../dialect.js'
 import { bedrockAuth, bedrockError, bedrockStream } from './dialect.js'
 import { clientForModel } from './request.js'
@@ -23,23 +24,18 @@ const CLIENT_HEADERS: readonly (readonly [string, string])[] = [
 
 export type InvokeRead = DialectCall<InvokeSpec>
 
-/** Anthropic's bound on `metadata.user_id`, and what the usage record keeps of it. */
-const USER_ID_CHARS = 256
-
 function invoke(stream: boolean): Dialect<InvokeRead, InvokeAnswer> {
   return {
     api: 'bedrock',
     auth: bedrockAuth,
     read({ params, headers, body, tenant, usage }): InvokeRead {
+      attributeAnthropicCall(usage, body, headers)
       const client = clientForModel(tenant, params.modelId ?? '')
       usage.attribute(client)
       refuseClientHeaders(headers)
       if (typeof body !== 'object' || body === null || Array.isArray(body)) {
         throw new GatewayError('invalid_request', 'The request body must be a JSON object: Anthropic\'s Messages request (anthropic_version, max_tokens, messages).')
       }
-      const metadata = (body as { metadata?: { user_id?: unknown } }).metadata
-      // Anthropic's end-user id: Claude Code's holds its device and session ids (a JSON string).
-      if (typeof metadata?.user_id === 'string') usage.user = metadata.user_id.slice(0, USER_ID_CHARS)
       return { call: { client, body: body as Record<string, unknown> }, stream }
     },
     // Bedrock's own token headers go back to the caller: monitoring agents read them there.

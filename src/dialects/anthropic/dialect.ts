@@ -1,0 +1,51 @@
+// Anthropic's Messages API, `POST /v1/messages`, so that `@anthropic-ai/sdk` and Claude Code
+// (ANTHROPIC_BASE_URL) work by changing only their base URL and key. `model` names one of the
+// caller's clients; the body is passed on to Bedrock's InvokeModel under the client's policy
+// (src/core/invoke.ts); the answer is the model's Message as Bedrock sent it, or its stream as
+// Anthropic's server-sent events; errors are Anthropic's. `GET /v1/models` speaks it to a caller
+// that sends `anthropic-version` (models.ts).
+import type { InvokeAnswer, InvokeSpec } from '../../core/invoke.js'
+import type { Dialect, DialectCall } from '../dialect.js'
+import { attributeAnthropicCall } from './attribution.js'
+import { anthropicError, anthropicStatus } from './errors.js'
+import { PING_EVENT, sseEvent } from './events.js'
+import { readMessagesBody } from './request.js'
+
+export type MessagesRead = DialectCall<InvokeSpec>
+
+/** Anthropic's SDKs send either; Claude Code sends its token as a bearer token. */
+export const anthropicAuth: Dialect['auth'] = {
+  missing: () => 'x-api-key header is required: send your gateway key as `x-api-key: KEY` (ANTHROPIC_API_KEY) or `Authorization: Bearer KEY` (ANTHROPIC_AUTH_TOKEN).',
+  unknown: 'invalid x-api-key: the key is not valid for this gateway.',
+}
+
+/** Any failure before a stream began, as Anthropic answers it. */
+export const anthropicFailure: Dialect['error'] = (failure, requestId) => ({
+  status: anthropicStatus(failure),
+  headers: { 'request-id': requestId },
+  body: anthropicError(failure, requestId),
+})
+
+const SSE_HEADERS = { 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
+
+export const anthropicMessages: Dialect<MessagesRead, InvokeAnswer> = {
+  api: 'anthropic',
+  auth: anthropicAuth,
+  read({ headers, body, tenant, usage }): MessagesRead {
+    attributeAnthropicCall(usage, body, headers)
+    const read = readMessagesBody(tenant, headers, body)
+    usage.attribute(read.client)
+    return { call: { client: read.client, body: read.body }, stream: read.stream }
+  },
+  // The Message as Bedrock's Claude wrote it: Anthropic's own shape.
+  answer: ({ body }, _read, requestId) => ({ headers: { 'request-id': requestId, 'content-type': 'application/json' }, body }),
+  stream: {
+    contentType: 'text/event-stream; charset=utf-8',
+    headers: (requestId) => ({ ...SSE_HEADERS, 'request-id': requestId }),
+    heartbeat: PING_EVENT,
+    event: sseEvent,
+    end: () => [],
+    error: (failure, requestId) => `event: error\ndata: ${JSON.stringify(anthropicError(failure, requestId))}\n\n`,
+  },
+  error: anthropicFailure,
+}
