@@ -41,3 +41,17 @@ const conversationalModelId = new RegExp(`^(?:${alternatives.join('|')})$`)
 export function isValidModelId(modelId: string): boolean {
   return modelId.length >= 1 && modelId.length <= 2048 && conversationalModelId.test(modelId)
 }
+
+/** A system inference profile's geography before the model id: `us.`, `eu.`, `apac.`, `global.`, `us-gov.`. */
+const GEO_PREFIX = /^[a-z]{2,6}(?:-[a-z]{2,5})?\.(?=[a-z0-9-]+\.)/
+const PROFILE_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:inference-profile\//
+
+/**
+ * The foundation model behind a system inference profile (`us.anthropic.claude-sonnet-4-5-…` or its
+ * ARN → `anthropic.claude-sonnet-4-5-…`); any other id as it is. CountTokens refuses profile ids
+ * ("The provided model doesn't support counting tokens", docs/invoke-wire.md §5), which Claude Code uses.
+ */
+export function foundationModelOf(modelId: string): string {
+  const id = modelId.replace(PROFILE_ARN, '')
+  return id.replace(GEO_PREFIX, '')
+}

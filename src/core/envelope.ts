@@ -43,6 +43,8 @@ export interface Call {
   readonly bodyFor: (policy: ClientPolicy) => unknown
   /** The body as bytes, encoded at the first attempt (off the event loop for a large one) and sent by every attempt. */
   payload: Payload | undefined
+  /** What the encoded body is sent inside, when it is not sent as it is (CountTokens' `{"input": ...}`). */
+  readonly wrap: ((payload: Payload) => Payload) | undefined
   /** Upstream is a stream (ConverseStream): every attempt has a first-token limit. */
   readonly streamUpstream: boolean
   /** Something of the model's answer reached the caller: from then on the call never moves to another target. */
@@ -70,6 +72,8 @@ export interface Operand {
   readonly body: unknown
   /** The same under a target's own policy. */
   readonly bodyFor: (policy: ClientPolicy) => unknown
+  /** What the encoded body is sent inside, if anything. */
+  readonly wrap?: (payload: Payload) => Payload
 }
 
 /**
@@ -92,6 +96,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     body: operand.body,
     bodyFor: operand.bodyFor,
     payload: undefined,
+    wrap: operand.wrap,
     streamUpstream: operand.streamUpstream,
     began: false,
     headers: request.headers ?? NO_HEADERS,
@@ -144,6 +149,7 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
     if (payload === undefined) {
       const body = target.policy === undefined ? call.body : call.bodyFor(target.policy)
       payload = call.largeBody ? await encodeOffLoop(call.json, body, call.sealedBody) : jsonPayload(body)
+      if (call.wrap !== undefined) payload = call.wrap(payload)
       if (target.policy === undefined) call.payload = payload
     }
     const answer = await operation(call.upstreams.channelFor(target.upstream), target.upstream.model, payload, call.deadline.signal)

@@ -10,7 +10,7 @@ import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
 import type { TokenCounts } from '../usage/record.js'
 import { anthropicBody, guardrailHeaders, type Dropped } from './anthropic-input.js'
 import type { Emit, StreamSummary } from './call.js'
-import { attempt, envelope, relayEvents, type Call, type CallEnvelope } from './envelope.js'
+import { attempt, envelope, relayEvents, type Call, type CallEnvelope, type Operand } from './envelope.js'
 import { overTargets } from './failover.js'
 import { rejectFinishReason } from './finish-reason.js'
 import type { GatewayState } from './state.js'
@@ -42,6 +42,15 @@ export function streamInvoke(gateway: GatewayState, request: InvokeRequest, emit
 }
 
 function run<T>(gateway: GatewayState, request: InvokeRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
+  return envelope(gateway, request, anthropicOperand(request, stream), serve)
+}
+
+/**
+ * What the envelope sends for an Anthropic body: the caller's under the client's policy (and under
+ * a target's own), what was dropped for Bedrock's sake said.
+ * @throws GatewayError `invalid_request` for a client that is not Claude's, or a stream of one that does not stream.
+ */
+export function anthropicOperand(request: InvokeRequest, stream: boolean): Operand {
   const { client } = request
   // An Anthropic body is the same in every region and account, and no other model's.
   if (!client.targets.every((target) => isAnthropicModel(target.upstream.model))) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: Anthropic's Messages body is served for Claude clients only; call Converse.`)
@@ -50,7 +59,7 @@ function run<T>(gateway: GatewayState, request: InvokeRequest, stream: boolean, 
   const body = anthropicBody(client, request.body, dropped)
   if (dropped.betas.length > 0 || dropped.fields.length > 0) tell(request, dropped)
   const bodyFor = (policy: ClientPolicy): Record<string, unknown> => anthropicBody(policy, request.body)
-  return envelope(gateway, request, { stream, streamUpstream: stream, body, bodyFor }, serve)
+  return { stream, streamUpstream: stream, body, bodyFor }
 }
 
 /** What was dropped so that Bedrock takes the call: in the usage record, and to the caller in headers. */

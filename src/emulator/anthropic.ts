@@ -19,6 +19,12 @@ const ACCEPTED_VERSION = new RegExp(`^(?:${BEDROCK_ANTHROPIC_VERSION}|\\d{4}-\\d
 
 type Json = Record<string, unknown>
 
+/** Anthropic's server-side tools, which Bedrock does not run. */
+const SERVER_TOOL = /^(?:web_search|web_fetch|code_execution)_\d{8}$/
+
+/** The prefix Bedrock puts before what Claude itself refused on InvokeModel; CountTokens does not. */
+export const MODEL_ERROR_PREFIX = 'The model returned the following errors: '
+
 /**
  * Why Bedrock refuses the body before the model sees it, in Bedrock's words for Claude's schema
  * (recorded in public reports: `Malformed input request: #: required key [max_tokens] not found,
@@ -50,6 +56,9 @@ export function invalidAnthropicBody(body: unknown, modelId: string): string | u
   for (const [i, tool] of tools.entries()) {
     const member = UNSUPPORTED_TOOL_MEMBERS.find((name) => typeof tool === 'object' && tool !== null && name in tool)
     if (member !== undefined) return `The model returned the following errors: tools.${i}.custom.${member}: Extra inputs are not permitted`
+    // Anthropic's server tools run on Anthropic's side, not Bedrock's (recorded on CountTokens, Claude Sonnet 4).
+    const type = (tool as { type?: unknown } | null)?.type
+    if (typeof type === 'string' && SERVER_TOOL.test(type)) return `The model returned the following errors: tools.${i}: Input tag '${type}' found using 'type' does not match any of the expected tags: 'bash_20250124', 'custom', 'text_editor_20250124', 'text_editor_20250429', 'text_editor_20250728'`
   }
   const thinking = b.thinking as Json | undefined
   if (thinking?.type === 'enabled' && typeof thinking.budget_tokens === 'number' && thinking.budget_tokens >= (b.max_tokens as number)) {

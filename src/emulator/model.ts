@@ -199,8 +199,7 @@ function promptTokens(input: ModelInput, modelId: string, cache: PromptCache): P
   let total = 0
   let prefix = 0
   let prefixEnd = -1
-  const blocks: Record<string, unknown>[] = [...(input.toolConfig?.tools ?? []), ...(input.system ?? [])]
-  for (const m of input.messages ?? []) blocks.push(...m.content)
+  const blocks = promptBlocks(input)
   for (const [i, block] of blocks.entries()) {
     if ('cachePoint' in block) {
       prefix = total
@@ -212,6 +211,20 @@ function promptTokens(input: ModelInput, modelId: string, cache: PromptCache): P
   if (prefixEnd < 0 || prefix === 0) return { input: total }
   const key = createHash('sha256').update(modelId).update(JSON.stringify(blocks.slice(0, prefixEnd))).digest('base64')
   return cache.hit(key) ? { input: total - prefix, cacheRead: prefix, cacheWrite: 0 } : { input: total - prefix, cacheRead: 0, cacheWrite: prefix }
+}
+
+/** Every prompt token, as CountTokens counts them: cached or not. */
+export function countPromptTokens(input: ModelInput): number {
+  let total = 0
+  for (const block of promptBlocks(input)) if (!('cachePoint' in block)) total += blockTokens(block)
+  return total
+}
+
+/** The prompt's blocks in Bedrock's cache order: tools, system, messages. */
+function promptBlocks(input: ModelInput): Record<string, unknown>[] {
+  const blocks: Record<string, unknown>[] = [...(input.toolConfig?.tools ?? []), ...(input.system ?? [])]
+  for (const m of input.messages ?? []) blocks.push(...m.content)
+  return blocks
 }
 
 function blockTokens(block: Record<string, unknown>): number {

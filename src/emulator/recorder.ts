@@ -9,7 +9,7 @@ export interface ReceivedRequest {
   readonly httpVersion: string
   readonly method: string
   readonly path: string
-  readonly operation: 'converse' | 'converse-stream' | 'invoke' | 'invoke-stream' | 'unknown'
+  readonly operation: 'converse' | 'converse-stream' | 'invoke' | 'invoke-stream' | 'count-tokens' | 'unknown'
   readonly modelId: string
   readonly headers: Readonly<Record<string, string>>
   /** SDK attempt number from `amz-sdk-request` (1 for the first try). */

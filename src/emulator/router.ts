@@ -9,6 +9,7 @@ import { modeled, sendError, validation, type BedrockError } from './errors.js'
 import type { BodySink, EmulatorRequest, EmulatorResponse } from './http.js'
 import type { KnownModels } from './known-models.js'
 import { isAnthropicModel } from '../bedrock/anthropic.js'
+import { countTokens } from './count-tokens.js'
 import { anthropicMessage, anthropicStreamPlan, invalidAnthropicBody, modelInputOf, tokenHeaders } from './anthropic.js'
 import { respond, type ModelInput, type PromptCache } from './model.js'
 import type { ResolvedOptions } from './options.js'
@@ -18,8 +19,8 @@ import { DEFAULT_SCENARIO, intParam, scenarioFromModelId, scenarioFromText, type
 import { resetConnection, writeFrames, writeStream, type Pacing } from './stream.js'
 import { isValidModelId, validateConverseRequest } from './validation.js'
 
-const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/
-const OPERATIONS = { converse: 'converse', 'converse-stream': 'converse-stream', invoke: 'invoke', 'invoke-with-response-stream': 'invoke-stream' } as const
+const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/
+const OPERATIONS = { converse: 'converse', 'converse-stream': 'converse-stream', invoke: 'invoke', 'invoke-with-response-stream': 'invoke-stream', 'count-tokens': 'count-tokens' } as const
 const EPOCH = new Date(0)
 
 interface Deps {
@@ -107,6 +108,15 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
 
   const fromModel = scenarioFromModelId(modelId)
   if (fromModel === undefined && (!isValidModelId(modelId) || !(known?.has(modelId) ?? true))) return fail(validation('The provided model identifier is invalid.'))
+  if (operation === 'count-tokens') {
+    const counted = countTokens(parsed, modelId)
+    if ('error' in counted) return fail(validation(counted.error))
+    record.status = 200
+    const json = JSON.stringify({ inputTokens: counted.inputTokens })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-requestid': requestId })
+    res.end(json)
+    return
+  }
   // InvokeModel's body is the model's own request: Anthropic's Messages body, read as Converse's.
   if (invoke && fromModel === undefined && !isAnthropicModel(modelId)) return fail(validation('This emulator serves InvokeModel for Anthropic models only; call Converse for the others.'))
   const invalid = invoke ? invalidAnthropicBody(parsed, modelId) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })

@@ -8,6 +8,7 @@ import type { TenantConfig } from '../config/types.js'
 import { answerCall, streamCall, type CallAnswer, type CallRequest, type CallSpec, type Emit, type StreamSummary } from '../core/call.js'
 import type { CallEnvelope } from '../core/envelope.js'
 import type { GatewayState } from '../core/state.js'
+import { answerCountTokens, type CountTokensAnswer } from '../core/count-tokens.js'
 import { answerInvoke, streamInvoke, type InvokeAnswer, type InvokeRequest, type InvokeSpec } from '../core/invoke.js'
 import type { Dialect, DialectCall, Rendered } from '../dialects/dialect.js'
 import { retryAfterOf } from '../errors/catalogue.js'
@@ -56,21 +57,31 @@ const CHAT: CoreOperation<CallSpec, CallAnswer, CallRequest> = {
   stream: streamCall,
 }
 
+/** The call of an Anthropic body, for InvokeModel and CountTokens alike. */
+const invokeCall = (spec: InvokeSpec, tenant: TenantConfig, usage: UsageRecord, request: FastifyRequest, reply: FastifyReply): InvokeRequest => ({
+  client: spec.client,
+  body: spec.body,
+  tenant,
+  usage,
+  bodyBytes: request.bodyBytes ?? 0,
+  sealedBody: request.sealedBody,
+  onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
+  setHeaders: headersOn(reply),
+  headers: request.headers,
+})
+
 /** An InvokeModel call for Claude (src/core/invoke.ts). */
 const INVOKE: CoreOperation<InvokeSpec, InvokeAnswer, InvokeRequest> = {
-  call: (spec, tenant, usage, request, reply) => ({
-    client: spec.client,
-    body: spec.body,
-    tenant,
-    usage,
-    bodyBytes: request.bodyBytes ?? 0,
-    sealedBody: request.sealedBody,
-    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
-    setHeaders: headersOn(reply),
-    headers: request.headers,
-  }),
+  call: invokeCall,
   answer: answerInvoke,
   stream: streamInvoke,
+}
+
+/** Bedrock's CountTokens for an Anthropic body (src/core/count-tokens.ts): the call of an InvokeModel, never a stream. */
+const COUNT_TOKENS: CoreOperation<InvokeSpec, CountTokensAnswer, InvokeRequest> = {
+  call: invokeCall,
+  answer: answerCountTokens,
+  stream: () => Promise.reject(new Error('CountTokens has no stream')),
 }
 
 /** A route that makes a chat call in `dialect`: POST it with `app.post(path, callRoute(dialect))`. */
@@ -78,13 +89,24 @@ export function callRoute<R extends DialectCall>(dialect: Dialect<R>): RouteShor
   return route(dialect, CHAT, [startUsage(dialect.api), authenticate(dialect.auth)])
 }
 
-/**
- * A route that makes an InvokeModel call (a Claude body passed on under the client's policy) in
- * `dialect`. `anyContentType`: the body is JSON whatever its Content-Type says, as on Bedrock's route.
- */
-export function invokeRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, InvokeAnswer>, { anyContentType }: { anyContentType: boolean }): RouteShorthandOptionsWithHandler {
+/** A route that makes an InvokeModel call (a Claude body passed on under the client's policy) in `dialect`. */
+export function invokeRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, InvokeAnswer>, options: BodyOptions): RouteShorthandOptionsWithHandler {
+  return route(dialect, INVOKE, anthropicHooks(dialect, options))
+}
+
+/** A route that counts the tokens of an Anthropic body (Bedrock's CountTokens) in `dialect`. */
+export function countTokensRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, CountTokensAnswer>, options: BodyOptions): RouteShorthandOptionsWithHandler {
+  return route(dialect, COUNT_TOKENS, anthropicHooks(dialect, options))
+}
+
+/** `anyContentType`: the body is JSON whatever its Content-Type says, as on Bedrock's routes. */
+interface BodyOptions {
+  readonly anyContentType: boolean
+}
+
+function anthropicHooks(dialect: Pick<Dialect<never, never>, 'api' | 'auth'>, { anyContentType }: BodyOptions): onRequestHookHandler[] {
   const hooks = [startUsage(dialect.api), authenticate(dialect.auth)]
-  return route(dialect, INVOKE, anyContentType ? [readAsJson, ...hooks] : hooks)
+  return anyContentType ? [readAsJson, ...hooks] : hooks
 }
 
 function route<S, A, C extends CallEnvelope, R extends DialectCall<S>>(dialect: Dialect<R, A>, operation: CoreOperation<S, A, C>, onRequest: onRequestHookHandler[]): RouteShorthandOptionsWithHandler {

@@ -140,6 +140,16 @@ export class BedrockChannel {
   invokeStream(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<EventStream>> {
     return this.send(modelId, 'invoke-with-response-stream', payload, signal, readInvokeStream)
   }
+
+  /** CountTokens: the payload is `{"input": {...}}`; the model must be a foundation model, not a profile. */
+  countTokens(modelId: string, payload: Payload, signal: AbortSignal): Promise<Answer<CountTokensOutput>> {
+    return this.send(modelId, 'count-tokens', payload, signal, readJson as ReadAnswer<CountTokensOutput>)
+  }
+}
+
+/** CountTokens' answer. */
+export interface CountTokensOutput {
+  readonly inputTokens?: number
 }
 
 const USAGE_HEADER_PREFIX = 'x-amzn-bedrock-'

@@ -60,6 +60,8 @@ export class UsageRecord {
   upstreamRequestId: string | null = null
   /** The end user the caller named (OpenAI's `user` or `safety_identifier`, Anthropic's `metadata.user_id`), for abuse tracing and attribution. */
   user: string | null = null
+  /** A token count's answer (CountTokens): counted, not spent, so never in the token fields. */
+  countedTokens: number | null = null
   /** The client-side session the call belongs to (Claude Code's `x-claude-code-session-id`). */
   session: string | null = null
   /** `anthropic_beta` flags the gateway dropped because Bedrock does not take them for the model. */
@@ -196,6 +198,7 @@ export class UsageRecord {
         target: this.target,
         attempts: this.attempts,
         user: this.user,
+        countedTokens: this.countedTokens,
         session: this.session,
         droppedBetas: this.droppedBetas,
         droppedFields: this.droppedFields,

@@ -4,8 +4,9 @@
 // (src/core/invoke.ts); the answer is the model's Message as Bedrock sent it, or its stream as
 // Anthropic's server-sent events; errors are Anthropic's. `GET /v1/models` speaks it to a caller
 // that sends `anthropic-version` (models.ts).
+import type { CountTokensAnswer } from '../../core/count-tokens.js'
 import type { InvokeAnswer, InvokeSpec } from '../../core/invoke.js'
-import type { Dialect, DialectCall } from '../dialect.js'
+import type { Dialect, DialectCall, DialectRequest } from '../dialect.js'
 import { attributeAnthropicCall } from './attribution.js'
 import { anthropicError, anthropicStatus } from './errors.js'
 import { PING_EVENT, sseEvent } from './events.js'
@@ -28,15 +29,18 @@ export const anthropicFailure: Dialect['error'] = (failure, requestId) => ({
 
 const SSE_HEADERS = { 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
+/** A Messages (or count_tokens) body read into the call of its client. */
+function readMessages({ headers, body, tenant, usage }: DialectRequest): MessagesRead {
+  attributeAnthropicCall(usage, body, headers)
+  const read = readMessagesBody(tenant, headers, body)
+  usage.attribute(read.client)
+  return { call: { client: read.client, body: read.body }, stream: read.stream }
+}
+
 export const anthropicMessages: Dialect<MessagesRead, InvokeAnswer> = {
   api: 'anthropic',
   auth: anthropicAuth,
-  read({ headers, body, tenant, usage }): MessagesRead {
-    attributeAnthropicCall(usage, body, headers)
-    const read = readMessagesBody(tenant, headers, body)
-    usage.attribute(read.client)
-    return { call: { client: read.client, body: read.body }, stream: read.stream }
-  },
+  read: readMessages,
   // The Message as Bedrock's Claude wrote it: Anthropic's own shape.
   answer: ({ body }, _read, requestId) => ({ headers: { 'request-id': requestId, 'content-type': 'application/json' }, body }),
   stream: {
@@ -47,5 +51,16 @@ export const anthropicMessages: Dialect<MessagesRead, InvokeAnswer> = {
     end: () => [],
     error: (failure, requestId) => `event: error\ndata: ${JSON.stringify(anthropicError(failure, requestId))}\n\n`,
   },
+  error: anthropicFailure,
+}
+
+/** `POST /v1/messages/count_tokens`: Bedrock's CountTokens of the body the call would send, `{"input_tokens": N}`. */
+export const anthropicCountTokens: Dialect<MessagesRead, CountTokensAnswer> = {
+  api: 'anthropic',
+  auth: anthropicAuth,
+  // A count is never a stream, whatever the body says.
+  read: (request) => ({ ...readMessages(request), stream: false }),
+  answer: ({ inputTokens }, _read, requestId) => ({ headers: { 'request-id': requestId }, body: { input_tokens: inputTokens } }),
+  stream: anthropicMessages.stream,
   error: anthropicFailure,
 }

@@ -5,6 +5,7 @@
 // (src/core/invoke.ts); the answer is the model's body as Bedrock sent it, with Bedrock's token
 // headers, or its stream's frames relayed unchanged. Errors are Bedrock's, as on Converse.
 import type { IncomingHttpHeaders } from 'node:http'
+import type { CountTokensAnswer } from '../../core/count-tokens.js'
 import type { InvokeAnswer, InvokeSpec } from '../../core/invoke.js'
 import { GatewayError } from '../../errors/catalogue.js'
 import { attributeAnthropicCall } from '../anthropic/attribution.js'
@@ -55,3 +56,38 @@ function refuseClientHeaders(headers: IncomingHttpHeaders): void {
 
 export const bedrockInvoke = invoke(false)
 export const bedrockInvokeStream = invoke(true)
+
+/**
+ * `POST /model/{modelId}/count-tokens`: CountTokens of an InvokeModel body (`{"input": {"invokeModel":
+ * {"body": base64}}}`, as Anthropic's Python SDK sends it), counted as the call would send it.
+ */
+export const bedrockCountTokens: Dialect<InvokeRead, CountTokensAnswer> = {
+  api: 'bedrock',
+  auth: bedrockAuth,
+  read({ params, headers, body, tenant, usage }): InvokeRead {
+    const client = clientForModel(tenant, params.modelId ?? '')
+    usage.attribute(client)
+    const invokeBody = countedBody(body)
+    attributeAnthropicCall(usage, invokeBody, headers)
+    return { call: { client, body: invokeBody }, stream: false }
+  },
+  answer: ({ inputTokens }, _read, requestId) => ({ headers: { 'x-amzn-requestid': requestId, 'content-type': 'application/json' }, body: { inputTokens } }),
+  stream: bedrockInvokeStream.stream,
+  error: bedrockError,
+}
+
+/** The InvokeModel body inside a CountTokens request. @throws GatewayError `invalid_request` (ValidationException) for anything else. */
+function countedBody(body: unknown): Record<string, unknown> {
+  const input = (body as { input?: { invokeModel?: { body?: unknown }; converse?: unknown } } | null)?.input
+  if (input?.converse !== undefined) throw new GatewayError('invalid_request', 'input.converse is not served by this gateway yet: count the InvokeModel body instead (input.invokeModel.body).')
+  const encoded = input?.invokeModel?.body
+  if (typeof encoded !== 'string') throw new GatewayError('invalid_request', 'input.invokeModel.body: Member must not be null (the InvokeModel body, base64).')
+  let decoded: unknown
+  try {
+    decoded = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))
+  } catch {
+    decoded = undefined
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw new GatewayError('invalid_request', 'input.invokeModel.body must be a JSON object, base64-encoded: Anthropic\'s Messages request.')
+  return decoded as Record<string, unknown>
+}
