@@ -1,4 +1,5 @@
 // `check-config`: validates a config file without starting anything, for CI and for editing sessions.
+import { anthropicNotes } from './anthropic-notes.js'
 import { configPathFrom } from './args.js'
 import { ConfigError, formatIssue } from './errors.js'
 import { loadConfig } from './load.js'
@@ -39,7 +40,7 @@ export async function runCheckConfig(argv: readonly string[], env: Env, out: Che
     let clients = 0
     for (const tenant of config.tenants.values()) clients += tenant.clients.size
     out.stdout(`${args.path}: ok (${count(config.tenants.size, 'tenant')}, ${count(clients, 'client')})`)
-    for (const note of profiles.notes) out.stdout(`${args.path}: note: ${note}`)
+    for (const note of [...profiles.notes, ...anthropicNotes(config)]) out.stdout(`${args.path}: note: ${note}`)
     return 0
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err

@@ -12,7 +12,9 @@ async function run(argv: string[], env: Record<string, string> = EXAMPLE_ENV) {
 }
 
 t.test('exits 0 on the example config', async (t) => {
-  t.same(await run([EXAMPLE]), { status: 0, stdout: [`${EXAMPLE}: ok (2 tenants, 3 clients)`], stderr: [] })
+  const result = await run([EXAMPLE])
+  t.same({ ...result, stdout: result.stdout.slice(0, 1) }, { status: 0, stdout: [`${EXAMPLE}: ok (2 tenants, 3 clients)`], stderr: [] })
+  t.ok(result.stdout.slice(1).every((line) => line.startsWith(`${EXAMPLE}: note: `)), 'then notes only')
   t.equal((await run(['--config', EXAMPLE])).status, 0)
   t.equal((await run([`--config=${EXAMPLE}`])).status, 0)
 })
@@ -48,4 +50,20 @@ t.test('exits 2 on bad usage', async (t) => {
 
 t.test('--help prints usage and exits 0', async (t) => {
   t.match(await run(['--help']), { status: 0, stdout: [/^usage: check-config/] })
+})
+
+t.test('notes what of a Claude client\'s config cannot govern its Anthropic-body calls', async (t) => {
+  const claude = 'model: anthropic.claude-sonnet-4-5-20250929-v1:0\nregion: us-east-1'
+  const extra = 'request_metadata: { team: ml }\nallowed_role_metadata: [cache_control]\nallow_s3_locations: true\nguardrail: { id: abc123, version: 1, stream_processing_mode: async }\nfinish_reason_deny_list: [content_filtered, refusal]'
+  const dir = t.testdir({ 'claude.yaml': withClient(extra, claude), 'nova.yaml': withClient(extra, 'model: amazon.nova-micro-v1:0\nregion: us-east-1'), 'plain.yaml': withClient('', claude) })
+  const notes = async (file: string) => (await run([join(dir, file)], {})).stdout.slice(1).map((line) => line.slice(line.indexOf('note: ') + 6))
+  t.match(await notes('claude.yaml'), [
+    /^tenants\.acme\.clients\.fast: request_metadata goes with Converse calls only/,
+    /^tenants\.acme\.clients\.fast: allowed_role_metadata governs Converse messages only/,
+    /^tenants\.acme\.clients\.fast: allow_s3_locations governs Converse content only/,
+    /^tenants\.acme\.clients\.fast: guardrail\.stream_processing_mode applies to ConverseStream only/,
+    /^tenants\.acme\.clients\.fast: finish_reason_deny_list names content_filtered, which only Converse reports/,
+  ])
+  t.same(await notes('nova.yaml'), [], 'a client that is not Claude\'s makes no Anthropic-body calls')
+  t.same(await notes('plain.yaml'), [], 'nothing to say of a client that sets none of them')
 })
