@@ -31,7 +31,7 @@ const BEFORE = resolve(flags.against ?? '.')
 const rounds = Number(flags.rounds ?? 4)
 const seconds = Number(flags.seconds ?? 8)
 
-const PATHS: Readonly<Record<Route, string>> = { converse: '`/v1/converse`', bedrock: '`/model/claude/converse[-stream]`', openai: '`/v1/chat/completions`' }
+const PATHS: Readonly<Record<Route, string>> = { converse: '`/v1/converse`', bedrock: '`/model/claude/converse[-stream]`', openai: '`/v1/chat/completions`', invoke: '`/model/claude/invoke[-with-response-stream]`', anthropic: '`/v1/messages`' }
 type Build = 'before' | 'after'
 
 interface Sample {

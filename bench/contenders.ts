@@ -10,7 +10,7 @@ import { EXAMPLE_CREDENTIALS } from '../src/emulator/index.js'
 import type { PortkeyInstall } from './portkey.js'
 import { freePort, startChild, waitForHttp, type Child } from './processes.js'
 
-export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'gateway-nolog' | 'naive' | 'portkey'
+export type ContenderId = 'direct' | 'forward' | 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'gateway-invoke' | 'gateway-anthropic' | 'gateway-nolog' | 'naive' | 'portkey'
 
 export const LABELS: Readonly<Record<ContenderId, string>> = {
   direct: 'direct (emulator)',
@@ -18,6 +18,8 @@ export const LABELS: Readonly<Record<ContenderId, string>> = {
   gateway: 'this gateway',
   'gateway-bedrock': 'this gateway, Bedrock\'s own route (/model/{id}/converse)',
   'gateway-openai': 'this gateway, OpenAI\'s route (/v1/chat/completions)',
+  'gateway-invoke': 'this gateway, Bedrock\'s InvokeModel route (/model/{id}/invoke)',
+  'gateway-anthropic': 'this gateway, Anthropic\'s route (/v1/messages)',
   'gateway-nolog': 'this gateway, LOG_LEVEL=warn (no usage records)',
   naive: 'naive Fastify + SDK',
   portkey: 'Portkey 1.15.2',
@@ -143,6 +145,8 @@ export async function startContender(id: ContenderId, ctx: StartContext): Promis
     case 'gateway':
     case 'gateway-bedrock':
     case 'gateway-openai':
+    case 'gateway-invoke':
+    case 'gateway-anthropic':
     case 'gateway-nolog':
       return gateway(id, ctx)
     case 'naive':
@@ -222,7 +226,10 @@ export function gatewayConfig(port: number, emulatorUrls: readonly string[], api
   )
 }
 
-async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'gateway-nolog', ctx: StartContext): Promise<Contender> {
+/** What every InvokeModel stream's last chunk starts with, base64 (`{"type":"message_stop"`): the stream ended. */
+const MESSAGE_STOP_BASE64 = Buffer.from('{"type":"message_stop"'.slice(0, 21)).toString('base64')
+
+async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'gateway-invoke' | 'gateway-anthropic' | 'gateway-nolog', ctx: StartContext): Promise<Contender> {
   const port = await freePort()
   const apiKey = randomBytes(16).toString('hex')
   const digest = createHash('sha256').update(apiKey).digest('hex')
@@ -252,6 +259,31 @@ async function gateway(id: 'gateway' | 'gateway-bedrock' | 'gateway-openai' | 'g
       logFile,
       unary: async () => ({ url: `${base}/model/claude/converse`, headers, body: JSON.stringify(converseBody(UNARY_PROMPT)), expect: 'end_turn' }),
       stream: async () => ({ url: `${base}/model/claude/converse-stream`, headers, body: JSON.stringify(converseBody(STREAM_PROMPT)), expect: 'metadata' }),
+    }
+  }
+  if (id === 'gateway-invoke') {
+    // What boto3's invoke_model or Claude Code in Bedrock mode sends: Anthropic's body, the model in the path.
+    const invoke = (prompt: string) => JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: prompt }] })
+    return {
+      id,
+      pid: child.pid,
+      child,
+      logFile,
+      unary: async () => ({ url: `${base}/model/claude/invoke`, headers, body: invoke(UNARY_PROMPT), expect: '"end_turn"' }),
+      stream: async () => ({ url: `${base}/model/claude/invoke-with-response-stream`, headers, body: invoke(STREAM_PROMPT), expect: MESSAGE_STOP_BASE64 }),
+    }
+  }
+  if (id === 'gateway-anthropic') {
+    // What `@anthropic-ai/sdk` or Claude Code in Messages mode sends.
+    const messages = (prompt: string, stream: boolean) => JSON.stringify({ model: 'claude', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: prompt }], ...(stream ? { stream: true } : {}) })
+    const anthropic = { ...headers, 'anthropic-version': '2023-06-01' }
+    return {
+      id,
+      pid: child.pid,
+      child,
+      logFile,
+      unary: async () => ({ url: `${base}/v1/messages`, headers: anthropic, body: messages(UNARY_PROMPT, false), expect: '"end_turn"' }),
+      stream: async () => ({ url: `${base}/v1/messages`, headers: anthropic, body: messages(STREAM_PROMPT, true), expect: 'event: message_stop' }),
     }
   }
   if (id === 'gateway-openai') {

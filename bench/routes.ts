@@ -1,9 +1,11 @@
 // `npm run bench:routes [-- --rounds N --seconds S]`: what a dialect costs. One emulator (CPU 1,
-// no think time) and three gateways pinned to CPU 0, one loaded at a time, in ABC CBA order so
+// no think time) and five gateways pinned to CPU 0, one loaded at a time, in ABCDE EDCBA order so
 // drift and warm-up fall on all alike. Each round runs the same conversation through
-// `/v1/converse` (content as blocks), `/model/claude/converse` (the same blocks) and
-// `/v1/chat/completions` (OpenAI's string content), then the same streamed request through each
-// (SSE events, event-stream frames, chunk lines), each at saturation (wrk, 50 connections).
+// `/v1/converse` (content as blocks), `/model/claude/converse` (the same blocks),
+// `/v1/chat/completions` (OpenAI's string content), `/model/claude/invoke` (Anthropic's body) and
+// `/v1/messages` (Anthropic's, named by `model`), then the same streamed request through each (SSE
+// events, event-stream frames, chunk lines, chunk frames, Anthropic's SSE), each at saturation (wrk,
+// 50 connections).
 // Reports the gateway's CPU ms per call for each route, each dialect's ratio to /v1/converse per
 // round and the median ratio. Writes bench/results/<date>-routes.json.
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -12,7 +14,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { repositoryRoot } from './fuzz/contract.js'
 import { startContender, startEmulator, type Contender } from './contenders.js'
-import { as, ROUTES, type Kind, type Route } from './dialect-targets.js'
+import { ALL_ROUTES, as, CONTENDER, type Kind, type Route } from './dialect-targets.js'
 import { writeResults } from './machine.js'
 import { saturation, warmUp, type Environment } from './measure.js'
 import { stopAll } from './processes.js'
@@ -39,17 +41,13 @@ async function main(): Promise<void> {
   const env: Environment = { root: ROOT, layout: 'pinned', emulator, quiet: { maxBusy: 0.15, sampleMs: 500, maxWaitMs: 10_000, totalWaitMs: 120_000 } }
   const samples: Sample[] = []
   try {
-    const [converse, bedrock, openai] = await Promise.all([
-      startContender('gateway', { root: ROOT, emulator, cpu: 0, workDir }),
-      startContender('gateway-bedrock', { root: ROOT, emulator, cpu: 0, workDir }),
-      startContender('gateway-openai', { root: ROOT, emulator, cpu: 0, workDir }),
-    ])
-    const gateways: Record<Route, Contender> = { converse, bedrock, openai }
-    for (const route of ROUTES) {
+    const started = await Promise.all(ALL_ROUTES.map((route) => startContender(CONTENDER[route], { root: ROOT, emulator, cpu: 0, workDir })))
+    const gateways = Object.fromEntries(ALL_ROUTES.map((route, i) => [route, started[i]])) as Record<Route, Contender>
+    for (const route of ALL_ROUTES) {
       for (const kind of ['unary', 'stream'] as const) await warmUp(as(gateways[route], route, kind), env, 3)
     }
     for (let round = 1; round <= rounds; round++) {
-      const order: Route[] = round % 2 === 1 ? [...ROUTES] : [...ROUTES].reverse()
+      const order: Route[] = round % 2 === 1 ? [...ALL_ROUTES] : [...ALL_ROUTES].reverse()
       for (const kind of ['unary', 'stream'] as const) {
         for (const route of order) {
           const run = await saturation(as(gateways[route], route, kind), env, round, seconds)
@@ -67,7 +65,7 @@ async function main(): Promise<void> {
     const of = (route: Route) => samples.filter((s) => s.kind === kind && s.route === route)
     const cpu = (route: Route): number => median(of(route).map((s) => s.cpuMsPerCall))
     const byRoute: Record<string, unknown> = { converseCpuMs: cpu('converse') }
-    for (const route of ['bedrock', 'openai'] as const) {
+    for (const route of ALL_ROUTES.filter((r) => r !== 'converse')) {
       const ratios = of(route).map((b, i) => b.cpuMsPerCall / (of('converse')[i]?.cpuMsPerCall ?? NaN))
       byRoute[route] = { cpuMs: cpu(route), ratios, medianRatio: median(ratios), ratioOfMedians: cpu(route) / cpu('converse') }
       console.log(

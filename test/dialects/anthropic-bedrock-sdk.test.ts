@@ -48,3 +48,12 @@ t.test('Claude Code\'s way: no AWS auth, the gateway key as a bearer header; too
   t.match(refused, { status: 400 }, 'a model id that is none of the caller\'s clients is refused before anything is sent')
   t.equal(gw.emulator.recorder.requests.length, 2)
 })
+
+t.test('a quiet model\'s keep-alive frames do not break the SDK\'s stream (Claude Code\'s long thinking)', async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const client = new AnthropicBedrock({ baseURL: gw.url, awsRegion: 'us-east-1', skipAuth: true, defaultHeaders: { authorization: 'Bearer acme-key' }, maxRetries: 0 })
+  const stream = await client.messages.create({ model: 'main', max_tokens: 100, stream: true, messages: [{ role: 'user', content: '[emulator:echo ttft_ms=900] after a pause' }] })
+  let text = ''
+  for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text
+  t.equal(text, 'after a pause', 'every event through, after four keep-alive frames (heartbeat 200 ms, first token at 900)')
+})

@@ -14,16 +14,38 @@ const MESSAGE_STOP_EVENT = 'event: message_stop\ndata: {"type":"message_stop"}\n
 /** The event names written: Anthropic's are lower-case words (a name with a line break would end the event). */
 const EVENT_NAME = /^[a-z_]{1,64}$/
 
+const DELTA_HEAD = Buffer.from('event: content_block_delta\ndata: ')
+const LINE_FEED = 0x0a
+
 /** One chunk as an SSE event; undefined for a frame that carries none. */
-export function sseEvent(event: StreamEvent): string | undefined {
+export function sseEvent(event: StreamEvent): string | Uint8Array | undefined {
   const bytes = event.data.bytes
   if (typeof bytes !== 'string') return undefined
-  const json = Buffer.from(bytes, 'base64').toString('utf8')
-  // An event's data must be one line; Anthropic's JSON is compact, anything else is written so.
-  const line = json.includes('\n') ? JSON.stringify(JSON.parse(json)) : json
-  if (bytes.startsWith(DELTA_BASE64_PREFIX)) return `event: content_block_delta\ndata: ${line}\n\n`
-  const type = (JSON.parse(line) as { type?: unknown }).type
+  return bytes.startsWith(DELTA_BASE64_PREFIX) ? deltaEvent(bytes) : namedEvent(Buffer.from(bytes, 'base64').toString('utf8'))
+}
+
+/**
+ * A delta, most of a stream: its base64 decoded straight into the event's bytes, behind a head
+ * that never changes, with no string made on the way. Anthropic's JSON is compact; one holding a
+ * line break (it would end the `data:` line) is written the long way.
+ */
+function deltaEvent(base64: string): Uint8Array | string | undefined {
+  const size = Buffer.byteLength(base64, 'base64')
+  const out = Buffer.allocUnsafe(DELTA_HEAD.length + size + 2)
+  DELTA_HEAD.copy(out, 0)
+  const written = out.write(base64, DELTA_HEAD.length, size, 'base64')
+  const end = DELTA_HEAD.length + written
+  if (out.subarray(DELTA_HEAD.length, end).includes(LINE_FEED)) return namedEvent(out.toString('utf8', DELTA_HEAD.length, end))
+  out[end] = LINE_FEED
+  out[end + 1] = LINE_FEED
+  return out.subarray(0, end + 2)
+}
+
+function namedEvent(json: string): string | undefined {
+  const parsed = JSON.parse(json) as { type?: unknown }
+  const type = parsed.type
   if (typeof type !== 'string' || !EVENT_NAME.test(type)) return undefined
   if (type === 'message_stop') return MESSAGE_STOP_EVENT
-  return `event: ${type}\ndata: ${line}\n\n`
+  // An event's data must be one line; Anthropic's JSON is compact, anything else is written so.
+  return `event: ${type}\ndata: ${json.includes('\n') ? JSON.stringify(parsed) : json}\n\n`
 }
