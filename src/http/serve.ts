@@ -8,7 +8,7 @@ import type { TenantConfig } from '../config/types.js'
 import { answerCall, streamCall, type CallAnswer, type CallRequest, type CallSpec, type Emit, type StreamSummary } from '../core/call.js'
 import type { CallEnvelope } from '../core/envelope.js'
 import type { GatewayState } from '../core/state.js'
-import { answerCountTokens, type CountTokensAnswer } from '../core/count-tokens.js'
+import { answerCountTokens, type CountRequest, type CountSpec, type CountTokensAnswer } from '../core/count-tokens.js'
 import { answerInvoke, streamInvoke, type InvokeAnswer, type InvokeRequest, type InvokeSpec } from '../core/invoke.js'
 import type { Dialect, DialectCall, Rendered } from '../dialects/dialect.js'
 import { retryAfterOf } from '../errors/catalogue.js'
@@ -57,29 +57,36 @@ const CHAT: CoreOperation<CallSpec, CallAnswer, CallRequest> = {
   stream: streamCall,
 }
 
-/** The call of an Anthropic body, for InvokeModel and CountTokens alike. */
-const invokeCall = (spec: InvokeSpec, tenant: TenantConfig, usage: UsageRecord, request: FastifyRequest, reply: FastifyReply): InvokeRequest => ({
-  client: spec.client,
-  body: spec.body,
-  tenant,
-  usage,
-  bodyBytes: request.bodyBytes ?? 0,
-  sealedBody: request.sealedBody,
-  onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
-  setHeaders: headersOn(reply),
-  headers: request.headers,
-})
-
 /** An InvokeModel call for Claude (src/core/invoke.ts). */
 const INVOKE: CoreOperation<InvokeSpec, InvokeAnswer, InvokeRequest> = {
-  call: invokeCall,
+  call: (spec, tenant, usage, request, reply) => ({
+    client: spec.client,
+    body: spec.body,
+    tenant,
+    usage,
+    bodyBytes: request.bodyBytes ?? 0,
+    sealedBody: request.sealedBody,
+    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
+    setHeaders: headersOn(reply),
+    headers: request.headers,
+  }),
   answer: answerInvoke,
   stream: streamInvoke,
 }
 
-/** Bedrock's CountTokens for an Anthropic body (src/core/count-tokens.ts): the call of an InvokeModel, never a stream. */
-const COUNT_TOKENS: CoreOperation<InvokeSpec, CountTokensAnswer, InvokeRequest> = {
-  call: invokeCall,
+/** Bedrock's CountTokens (src/core/count-tokens.ts): never a stream. */
+const COUNT_TOKENS: CoreOperation<CountSpec, CountTokensAnswer, CountRequest> = {
+  call: (spec, tenant, usage, request, reply) => ({
+    client: spec.client,
+    input: spec.input,
+    tenant,
+    usage,
+    bodyBytes: request.bodyBytes ?? 0,
+    sealedBody: request.sealedBody,
+    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
+    setHeaders: headersOn(reply),
+    headers: request.headers,
+  }),
   answer: answerCountTokens,
   stream: () => Promise.reject(new Error('CountTokens has no stream')),
 }
@@ -94,8 +101,8 @@ export function invokeRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<
   return route(dialect, INVOKE, anthropicHooks(dialect, options))
 }
 
-/** A route that counts the tokens of an Anthropic body (Bedrock's CountTokens) in `dialect`. */
-export function countTokensRoute<R extends DialectCall<InvokeSpec>>(dialect: Dialect<R, CountTokensAnswer>, options: BodyOptions): RouteShorthandOptionsWithHandler {
+/** A route that counts the tokens of what a call would send (Bedrock's CountTokens) in `dialect`. */
+export function countTokensRoute<R extends DialectCall<CountSpec>>(dialect: Dialect<R, CountTokensAnswer>, options: BodyOptions): RouteShorthandOptionsWithHandler {
   return route(dialect, COUNT_TOKENS, anthropicHooks(dialect, options))
 }
 

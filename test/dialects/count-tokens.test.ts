@@ -49,11 +49,13 @@ t.test('boto3 count_tokens on Bedrock\'s route, with an inference profile id', {
   const gw = await gatewayFor(t, yaml)
   const script = fileURLToPath(new URL('./clients/boto3_count_tokens.py', import.meta.url))
   const { stdout } = await run('python3', [script, gw.url, SONNET], { env: { ...process.env, AWS_BEARER_TOKEN_BEDROCK: 'acme-key', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } })
-  const result = JSON.parse(stdout) as { invoke: number; converse: { code: string; message: string } }
+  const result = JSON.parse(stdout) as { invoke: number; converse: number; guarded: number; refused: { code: string; message: string } }
   t.ok(Number.isInteger(result.invoke) && result.invoke > 0, `counted: ${result.invoke}`)
-  t.match(result.converse, { code: 'ValidationException', message: /input\.converse is not served by this gateway yet/ })
-  t.equal(gw.emulator.recorder.requests[0]?.modelId, 'anthropic.claude-sonnet-4-5-20250929-v1:0', 'the profile\'s foundation model: Bedrock refuses the profile id itself')
-  t.equal(gw.emulator.recorder.requests.length, 1, 'nothing sent for the refused input')
-  const [record] = await gw.waitForUsage(2)
+  t.ok(result.guarded > result.converse && result.converse > 0, `Converse input counted as the call would send it, the operator's system prompt included (${result.guarded} > ${result.converse})`)
+  t.match(result.refused, { code: 'ValidationException', message: /messages/ }, 'a Converse input Bedrock would refuse, refused before it is sent')
+  const requests = gw.emulator.recorder.requests
+  t.same(requests.map((r) => r.modelId), ['anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-haiku-4-5-20251001-v1:0'], 'the profiles\' foundation models: Bedrock refuses the profile ids themselves; nothing for the refused input')
+  t.match(requests[2]?.body, { input: { converse: { system: [{ text: 'Answer in French.' }], messages: [{ role: 'user', content: [{ text: 'Hello, world!' }] }] } } })
+  const [record] = await gw.waitForUsage(4)
   t.match(record, { api: 'bedrock', client: 'sonnet', outcome: 'success', countedTokens: result.invoke, inputTokens: null })
 })

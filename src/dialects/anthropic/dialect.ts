@@ -4,9 +4,9 @@
 // (src/core/invoke.ts); the answer is the model's Message as Bedrock sent it, or its stream as
 // Anthropic's server-sent events; errors are Anthropic's. `GET /v1/models` speaks it to a caller
 // that sends `anthropic-version` (models.ts).
-import type { CountTokensAnswer } from '../../core/count-tokens.js'
+import type { CountSpec, CountTokensAnswer } from '../../core/count-tokens.js'
 import type { InvokeAnswer, InvokeSpec } from '../../core/invoke.js'
-import type { Dialect, DialectCall, DialectRequest } from '../dialect.js'
+import type { Dialect, DialectCall, DialectRequest, StreamFraming } from '../dialect.js'
 import { attributeAnthropicCall } from './attribution.js'
 import { anthropicError, anthropicStatus } from './errors.js'
 import { PING_EVENT, sseEvent } from './events.js'
@@ -29,6 +29,18 @@ export const anthropicFailure: Dialect['error'] = (failure, requestId) => ({
 
 const SSE_HEADERS = { 'cache-control': 'no-cache', 'x-accel-buffering': 'no' }
 
+/** Anthropic's server-sent events: Bedrock's chunks as events, `ping` while quiet, an `error` event last after a failure. */
+function anthropicStream<R extends DialectCall<unknown>>(): StreamFraming<R> {
+  return {
+    contentType: 'text/event-stream; charset=utf-8',
+    headers: (requestId) => ({ ...SSE_HEADERS, 'request-id': requestId }),
+    heartbeat: PING_EVENT,
+    event: sseEvent,
+    end: () => [],
+    error: (failure, requestId) => `event: error\ndata: ${JSON.stringify(anthropicError(failure, requestId))}\n\n`,
+  }
+}
+
 /** A Messages (or count_tokens) body read into the call of its client. */
 function readMessages({ headers, body, tenant, usage }: DialectRequest): MessagesRead {
   attributeAnthropicCall(usage, body, headers)
@@ -43,24 +55,20 @@ export const anthropicMessages: Dialect<MessagesRead, InvokeAnswer> = {
   read: readMessages,
   // The Message as Bedrock's Claude wrote it: Anthropic's own shape.
   answer: ({ body }, _read, requestId) => ({ headers: { 'request-id': requestId, 'content-type': 'application/json' }, body }),
-  stream: {
-    contentType: 'text/event-stream; charset=utf-8',
-    headers: (requestId) => ({ ...SSE_HEADERS, 'request-id': requestId }),
-    heartbeat: PING_EVENT,
-    event: sseEvent,
-    end: () => [],
-    error: (failure, requestId) => `event: error\ndata: ${JSON.stringify(anthropicError(failure, requestId))}\n\n`,
-  },
+  stream: anthropicStream(),
   error: anthropicFailure,
 }
 
 /** `POST /v1/messages/count_tokens`: Bedrock's CountTokens of the body the call would send, `{"input_tokens": N}`. */
-export const anthropicCountTokens: Dialect<MessagesRead, CountTokensAnswer> = {
+export const anthropicCountTokens: Dialect<DialectCall<CountSpec>, CountTokensAnswer> = {
   api: 'anthropic',
   auth: anthropicAuth,
-  // A count is never a stream, whatever the body says.
-  read: (request) => ({ ...readMessages(request), stream: false }),
+  read(request) {
+    const { call } = readMessages(request)
+    // A count is never a stream, whatever the body says.
+    return { call: { client: call.client, input: { invokeModel: call.body } }, stream: false }
+  },
   answer: ({ inputTokens }, _read, requestId) => ({ headers: { 'request-id': requestId }, body: { input_tokens: inputTokens } }),
-  stream: anthropicMessages.stream,
+  stream: anthropicStream(),
   error: anthropicFailure,
 }

@@ -5,13 +5,14 @@
 // (src/core/invoke.ts); the answer is the model's body as Bedrock sent it, with Bedrock's token
 // headers, or its stream's frames relayed unchanged. Errors are Bedrock's, as on Converse.
 import type { IncomingHttpHeaders } from 'node:http'
-import type { CountTokensAnswer } from '../../core/count-tokens.js'
+import type { CountSpec, CountTokensAnswer } from '../../core/count-tokens.js'
 import type { InvokeAnswer, InvokeSpec } from '../../core/invoke.js'
 import { GatewayError } from '../../errors/catalogue.js'
 import { attributeAnthropicCall } from '../anthropic/attribution.js'
+import { THOROUGH_BYTES } from '../body.js'
 import type { Dialect, DialectCall } from '../dialect.js'
 import { bedrockAuth, bedrockError, bedrockStream } from './dialect.js'
-import { clientForModel } from './request.js'
+import { clientForModel, converseName, readConverseBody } from './request.js'
 
 /** InvokeModel's header members a caller may not set, and why (as Converse's body members are refused). */
 const CLIENT_HEADERS: readonly (readonly [string, string])[] = [
@@ -59,29 +60,32 @@ export const bedrockInvokeStream = invoke(true)
 
 /**
  * `POST /model/{modelId}/count-tokens`: CountTokens of an InvokeModel body (`{"input": {"invokeModel":
- * {"body": base64}}}`, as Anthropic's Python SDK sends it), counted as the call would send it.
+ * {"body": base64}}}`, as Anthropic's Python SDK sends it) or of Converse's members (`{"input":
+ * {"converse": {...}}}`, as pydantic-ai's Bedrock model does), counted as the call would send it.
  */
-export const bedrockCountTokens: Dialect<InvokeRead, CountTokensAnswer> = {
+export const bedrockCountTokens: Dialect<DialectCall<CountSpec>, CountTokensAnswer> = {
   api: 'bedrock',
   auth: bedrockAuth,
-  read({ params, headers, body, tenant, usage }): InvokeRead {
+  read({ params, headers, body, bodyBytes, tenant, usage }) {
     const client = clientForModel(tenant, params.modelId ?? '')
     usage.attribute(client)
-    const invokeBody = countedBody(body)
-    attributeAnthropicCall(usage, invokeBody, headers)
-    return { call: { client, body: invokeBody }, stream: false }
+    const input = (body as { input?: { invokeModel?: { body?: unknown }; converse?: unknown } } | null)?.input
+    if (input?.converse !== undefined) {
+      const { request } = readConverseBody(input.converse, false, bodyBytes <= THOROUGH_BYTES)
+      return { call: { client, input: { converse: request, fieldName: converseName } }, stream: false }
+    }
+    const invokeModel = invokeBody(input?.invokeModel?.body)
+    attributeAnthropicCall(usage, invokeModel, headers)
+    return { call: { client, input: { invokeModel } }, stream: false }
   },
   answer: ({ inputTokens }, _read, requestId) => ({ headers: { 'x-amzn-requestid': requestId, 'content-type': 'application/json' }, body: { inputTokens } }),
-  stream: bedrockInvokeStream.stream,
+  stream: bedrockStream((requestId) => ({ 'x-amzn-requestid': requestId })),
   error: bedrockError,
 }
 
 /** The InvokeModel body inside a CountTokens request. @throws GatewayError `invalid_request` (ValidationException) for anything else. */
-function countedBody(body: unknown): Record<string, unknown> {
-  const input = (body as { input?: { invokeModel?: { body?: unknown }; converse?: unknown } } | null)?.input
-  if (input?.converse !== undefined) throw new GatewayError('invalid_request', 'input.converse is not served by this gateway yet: count the InvokeModel body instead (input.invokeModel.body).')
-  const encoded = input?.invokeModel?.body
-  if (typeof encoded !== 'string') throw new GatewayError('invalid_request', 'input.invokeModel.body: Member must not be null (the InvokeModel body, base64).')
+function invokeBody(encoded: unknown): Record<string, unknown> {
+  if (typeof encoded !== 'string') throw new GatewayError('invalid_request', 'input: set input.invokeModel.body (the InvokeModel body, base64) or input.converse.')
   let decoded: unknown
   try {
     decoded = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))
