@@ -1,19 +1,11 @@
 // Token counting through the gateway: Anthropic's `POST /v1/messages/count_tokens` with its own SDK,
-// and Bedrock's `POST /model/{modelId}/count-tokens` with boto3. Both count the body the call would
+// and Bedrock's `POST /model/{modelId}/count-tokens` (boto3: boto3-invoke.test.ts). Both count the body the call would
 // send (the operator's system prompt included) with Bedrock's CountTokens, asked of the foundation
 // model behind an inference profile (Bedrock refuses profile ids there); the usage record keeps the
 // count apart from tokens spent.
-import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import Anthropic from '@anthropic-ai/sdk'
 import t from 'tap'
-import { boto3Missing } from '../helpers/boto3.js'
 import { clientYaml, gatewayFor, tenantsYaml } from '../helpers/gateway.js'
-
-const run = promisify(execFile)
-const missingBoto3 = await boto3Missing()
-if (missingBoto3 !== undefined) t.comment(`!!! ${missingBoto3}`)
 
 const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'
 const yaml = tenantsYaml(
@@ -43,19 +35,4 @@ t.test('messages.countTokens counts what messages.create would send, as its inpu
   t.match(records[0], { api: 'anthropic', client: 'sonnet', outcome: 'success', countedTokens: counted.input_tokens, inputTokens: null, outputTokens: null })
   t.match(await client.messages.countTokens({ model: 'nova', messages: prompt.messages }).then(() => undefined, (e: unknown) => e), { status: 400, error: { error: { message: /not an Anthropic model/ } } })
   t.match(await client.messages.countTokens({ model: 'nobody', messages: prompt.messages }).then(() => undefined, (e: unknown) => e), { status: 404 })
-})
-
-t.test('boto3 count_tokens on Bedrock\'s route, with an inference profile id', { skip: missingBoto3 ?? false }, async (t) => {
-  const gw = await gatewayFor(t, yaml)
-  const script = fileURLToPath(new URL('./clients/boto3_count_tokens.py', import.meta.url))
-  const { stdout } = await run('python3', [script, gw.url, SONNET], { env: { ...process.env, AWS_BEARER_TOKEN_BEDROCK: 'acme-key', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' } })
-  const result = JSON.parse(stdout) as { invoke: number; converse: number; guarded: number; refused: { code: string; message: string } }
-  t.ok(Number.isInteger(result.invoke) && result.invoke > 0, `counted: ${result.invoke}`)
-  t.ok(result.guarded > result.converse && result.converse > 0, `Converse input counted as the call would send it, the operator's system prompt included (${result.guarded} > ${result.converse})`)
-  t.match(result.refused, { code: 'ValidationException', message: /messages/ }, 'a Converse input Bedrock would refuse, refused before it is sent')
-  const requests = gw.emulator.recorder.requests
-  t.same(requests.map((r) => r.modelId), ['anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-sonnet-4-5-20250929-v1:0', 'anthropic.claude-haiku-4-5-20251001-v1:0'], 'the profiles\' foundation models: Bedrock refuses the profile ids themselves; nothing for the refused input')
-  t.match(requests[2]?.body, { input: { converse: { system: [{ text: 'Answer in French.' }], messages: [{ role: 'user', content: [{ text: 'Hello, world!' }] }] } } })
-  const [record] = await gw.waitForUsage(4)
-  t.match(record, { api: 'bedrock', client: 'sonnet', outcome: 'success', countedTokens: result.invoke, inputTokens: null })
 })
