@@ -99,12 +99,14 @@ async function answer(call: Call): Promise<InvokeAnswer> {
 async function relay(call: Call, target: ClientTarget, emit: Emit): Promise<StreamSummary> {
   const events: EventStream = await attempt(call, target, (channel, modelId, payload, signal) => channel.invokeStream(modelId, withHeaders(call, payload, target), signal))
   const tally = new StreamTally()
-  await relayEvents(call, events, (event) => tally.read(call, event.data.bytes), emit)
-  call.usage.stopReason = tally.stopReason ?? null
-  call.usage.tokens = tally.tokens()
-  call.usage.upstreamLatencyMs = tally.latencyMs ?? null
-  const rejected = rejectFinishReason(call.client.finishReasons, tally.stopReason, call.client.name)
-  if (rejected !== undefined) throw rejected
+  try {
+    await relayEvents(call, events, (event) => tally.read(call, event.data.bytes), emit)
+  } finally {
+    // What Bedrock reported before a failure is charged too (a refused finish reason included).
+    call.usage.stopReason = tally.stopReason ?? null
+    call.usage.tokens = tally.tokens()
+    call.usage.upstreamLatencyMs = tally.latencyMs ?? null
+  }
   return { request_id: call.usage.requestId, stopReason: tally.stopReason, usage: tally.tokens(), metrics: { latencyMs: tally.latencyMs } }
 }
 
@@ -118,7 +120,8 @@ function delta(call: Call): void {
 /**
  * Usage from a stream's events: input and cache counts from `message_start`, output from
  * `message_delta` (the closing invocation metrics under-count output with tools, docs/invoke-wire.md
- * §3.3, so they only fill what the events did not say), the stop reason from `message_delta`.
+ * §3.3, so they only fill what the events did not say), the stop reason from `message_delta`, where
+ * the client's finish-reason policy refuses it before that event is relayed.
  */
 class StreamTally {
   stopReason: string | undefined
@@ -143,10 +146,15 @@ class StreamTally {
       }
       case 'content_block_delta':
         return delta(call)
-      case 'message_delta':
-        if (typeof event.delta?.stop_reason === 'string') this.stopReason = event.delta.stop_reason
+      case 'message_delta': {
         this.#output = count(event.usage?.output_tokens) ?? this.#output
+        if (typeof event.delta?.stop_reason !== 'string') return
+        this.stopReason = event.delta.stop_reason
+        // Refused here, before the event that says it (and the stream's end) reaches the caller.
+        const rejected = rejectFinishReason(call.client.finishReasons, this.stopReason, call.client.name)
+        if (rejected !== undefined) throw rejected
         return
+      }
       case 'message_stop': {
         const metrics = (event['amazon-bedrock-invocationMetrics'] ?? {}) as Record<string, unknown>
         this.#input ??= count(metrics.inputTokenCount)
