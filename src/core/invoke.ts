@@ -147,7 +147,12 @@ class StreamTally {
       case 'content_block_delta':
         return delta(call)
       case 'message_delta': {
-        this.#output = count(event.usage?.output_tokens) ?? this.#output
+        // Its counts are cumulative; newer models repeat the input and cache counts here.
+        const usage = event.usage ?? {}
+        this.#output = count(usage.output_tokens) ?? this.#output
+        this.#input = count(usage.input_tokens) ?? this.#input
+        this.#cacheRead = count(usage.cache_read_input_tokens) ?? this.#cacheRead
+        this.#cacheWrite = count(usage.cache_creation_input_tokens) ?? this.#cacheWrite
         if (typeof event.delta?.stop_reason !== 'string') return
         this.stopReason = event.delta.stop_reason
         // Refused here, before the event that says it (and the stream's end) reaches the caller.

@@ -143,3 +143,16 @@ t.test('GET /v1/models in Anthropic\'s shape for Anthropic\'s SDK, OpenAI\'s for
   t.equal(noKey.status, 401)
   t.match(await noKey.json(), { type: 'error', error: { type: 'authentication_error' } })
 })
+
+t.test('a body of megabytes (a long conversation, an image) reaches Bedrock whole', async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const client = new Anthropic({ baseURL: gw.url, apiKey: 'acme-key', maxRetries: 0 })
+  const long = `${'context '.repeat(200_000)}end`
+  const image = Buffer.alloc(600_000, 7).toString('base64')
+  const content = [{ type: 'text' as const, text: long }, { type: 'image' as const, source: { type: 'base64' as const, media_type: 'image/png' as const, data: image } }, { type: 'text' as const, text: 'what now?' }]
+  const message = await client.messages.create({ model: 'sonnet', max_tokens: 20, messages: [{ role: 'user', content }] })
+  t.equal(message.type, 'message')
+  const sent = gw.emulator.recorder.requests[0]?.body as { messages: { content: { text?: string; source?: { data: string } }[] }[] }
+  t.equal(sent.messages[0]?.content[0]?.text, long, 'the 1.6 MB text as sent')
+  t.equal(sent.messages[0]?.content[1]?.source?.data, image, 'the image as sent')
+})
