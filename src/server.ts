@@ -14,7 +14,7 @@ import type { GatewayConfig } from './config/types.js'
 import { EXAMPLE_CREDENTIALS, startEmulator, type Emulator } from './emulator/index.js'
 import { modelsFromEnv } from './emulator/options.js'
 import { bindOrExplain, ListenFailure, type ListenTarget } from './process/listen-failure.js'
-import { drain, LOG_FLUSH_GRACE_MS, reload } from './process/lifecycle.js'
+import { drain, LOG_FLUSH_GRACE_MS, reload, sayUnpriced } from './process/lifecycle.js'
 import { listenForScrapes, type MetricsListener } from './metrics/listener.js'
 import { flushLog, stdoutLog } from './process/log-sink.js'
 
@@ -61,6 +61,7 @@ const app = await buildApp({ config, logLevel: settings.logLevel })
 const { address, scrapes } = await bindListeners().catch(refuseToStart)
 app.gateway.readiness = 'ready'
 app.log.info({ address, metrics: scrapes?.url ?? null, config: loaded.path ?? 'embedded default' }, 'ready')
+sayUnpriced(app.log, config)
 if (loaded.emulator !== undefined) {
   const demo = config.tenants.get('demo')
   const clients = demo === undefined ? '' : [...demo.clients.values()].map((c) => `${c.name}${c === demo.defaultClient ? ' (default)' : ''}`).join(', ')

@@ -45,13 +45,23 @@ export function isValidModelId(modelId: string): boolean {
 /** A system inference profile's geography before the model id: `us.`, `eu.`, `apac.`, `global.`, `us-gov.`. */
 const GEO_PREFIX = /^[a-z]{2,6}(?:-[a-z]{2,5})?\.(?=[a-z0-9-]+\.)/
 const PROFILE_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:inference-profile\//
+const FOUNDATION_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+::foundation-model\//
+
+/** Where a model id sends a call: anywhere (`global.`), within a geography (`us.`, `eu.`, ...), or the caller's region. */
+export type ModelScope = 'global' | 'geo' | 'region'
+
+export function scopeOf(modelId: string): ModelScope {
+  const id = modelId.replace(PROFILE_ARN, '')
+  if (id.startsWith('global.')) return 'global'
+  return GEO_PREFIX.test(id) ? 'geo' : 'region'
+}
 
 /**
  * The foundation model behind a system inference profile (`us.anthropic.claude-sonnet-4-5-…` or its
- * ARN → `anthropic.claude-sonnet-4-5-…`); any other id as it is. CountTokens refuses profile ids
+ * ARN → `anthropic.claude-sonnet-4-5-…`) or a foundation-model ARN; any other id as it is. CountTokens refuses profile ids
  * ("The provided model doesn't support counting tokens", docs/invoke-wire.md §5), which Claude Code uses.
  */
 export function foundationModelOf(modelId: string): string {
-  const id = modelId.replace(PROFILE_ARN, '')
+  const id = modelId.replace(PROFILE_ARN, '').replace(FOUNDATION_ARN, '')
   return id.replace(GEO_PREFIX, '')
 }

@@ -1,6 +1,9 @@
 // Turns a checked config file into the app's GatewayConfig: camelCase names, defaults and derived values filled in.
 import { createHash } from 'node:crypto'
 import { bedrockBetas, takesSystemTurns } from '../bedrock/anthropic-betas.js'
+import { foundationModelOf } from '../bedrock/model-id.js'
+import { bedrockPrice, priceOf, type Price } from '../bedrock/prices.js'
+import type { RawPrice } from './price-schema.js'
 import { targetName, targetTransport } from './client-schema.js'
 import { DEFAULTS } from './defaults.js'
 import type { RawClientConfig, RawGatewayConfig, RawServerConfig, RawTenantConfig } from './schema.js'
@@ -26,9 +29,25 @@ import type {
 
 /** Applies defaults and derives credentials, roles and policies; cannot fail once `gatewaySchema` accepted the input. */
 export function buildGatewayConfig(raw: RawGatewayConfig, file: string): GatewayConfig {
+  const prices = new Map(Object.entries(raw.prices ?? {}).map(([model, price]) => [model, configPrice(price)]))
   const tenants = new Map<string, TenantConfig>()
-  for (const [id, tenant] of Object.entries(raw.tenants)) tenants.set(id, buildTenant(id, tenant))
-  return { file, server: buildServer(raw.server ?? {}), tenants }
+  for (const [id, tenant] of Object.entries(raw.tenants)) tenants.set(id, buildTenant(id, tenant, prices))
+  const unpriced = new Set<string>()
+  for (const tenant of tenants.values()) for (const client of tenant.clients.values()) for (const target of client.targets) if (target.price === null) unpriced.add(target.upstream.model)
+  return { file, server: buildServer(raw.server ?? {}), tenants, unpriced: [...unpriced].sort() }
+}
+
+/** The config's prices by model id. */
+type Prices = ReadonlyMap<string, Price>
+
+function configPrice(p: RawPrice): Price {
+  const price = priceOf(p.input, p.output, p.cache_read, p.cache_write)
+  return p.cache_write_1h === undefined ? price : { ...price, cacheWrite1h: p.cache_write_1h }
+}
+
+/** A target's price: the client's negotiated one, the config's for its model (as written, or its foundation model), Bedrock's, or none. */
+function targetPrice(model: string, clientPrice: Price | undefined, prices: Prices): Price | null {
+  return clientPrice ?? prices.get(model) ?? prices.get(foundationModelOf(model)) ?? bedrockPrice(model) ?? null
 }
 
 function buildServer(s: RawServerConfig): ServerConfig {
@@ -79,9 +98,9 @@ function buildLimits(l: RawLimits | undefined): Limits | undefined {
   return Object.keys(limits).length === 0 ? undefined : limits
 }
 
-function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
+function buildTenant(id: string, t: RawTenantConfig, prices: Prices): TenantConfig {
   const clients = new Map<string, ClientConfig>()
-  for (const [name, client] of Object.entries(t.clients)) clients.set(name, buildClient(id, name, client))
+  for (const [name, client] of Object.entries(t.clients)) clients.set(name, buildClient(id, name, client, prices))
   // The schema guarantees a default_client naming an existing client, or exactly one client.
   const defaultClient = clients.get(t.default_client ?? '') ?? [...clients.values()][0]
   if (defaultClient === undefined) throw new Error(`tenant ${id}: no default client after validation`)
@@ -102,7 +121,7 @@ function buildTenant(id: string, t: RawTenantConfig): TenantConfig {
   }
 }
 
-function buildClient(tenantId: string, name: string, c: RawClientConfig): ClientConfig {
+function buildClient(tenantId: string, name: string, c: RawClientConfig, prices: Prices): ClientConfig {
   const d = DEFAULTS.client
   // A client without targets is its own one target.
   const written: readonly RawTarget[] = c.targets ?? [{ region: undefined }]
@@ -132,7 +151,8 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
     anthropicBetas: new Set([...bedrockBetas(models), ...(c.anthropic_betas ?? [])]),
     anthropicSystemTurns: takesSystemTurns(models),
   }
-  const targets = written.map((t) => buildTarget(tenantId, name, c, t, policy))
+  const clientPrice = c.price === undefined ? undefined : configPrice(c.price)
+  const targets = written.map((t) => buildTarget(tenantId, name, c, t, policy, (model) => targetPrice(model, clientPrice, prices)))
   const first = targets[0]
   if (first === undefined) throw new Error(`client ${tenantId}.${name}: no target after validation`)
   const cool = c.cooldown ?? {}
@@ -149,7 +169,7 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig): Client
 
 type RawTarget = NonNullable<RawClientConfig['targets']>[number]
 
-function buildTarget(tenantId: string, clientName: string, c: RawClientConfig, t: RawTarget, policy: ClientPolicy): ClientTarget {
+function buildTarget(tenantId: string, clientName: string, c: RawClientConfig, t: RawTarget, policy: ClientPolicy, priceFor: (model: string) => Price | null): ClientTarget {
   const transport = targetTransport(c, t) as RawTransport
   const name = targetName(t, transport)
   const where = `client ${tenantId}.${clientName}, target ${name}`
@@ -171,6 +191,7 @@ function buildTarget(tenantId: string, clientName: string, c: RawClientConfig, t
     upstream,
     quota: quotaOf(upstream),
     ...(overrides ? { policy: targetPolicy(policy, t) } : {}),
+    price: priceFor(upstream.model),
   }
 }
 

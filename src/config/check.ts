@@ -40,7 +40,8 @@ export async function runCheckConfig(argv: readonly string[], env: Env, out: Che
     let clients = 0
     for (const tenant of config.tenants.values()) clients += tenant.clients.size
     out.stdout(`${args.path}: ok (${count(config.tenants.size, 'tenant')}, ${count(clients, 'client')})`)
-    for (const note of [...profiles.notes, ...anthropicNotes(config)]) out.stdout(`${args.path}: note: ${note}`)
+    const unpriced = config.unpriced.map((model) => `no price for ${model}: its calls cost null (add it under prices:)`)
+    for (const note of [...profiles.notes, ...anthropicNotes(config), ...unpriced]) out.stdout(`${args.path}: note: ${note}`)
     return 0
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err

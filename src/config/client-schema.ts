@@ -4,6 +4,7 @@ import { DEFAULTS } from './defaults.js'
 import { envString, isRecord, literal, type Env } from './primitives.js'
 import { GUARDRAIL_STREAM_MODES, GUARDRAIL_TRACE, OVERRIDABLE_FIELDS, ROLES } from './types.js'
 import { limitsSchema } from './limits-schema.js'
+import { priceSchema } from './price-schema.js'
 import { strict } from './unknown-keys.js'
 
 type Fields = Readonly<Record<string, unknown>>
@@ -148,6 +149,8 @@ export function clientSchema(env: Env) {
     // Other names callers may use for the client (Anthropic's model names, such as the ones Claude Code asks for).
     aliases: z.array(z.string().regex(ALIAS, 'must be 1 to 256 characters without spaces')).min(1, 'must list at least one alias').refine(unique, 'must not repeat an alias').optional(),
     // Beta flags Bedrock takes for this client's model beyond the gateway's list (src/bedrock/anthropic-betas.ts).
+    // What this client's calls cost, USD per million tokens (a negotiated rate), over the model's price.
+    price: priceSchema.optional(),
     anthropic_betas: z.array(z.string().regex(BETA, 'must be a beta flag such as context-1m-2025-08-07')).min(1, 'must list at least one beta flag').refine(unique, 'must not repeat a beta flag').optional(),
   }).superRefine((c: Fields, ctx) => {
     const report = (message: string, path: (string | number)[] = []) => ctx.addIssue({ code: 'custom', message, path })

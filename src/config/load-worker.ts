@@ -25,7 +25,7 @@ try {
     post({ tenants: tenants.slice(next, next + SLICE) })
     next += SLICE
   })
-  post({ head: { file: config.file, server: config.server } })
+  post({ head: { file: config.file, server: config.server, unpriced: config.unpriced } })
 } catch (error) {
   post(error instanceof ConfigError ? { issues: error.issues } : { failure: error instanceof Error ? error.message : String(error) })
 }

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { clientSchema } from './client-schema.js'
 import { apiKey, envString, identifier, isRecord, redisUrl, type Env } from './primitives.js'
 import { limitsSchema } from './limits-schema.js'
+import { priceSchema } from './price-schema.js'
 import { strict } from './unknown-keys.js'
 
 export { clientSchema } from './client-schema.js'
@@ -123,6 +124,8 @@ function aliasRules(clients: Readonly<Record<string, unknown>>, report: (message
 export function gatewaySchema(env: Env) {
   return z.preprocess(withoutExtensions, strict({
     server: serverSchema(env).optional(),
+    // Prices by model id (a model, a profile id or an ARN, as clients name it), over the gateway's own table.
+    prices: z.record(z.string().min(1, 'keys must be model ids'), priceSchema).optional(),
     tenants: z.record(identifier, tenantSchema(env)).refine(notEmpty, 'must define at least one tenant'),
   }).superRefine((config, ctx) => {
     // A key shared by two tenants would let either reach the other's clients, whichever the lookup found first.

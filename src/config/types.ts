@@ -1,4 +1,5 @@
 // The resolved gateway configuration the app runs on: camelCase, defaults applied, secrets read from the environment.
+import type { Price } from '../bedrock/prices.js'
 
 /** Message roles a client may forward; `system` becomes Bedrock's top-level `system` blocks. */
 export const ROLES = ['system', 'user', 'assistant'] as const
@@ -17,6 +18,7 @@ export const OVERRIDABLE_FIELDS = [
   'tools',
   'tool_choice',
 ] as const
+
 export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number]
 
 /** Bedrock `GuardrailConfiguration.trace` values. */
@@ -180,6 +182,8 @@ export interface ClientTarget {
   readonly quota: string
   /** The client's policy with this target's `inference_config`/`additional_model_request_fields`; absent when it has none. */
   readonly policy?: ClientPolicy
+  /** What a call answered here costs: the client's `price`, else the config's `prices` for its model, else Bedrock's (src/bedrock/prices.ts); null when none is known. */
+  readonly price: Price | null
 }
 
 /** How a client orders its targets for a call. */
@@ -293,4 +297,6 @@ export interface GatewayConfig {
   readonly file: string
   readonly server: ServerConfig
   readonly tenants: ReadonlyMap<string, TenantConfig>
+  /** The models some target calls that no price covers: their calls cost null (said at start and by check-config). */
+  readonly unpriced: readonly string[]
 }

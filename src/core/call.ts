@@ -191,7 +191,16 @@ function tokenCounts(usage: Record<string, unknown>): TokenCounts {
     totalTokens: count(usage.totalTokens),
     cacheReadInputTokens: count(usage.cacheReadInputTokens),
     cacheWriteInputTokens: count(usage.cacheWriteInputTokens),
+    cacheWrite1hInputTokens: hourWrites(usage.cacheDetails),
   }
+}
+
+/** Converse's split of cache writes by lifetime (`cacheDetails`): the hour-long ones, which cost more. */
+function hourWrites(details: unknown): number | undefined {
+  if (!Array.isArray(details)) return undefined
+  let hour: number | undefined
+  for (const detail of details as { ttl?: unknown; inputTokens?: unknown }[]) if (detail.ttl === '1h' && typeof detail.inputTokens === 'number') hour = (hour ?? 0) + detail.inputTokens
+  return hour
 }
 
 function count(value: unknown): number | undefined {

@@ -155,6 +155,9 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
     const answer = await operation(call.upstreams.channelFor(target.upstream), target.upstream.model, payload, call.deadline.signal)
     call.usage.upstreamRequestId = answer.requestId ?? null
     call.usage.addUpstreamAttempts(answer.attempts)
+    // Bedrock answered here: what the call spends from now on is billed at this target's price.
+    call.usage.price = target.price
+    call.usage.billedModel = target.upstream.model
     return answer.output
   } catch (error) {
     const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata

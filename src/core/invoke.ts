@@ -130,6 +130,7 @@ class StreamTally {
   #output: number | undefined
   #cacheRead: number | undefined
   #cacheWrite: number | undefined
+  #cacheWrite1h: number | undefined
 
   read(call: Call, bytes: unknown): void {
     if (typeof bytes !== 'string') return
@@ -142,6 +143,7 @@ class StreamTally {
         this.#input = count(usage.input_tokens)
         this.#cacheRead = count(usage.cache_read_input_tokens)
         this.#cacheWrite = count(usage.cache_creation_input_tokens)
+        this.#cacheWrite1h = hourWrites(usage)
         return
       }
       case 'content_block_delta':
@@ -173,7 +175,7 @@ class StreamTally {
   }
 
   tokens(): TokenCounts {
-    return totals(this.#input, this.#output, this.#cacheRead, this.#cacheWrite)
+    return totals(this.#input, this.#output, this.#cacheRead, this.#cacheWrite, this.#cacheWrite1h)
   }
 }
 
@@ -188,12 +190,18 @@ function fromHeaders(headers: Readonly<Record<string, string>>, usage: Record<st
     header('output-token-count') ?? count(usage?.output_tokens),
     header('cache-read-input-token-count') ?? count(usage?.cache_read_input_tokens),
     header('cache-write-input-token-count') ?? count(usage?.cache_creation_input_tokens),
+    hourWrites(usage),
   )
 }
 
-function totals(input: number | undefined, output: number | undefined, cacheRead: number | undefined, cacheWrite: number | undefined): TokenCounts {
+/** Anthropic's split of cache writes by lifetime: the hour-long ones, which cost more. */
+function hourWrites(usage: Record<string, unknown> | undefined): number | undefined {
+  return count((usage?.cache_creation as { ephemeral_1h_input_tokens?: unknown } | undefined)?.ephemeral_1h_input_tokens)
+}
+
+function totals(input: number | undefined, output: number | undefined, cacheRead: number | undefined, cacheWrite: number | undefined, cacheWrite1h: number | undefined): TokenCounts {
   const total = input === undefined && output === undefined ? undefined : (input ?? 0) + (output ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0)
-  return { inputTokens: input, outputTokens: output, totalTokens: total, cacheReadInputTokens: cacheRead, cacheWriteInputTokens: cacheWrite }
+  return { inputTokens: input, outputTokens: output, totalTokens: total, cacheReadInputTokens: cacheRead, cacheWriteInputTokens: cacheWrite, cacheWrite1hInputTokens: cacheWrite1h }
 }
 
 function parseMessage(body: Buffer): { stop_reason?: unknown; usage?: Record<string, unknown> } | undefined {

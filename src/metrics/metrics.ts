@@ -22,6 +22,7 @@ export class GatewayMetrics {
   readonly #ttft = new Histogram({ name: 'bedrock_gateway_time_to_first_token_seconds', help: 'Streams: from arrival to the first content delta relayed.', labelNames: ['tenant', 'client', 'api'] as const, buckets: TTFT_BUCKETS, registers: [this.registry] })
   readonly #upstream = new Histogram({ name: 'bedrock_gateway_upstream_duration_seconds', help: 'Time spent on Bedrock per call, retries included (a stream until its last event).', labelNames: ['client'] as const, buckets: DURATION_BUCKETS, registers: [this.registry] })
   readonly #tokens = new Counter({ name: 'bedrock_gateway_tokens_total', help: 'Tokens Bedrock reported, by type; the sum of the usage records.', labelNames: ['tenant', 'client', 'type'] as const, registers: [this.registry] })
+  readonly #cost = new Counter({ name: 'bedrock_gateway_cost_usd_total', help: 'What calls cost in USD, at the price of the target that answered (calls without a known price are not counted).', labelNames: ['tenant', 'client', 'model'] as const, registers: [this.registry] })
   readonly #inflight = new Gauge({ name: 'bedrock_gateway_inflight_requests', help: 'Call requests being served, open streams included.', labelNames: ['api'] as const, registers: [this.registry] })
   readonly #openStreams = new Gauge({ name: 'bedrock_gateway_open_streams', help: 'Streams relaying an upstream call now.', registers: [this.registry] })
   readonly #retries = new Counter({ name: 'bedrock_gateway_upstream_retries_total', help: 'Upstream attempts beyond the first.', labelNames: ['client'] as const, registers: [this.registry] })
@@ -105,6 +106,8 @@ export class GatewayMetrics {
     this.#duration.observe({ tenant, client, api, stream }, durationMs / 1000)
     this.#overhead.observe({ api, stream }, Math.max(0, durationMs - usage.upstreamTime) / 1000)
     if (usage.stream && usage.timeToFirstTokenMs !== null) this.#ttft.observe({ tenant, client, api }, usage.timeToFirstTokenMs / 1000)
+    const cost = usage.costUsd()
+    if (cost !== null && cost > 0) this.#cost.inc({ tenant, client, model: usage.billedModel ?? usage.model ?? NONE }, cost)
     if (usage.upstreamAttempts !== null) {
       this.#upstream.observe({ client }, usage.upstreamTime / 1000)
       // Retries inside each target; a move to another target is a failover, counted below.

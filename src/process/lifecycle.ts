@@ -1,7 +1,7 @@
 // Process lifecycle of a gateway instance behind a load balancer: graceful drain on SIGTERM or
 // SIGINT, and live reload of the config file on SIGHUP.
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import { ConfigError } from '../config/load.js'
 import { loadConfigOffThread } from '../config/off-thread.js'
 import type { GatewayConfig } from '../config/types.js'
@@ -66,10 +66,16 @@ export async function reload(app: FastifyInstance, path: string, adjust: (config
     const ignored = app.gateway.reload(next)
     app.log.info({ file: path, tenants: next.tenants.size }, 'config reloaded')
     if (ignored.length > 0) app.log.warn({ settings: ignored }, 'these server settings changed but only take effect after a restart')
+    sayUnpriced(app.log, next)
     return true
   } catch (error) {
     const issues = error instanceof ConfigError ? error.issues.map((i) => `${i.path}: ${i.message}`) : [String(error)]
     app.log.error({ file: path, issues }, 'config reload refused: the old config stays')
     return false
   }
+}
+
+/** Once per load: the models no price covers, whose calls' cost is null until `prices:` names them. */
+export function sayUnpriced(log: FastifyBaseLogger, config: GatewayConfig): void {
+  if (config.unpriced.length > 0) log.warn({ models: config.unpriced }, 'no price for these models: their calls cost null (add them under prices: in the config)')
 }

@@ -3,6 +3,8 @@
 // completion text appear only when the tenant sets `log_prompts`.
 import type { FastifyBaseLogger } from 'fastify'
 import type { GatewayError } from '../errors/catalogue.js'
+import type { Price } from '../bedrock/prices.js'
+import { costOf } from './cost.js'
 import { outcomeOf, type Outcome } from './outcome.js'
 
 export type { Outcome } from './outcome.js'
@@ -13,6 +15,8 @@ export interface TokenCounts {
   totalTokens?: number | undefined
   cacheReadInputTokens?: number | undefined
   cacheWriteInputTokens?: number | undefined
+  /** Of the cache writes, those kept for an hour (Anthropic reports the split; they cost more). */
+  cacheWrite1hInputTokens?: number | undefined
 }
 
 /** One target a call tried: its name, how it ended, the gateway's error type and Bedrock's, and its milliseconds. */
@@ -60,6 +64,10 @@ export class UsageRecord {
   upstreamRequestId: string | null = null
   /** The end user the caller named (OpenAI's `user` or `safety_identifier`, Anthropic's `metadata.user_id`), for abuse tracing and attribution. */
   user: string | null = null
+  /** The price of the target that answered (set once Bedrock answered: a call refused before it costs nothing). */
+  price: Price | null | undefined = undefined
+  /** The model of the target that answered, for the cost metric (the record names the target). */
+  billedModel: string | null = null
   /** A token count's answer (CountTokens): counted, not spent, so never in the token fields. */
   countedTokens: number | null = null
   /** The client-side session the call belongs to (Claude Code's `x-claude-code-session-id`). */
@@ -126,6 +134,15 @@ export class UsageRecord {
     else write()
   }
 
+  /**
+   * What the call cost in USD: its tokens at the answering target's price; 0 for a token count
+   * (free); null when Bedrock never answered, reported no counts, or the model has no price.
+   */
+  costUsd(): number | null {
+    if (this.countedTokens !== null) return 0
+    return costOf(this.tokens, this.price)
+  }
+
   /** Milliseconds since the request arrived. */
   elapsed(): number {
     return Math.round(performance.now() - this.#startedAt)
@@ -190,6 +207,8 @@ export class UsageRecord {
         totalTokens: t.totalTokens ?? null,
         cacheReadInputTokens: t.cacheReadInputTokens ?? null,
         cacheWriteInputTokens: t.cacheWriteInputTokens ?? null,
+        cacheWrite1hInputTokens: t.cacheWrite1hInputTokens ?? null,
+        costUsd: this.costUsd(),
         upstreamLatencyMs: this.upstreamLatencyMs,
         upstreamMs: this.upstreamMs,
         timeToFirstTokenMs: this.timeToFirstTokenMs,

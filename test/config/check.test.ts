@@ -67,3 +67,10 @@ t.test('notes what of a Claude client\'s config cannot govern its Anthropic-body
   t.same(await notes('nova.yaml'), [], 'a client that is not Claude\'s makes no Anthropic-body calls')
   t.same(await notes('plain.yaml'), [], 'nothing to say of a client that sets none of them')
 })
+
+t.test('names each model no price covers, once', async (t) => {
+  const dir = t.testdir({ 'unpriced.yaml': withClient('', 'model: amazon.nova-2-lite-v1:0\nregion: us-east-1'), 'priced.yaml': `prices:\n  amazon.nova-2-lite-v1:0: { input: 0.3, output: 2.5 }\n${withClient('', 'model: amazon.nova-2-lite-v1:0\nregion: us-east-1')}` })
+  const notes = async (file: string) => (await run([join(dir, file)], {})).stdout.filter((line) => line.includes('no price'))
+  t.same(await notes('unpriced.yaml'), [`${join(dir, 'unpriced.yaml')}: note: no price for amazon.nova-2-lite-v1:0: its calls cost null (add it under prices:)`])
+  t.same(await notes('priced.yaml'), [])
+})

@@ -207,3 +207,13 @@ t.test('allow_s3_locations is off by default, true, false or a list of bucket na
   rejects(t, withClient('allow_s3_locations: yes-please'), `${CLIENT}.allow_s3_locations`, /must be true, false, or a list of S3 bucket names/)
   t.end()
 })
+
+t.test('a price is USD per million tokens of each kind; unset cache prices are the input\'s', (t) => {
+  const config = accepts(withClient('price: { input: 1.5, output: 6, cache_read: 0.15 }'))
+  t.same(fastClient(config).targets[0]?.price, { input: 1.5, output: 6, cacheRead: 0.15, cacheWrite: 1.5, cacheWrite1h: 3 })
+  rejects(t, withClient('price: { input: -1, output: 6 }'), 'tenants.acme.clients.fast.price.input', /must be 0 or more/)
+  rejects(t, withClient('price: { input: 1 }'), 'tenants.acme.clients.fast.price.output', /required/)
+  rejects(t, withClient('price: { input: 1, output: 2, cache: 3 }'), 'tenants.acme.clients.fast.price.cache', /unknown key/)
+  rejects(t, `prices:\n  some.model: { input: 1, output: x }\n${withClient()}`, 'prices.some.model.output', /number/)
+  t.end()
+})

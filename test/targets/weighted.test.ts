@@ -46,8 +46,8 @@ t.test('without a session or cache point, the first target is drawn by weight; t
   const client: ClientConfig = testClientConfig('http://east', {
     strategy: 'weighted',
     targets: [
-      { name: 'east', weight: 3, upstream: targets[0] ?? testTarget('http://east'), quota: 'east' },
-      { name: 'west', weight: 1, upstream: targets[1] ?? testTarget('http://west'), quota: 'west' },
+      { name: 'east', weight: 3, upstream: targets[0] ?? testTarget('http://east'), quota: 'east', price: null },
+      { name: 'west', weight: 1, upstream: targets[1] ?? testTarget('http://west'), quota: 'west', price: null },
     ],
   })
   // A seeded generator: the draw is the gateway's, the randomness repeatable.
