@@ -1,7 +1,7 @@
 // What a call cost, in USD: the tokens Bedrock reported for it, each kind at its price (input,
 // output, cache reads, cache writes by lifetime), at the price of the target that answered.
 import type { Price } from '../bedrock/prices.js'
-import type { TokenCounts } from './record.js'
+import type { TokenCounts } from './tokens.js'
 
 /** Micro-dollars are the finest a record states (a token of the cheapest model is 3.5e-8 USD: kept to 1e-10). */
 const DIGITS = 1e10

@@ -5,19 +5,12 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { GatewayError } from '../errors/catalogue.js'
 import type { Price } from '../bedrock/prices.js'
 import { costOf } from './cost.js'
+import type { TokenCounts } from './tokens.js'
 import { outcomeOf, type Outcome } from './outcome.js'
 
 export type { Outcome } from './outcome.js'
 
-export interface TokenCounts {
-  inputTokens?: number | undefined
-  outputTokens?: number | undefined
-  totalTokens?: number | undefined
-  cacheReadInputTokens?: number | undefined
-  cacheWriteInputTokens?: number | undefined
-  /** Of the cache writes, those kept for an hour (Anthropic reports the split; they cost more). */
-  cacheWrite1hInputTokens?: number | undefined
-}
+export type { TokenCounts } from './tokens.js'
 
 /** One target a call tried: its name, how it ended, the gateway's error type and Bedrock's, and its milliseconds. */
 export interface TargetAttempt {
