@@ -78,6 +78,9 @@ const TABLE: Readonly<Record<string, Row>> = {
   'mistral.mistral-large-2407-v1:0': [2, 6],
 }
 
+/** The models the table prices. */
+export const PRICED_MODELS: readonly string[] = Object.keys(TABLE)
+
 /** Claude from this generation on is priced per scope: global, and 10 % more within a geography or region. */
 const SCOPED_FROM = 4.5
 const REGIONAL_PREMIUM = 1.1

@@ -33,3 +33,11 @@ t.test('null where nothing is known: no price, or no count from Bedrock', async 
   t.equal(costOf({ inputTokens: 0, outputTokens: 0 }, priceOf(1, 2)), 0, 'counted, and nothing spent')
   t.equal(costOf({ inputTokens: 7 }, priceOf(0.035, 0.14)), 2.45e-7, 'a few tokens of the cheapest model, kept to 1e-10 USD')
 })
+
+t.test('the table prices models Bedrock has, by the ids it knows them by', async (t) => {
+  const { KNOWN_MODEL_IDS } = await import('../../src/emulator/known-models.js')
+  const { PRICED_MODELS } = await import('../../src/bedrock/prices.js')
+  t.same(PRICED_MODELS.filter((id) => !KNOWN_MODEL_IDS.includes(id)), [], 'no price under an id Bedrock does not know (a typo would leave its model unpriced)')
+  const anthropic = KNOWN_MODEL_IDS.filter((id) => id.startsWith('anthropic.'))
+  t.same(anthropic.filter((id) => !PRICED_MODELS.includes(id)), [], 'every Claude model the emulator knows is priced')
+})
