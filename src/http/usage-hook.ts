@@ -2,6 +2,8 @@
 // before anything can fail, and writes it exactly once, when the response closes, with the status
 // the caller actually received.
 import { randomUUID } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import { requireHost, type ConnectionLedger } from './client-errors.js'
 import { UsageRecord, type Api } from '../usage/record.js'
@@ -37,6 +39,8 @@ export function openRecord(request: FastifyRequest, reply: FastifyReply, api: Ap
   request.usage = usage
   const { gateway, connections } = request.server
   gateway.usageLog.started(usage)
+  // Queued behind an answer still being written on its connection (pipelining): no socket yet.
+  if (reply.raw.socket === null && request.raw.httpVersionMajor === 1) closeWithConnection(request.raw.socket, reply.raw)
   reply.raw.once('close', () => {
     // The HTTP layer answered this request itself (a broken body): the record says what it sent.
     const failure = connections.httpFailureOf(request.raw)
@@ -59,6 +63,22 @@ export function openRecord(request: FastifyRequest, reply: FastifyReply, api: Ap
     usage.whenCallEnds(() => gateway.usageLog.write(usage, request.log, status, closedEarly))
   })
   return usage
+}
+
+/**
+ * A response queued behind another on its connection has no socket until its turn. If the
+ * connection closes first (the answer before it said `Connection: close`, or the caller left), Node
+ * never says this response closed: its record would never be written, and a stream would write
+ * keep-alives into nothing for ever. It is closed as Node closes the others: destroyed, then `close`.
+ */
+function closeWithConnection(socket: Socket, res: ServerResponse): void {
+  const closed = (): void => {
+    if (res.socket !== null) return
+    res.destroy()
+    res.emit('close')
+  }
+  socket.once('close', closed)
+  res.once('close', () => socket.off('close', closed))
 }
 
 /**
