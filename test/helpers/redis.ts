@@ -3,7 +3,7 @@
 // real Redis Cluster of such servers.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -27,14 +27,23 @@ export class TestRedis {
 
   private constructor(
     readonly binary: string,
-    readonly port: number,
+    /** Chosen by the OS, then bound by redis-server: another test may take it in between (start picks again). */
+    public port: number,
   ) {}
 
   static async start(t: Teardown): Promise<TestRedis> {
     const redis = new TestRedis(await ensureRedis(), await freePort())
     t.teardown(() => redis.kill())
-    await redis.restart()
-    return redis
+    // Test files run side by side: a port the OS called free may be taken before redis-server binds it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await redis.restart()
+        return redis
+      } catch (error) {
+        if (attempt === 5 || !String(error).includes('exited')) throw error
+        redis.port = await freePort()
+      }
+    }
   }
 
   get url(): string {
@@ -145,8 +154,9 @@ export class TestClusterNode {
 
   constructor(
     readonly binary: string,
-    readonly port: number,
-    readonly busPort: number,
+    /** Chosen by the OS, then bound by redis-server: another test may take it in between (start picks again). */
+    public port: number,
+    public busPort: number,
     readonly configFile: string,
   ) {}
 
@@ -154,13 +164,28 @@ export class TestClusterNode {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null
   }
 
+  /**
+   * Starts the node. Test files run side by side, so a port the OS called free may be taken before
+   * redis-server binds it (it then exits 1): the node tries again on new ports, a few times.
+   */
   async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (await this.#startOnce()) return
+      if (attempt === 5) throw new Error(`redis-server (cluster node) exited at start on 5 pairs of ports, the last ${this.port} and ${this.busPort}`)
+      await rm(this.configFile, { force: true })
+      this.port = await freePort()
+      this.busPort = await freePort()
+    }
+  }
+
+  /** False when redis-server exited before answering (its port was taken). */
+  async #startOnce(): Promise<boolean> {
     const args = ['--port', String(this.port), '--cluster-port', String(this.busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', this.configFile, '--cluster-node-timeout', '1000', '--repl-diskless-sync-delay', '0', '--save', '', '--appendonly', 'no', '--protected-mode', 'no']
     const child = spawn(this.binary, args, { stdio: 'ignore' })
     this.#child = child
     for (let i = 0; i < 100; i++) {
-      if (await answers(this.port)) return
-      if (child.exitCode !== null) throw new Error(`redis-server (cluster node) exited with ${child.exitCode}`)
+      if (await answers(this.port)) return true
+      if (child.exitCode !== null) return false
       await new Promise((r) => setTimeout(r, 50))
     }
     throw new Error('redis-server (cluster node) did not start')
