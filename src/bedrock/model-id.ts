@@ -42,18 +42,29 @@ export function isValidModelId(modelId: string): boolean {
   return modelId.length >= 1 && modelId.length <= 2048 && conversationalModelId.test(modelId)
 }
 
-/** A system inference profile's geography before the model id: `us.`, `eu.`, `apac.`, `global.`, `us-gov.`. */
-const GEO_PREFIX = /^[a-z]{2,6}(?:-[a-z]{2,5})?\.(?=[a-z0-9-]+\.)/
-const PROFILE_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:inference-profile\//
-const FOUNDATION_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+::foundation-model\//
+/** Prefixes of Bedrock's geographic and global cross-region (system) inference profiles. */
+const PROFILE_PREFIXES = ['us.', 'us-gov.', 'eu.', 'apac.', 'jp.', 'au.', 'ca.', 'global.']
+/** A foundation model's ARN, and the model id in it. */
+export const FOUNDATION_MODEL_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+::foundation-model\/(.+)$/
+/** A system inference profile's ARN, and the profile id in it. */
+export const INFERENCE_PROFILE_ARN = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:inference-profile\/(.+)$/
+
+/** The profile prefix an id starts with (`us.`, `global.`, ...), if it is a system inference profile's id. */
+export function profilePrefixOf(id: string): string | undefined {
+  return PROFILE_PREFIXES.find((prefix) => id.startsWith(prefix))
+}
+
+/** Whether `modelId` names a system inference profile, by its id or its ARN. */
+export function isInferenceProfile(modelId: string): boolean {
+  return INFERENCE_PROFILE_ARN.test(modelId) || profilePrefixOf(modelId) !== undefined
+}
 
 /** Where a model id sends a call: anywhere (`global.`), within a geography (`us.`, `eu.`, ...), or the caller's region. */
 export type ModelScope = 'global' | 'geo' | 'region'
 
 export function scopeOf(modelId: string): ModelScope {
-  const id = modelId.replace(PROFILE_ARN, '')
-  if (id.startsWith('global.')) return 'global'
-  return GEO_PREFIX.test(id) ? 'geo' : 'region'
+  const prefix = profilePrefixOf(INFERENCE_PROFILE_ARN.exec(modelId)?.[1] ?? modelId)
+  return prefix === undefined ? 'region' : prefix === 'global.' ? 'global' : 'geo'
 }
 
 /**
@@ -62,6 +73,6 @@ export function scopeOf(modelId: string): ModelScope {
  * ("The provided model doesn't support counting tokens", docs/invoke-wire.md §5), which Claude Code uses.
  */
 export function foundationModelOf(modelId: string): string {
-  const id = modelId.replace(PROFILE_ARN, '').replace(FOUNDATION_ARN, '')
-  return id.replace(GEO_PREFIX, '')
+  const id = INFERENCE_PROFILE_ARN.exec(modelId)?.[1] ?? FOUNDATION_MODEL_ARN.exec(modelId)?.[1] ?? modelId
+  return id.slice(profilePrefixOf(id)?.length ?? 0)
 }

@@ -2,13 +2,13 @@
 // body, checked as InvokeModel checks it) or `{"input": {"converse": {...}}}`, answered
 // `{"inputTokens": N}` with the same count the model's answer would report as input. Inference
 // profiles are refused as Bedrock refuses them (recorded).
-import { foundationModelOf } from '../bedrock/model-id.js'
+import { isInferenceProfile } from '../bedrock/model-id.js'
 import { isAnthropicModel } from '../bedrock/anthropic.js'
 import { invalidAnthropicBody, MODEL_ERROR_PREFIX, modelInputOf } from './anthropic.js'
 import { countPromptTokens, type ModelInput } from './model.js'
 
 export function countTokens(body: unknown, modelId: string): { readonly inputTokens: number } | { readonly error: string } {
-  if (foundationModelOf(modelId) !== modelId) return { error: 'The provided model doesn\'t support counting tokens.' }
+  if (isInferenceProfile(modelId)) return { error: 'The provided model doesn\'t support counting tokens.' }
   const input = (body as { input?: { invokeModel?: { body?: unknown }; converse?: unknown } } | null)?.input
   if (input?.converse !== undefined) {
     const converse = input.converse as ModelInput

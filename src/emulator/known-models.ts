@@ -10,6 +10,8 @@
 // (provisioned, custom, imported models, application inference profiles, prompts, routers,
 // SageMaker endpoints) cannot be known and are accepted when well formed.
 
+import { FOUNDATION_MODEL_ARN, INFERENCE_PROFILE_ARN, profilePrefixOf } from '../bedrock/model-id.js'
+
 export const KNOWN_MODEL_IDS: readonly string[] = [
   // Anthropic
   'anthropic.claude-instant-v1',
@@ -71,10 +73,6 @@ export const KNOWN_MODEL_IDS: readonly string[] = [
   'writer.palmyra-x5-v1:0',
 ]
 
-/** Prefixes of Bedrock's geographic and global cross-region inference profiles. */
-const PROFILE_PREFIXES = ['us.', 'us-gov.', 'eu.', 'apac.', 'jp.', 'au.', 'ca.', 'global.']
-const FOUNDATION_ARN_RE = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+::foundation-model\/(.+)$/
-const PROFILE_ARN_RE = /^arn:aws(?:-[^:]+)?:bedrock:[a-z0-9-]+:[0-9]{12}:inference-profile\/(.+)$/
 /** Resources that belong to an account: nothing to check them against. */
 const ACCOUNT_RESOURCE_RE = /^arn:aws(?:-[^:]+)?:(bedrock:[a-z0-9-]+:[0-9]{12}:(custom-model|imported-model|provisioned-model|custom-model-deployment|application-inference-profile|prompt|default-prompt-router|prompt-router)\/|sagemaker:)/
 
@@ -87,16 +85,16 @@ export class KnownModels {
   /** True when Bedrock would find this model (id, profile id or ARN). */
   has(modelId: string): boolean {
     if (this.#known(modelId)) return true
-    const foundation = FOUNDATION_ARN_RE.exec(modelId)
+    const foundation = FOUNDATION_MODEL_ARN.exec(modelId)
     if (foundation !== null) return this.#ids.has(foundation[1] ?? '')
-    const profile = PROFILE_ARN_RE.exec(modelId)
+    const profile = INFERENCE_PROFILE_ARN.exec(modelId)
     if (profile !== null) return this.#known(profile[1] ?? '')
     return ACCOUNT_RESOURCE_RE.test(modelId)
   }
 
   #known(id: string): boolean {
     if (this.#ids.has(id)) return true
-    const prefix = PROFILE_PREFIXES.find((p) => id.startsWith(p))
+    const prefix = profilePrefixOf(id)
     return prefix !== undefined && this.#ids.has(id.slice(prefix.length))
   }
 }
