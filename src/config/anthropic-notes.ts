@@ -2,7 +2,6 @@
 // InvokeModel routes, `/v1/messages`, token counts), said by check-config as notes: the file is
 // valid and Converse calls use all of it, but an operator reading it should not believe these
 // settings govern Claude Code's calls.
-import { isAnthropicModel } from '../bedrock/anthropic.js'
 import { GATEWAY_METADATA_KEYS } from './client-schema.js'
 import type { ClientConfig, GatewayConfig } from './types.js'
 
@@ -13,7 +12,7 @@ export function anthropicNotes(config: GatewayConfig): string[] {
   const notes: string[] = []
   for (const tenant of config.tenants.values()) {
     for (const client of tenant.clients.values()) {
-      if (!client.targets.every((target) => isAnthropicModel(target.upstream.model))) continue
+      if (!client.servesClaude) continue
       const at = `tenants.${tenant.id}.clients.${client.name}`
       for (const why of notApplying(client)) notes.push(`${at}: ${why}`)
     }

@@ -1,5 +1,6 @@
 // Turns a checked config file into the app's GatewayConfig: camelCase names, defaults and derived values filled in.
 import { createHash } from 'node:crypto'
+import { isAnthropicModel } from '../bedrock/anthropic.js'
 import { bedrockBetas, takesSystemTurns } from '../bedrock/anthropic-betas.js'
 import { foundationModelOf } from '../bedrock/model-id.js'
 import { bedrockPrice, priceOf, type Price } from '../bedrock/prices.js'
@@ -160,6 +161,7 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig, prices:
     ...policy,
     model: first.upstream.model,
     aliases: c.aliases ?? [],
+    servesClaude: targets.every((target) => isAnthropicModel(target.upstream.model)),
     targets,
     strategy: c.strategy ?? d.strategy,
     affinity: c.affinity ?? d.affinity,

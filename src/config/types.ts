@@ -202,6 +202,8 @@ export interface ClientConfig extends ClientPolicy {
   readonly model: string
   /** Other names callers may use for it (Anthropic's model names); unique in the tenant. */
   readonly aliases: readonly string[]
+  /** Every target calls an Anthropic model: the client takes Anthropic's body (InvokeModel, /v1/messages). */
+  readonly servesClaude: boolean
   /** At least one; a client written without `targets` has exactly one. */
   readonly targets: readonly ClientTarget[]
   readonly strategy: TargetStrategy

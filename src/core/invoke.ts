@@ -3,7 +3,7 @@
 // envelope and loop over the client's targets as a chat call (InvokeModel for a JSON answer, its
 // stream relayed frame by frame), the usage record filled in from what Bedrock reported (its
 // token headers, or Anthropic's events), the finish-reason policy applied to `stop_reason`.
-import { DELTA_BASE64_PREFIX, isAnthropicModel } from '../bedrock/anthropic.js'
+import { DELTA_BASE64_PREFIX } from '../bedrock/anthropic.js'
 import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
@@ -53,7 +53,7 @@ function run<T>(gateway: GatewayState, request: InvokeRequest, stream: boolean, 
 export function anthropicOperand(request: InvokeRequest, stream: boolean): Operand {
   const { client } = request
   // An Anthropic body is the same in every region and account, and no other model's.
-  if (!client.targets.every((target) => isAnthropicModel(target.upstream.model))) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: Anthropic's Messages body is served for Claude clients only; call Converse.`)
+  if (!client.servesClaude) throw new GatewayError('invalid_request', `client "${client.name}" serves ${client.model}, not an Anthropic model: Anthropic's Messages body is served for Claude clients only; call Converse.`)
   if (stream && !client.supportsStreaming) throw new GatewayError('invalid_request', `client "${client.name}" does not stream; call InvokeModel.`)
   const dropped: Dropped = { betas: [], fields: [] }
   const body = anthropicBody(client, request.body, dropped)

@@ -122,7 +122,7 @@ function blockOf(block: Json): Json {
 const STOP_REASONS: Readonly<Record<string, string>> = { end_turn: 'end_turn', tool_use: 'tool_use', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence', guardrail_intervened: 'end_turn' }
 
 /** An answer's identity, as Bedrock names it: `msg_bdrk_` and 24 characters (recorded). */
-export function messageId(): string {
+function messageId(): string {
   return `msg_bdrk_01${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x').slice(0, 22)}`
 }
 
@@ -202,7 +202,7 @@ export function tokenHeaders(turn: ModelTurn, modelId: string, latencyMs: number
 }
 
 /** One Anthropic event in a `chunk` frame: `{"bytes": base64 of its JSON, "p": padding}` (recorded). */
-export function chunkFrame(event: Json, seq: number): Uint8Array {
+function chunkFrame(event: Json, seq: number): Uint8Array {
   return encodeEvent('chunk', sortedJson({ bytes: Buffer.from(JSON.stringify(event)).toString('base64'), p: padding(seq) }))
 }
 

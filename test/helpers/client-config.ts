@@ -1,5 +1,6 @@
 // A client and its target for tests of the upstream client: the emulator's model, region and example keys.
 import type { ClientConfig, UpstreamTarget } from '../../src/config/types.js'
+import { isAnthropicModel } from '../../src/bedrock/anthropic.js'
 import { bedrockPrice } from '../../src/bedrock/prices.js'
 import { EXAMPLE_CREDENTIALS } from '../../src/emulator/index.js'
 
@@ -25,6 +26,7 @@ export function testClientConfig(endpoint: string, overrides: Partial<ClientConf
     name: 'fast',
     model: to.model,
     aliases: [],
+    servesClaude: isAnthropicModel(to.model),
     targets: [{ name: 'only', weight: 1, upstream: to, quota: `test:${endpoint}:${to.model}`, price: bedrockPrice(to.model) ?? null }],
     strategy: 'fallback',
     affinity: true,

@@ -15,13 +15,13 @@ import { readMessagesBody } from './request.js'
 export type MessagesRead = DialectCall<InvokeSpec>
 
 /** Anthropic's SDKs send either; Claude Code sends its token as a bearer token. */
-export const anthropicAuth: Dialect['auth'] = {
+const anthropicAuth: Dialect['auth'] = {
   missing: () => 'x-api-key header is required: send your gateway key as `x-api-key: KEY` (ANTHROPIC_API_KEY) or `Authorization: Bearer KEY` (ANTHROPIC_AUTH_TOKEN).',
   unknown: 'invalid x-api-key: the key is not valid for this gateway.',
 }
 
 /** Any failure before a stream began, as Anthropic answers it. */
-export const anthropicFailure: Dialect['error'] = (failure, requestId) => ({
+const anthropicFailure: Dialect['error'] = (failure, requestId) => ({
   status: anthropicStatus(failure),
   headers: { 'request-id': requestId },
   body: anthropicError(failure, requestId),

@@ -1,7 +1,6 @@
 // `GET /v1/models` and `/v1/models/{id}` in Anthropic's shape (docs/invoke-wire.md §7.7), for a
 // caller that sends `anthropic-version` (the route constraint caller.ts derives): the caller's
 // Claude clients, by name, as Anthropic's model list pages them.
-import { isAnthropicModel } from '../../bedrock/anthropic.js'
 import type { ClientConfig, TenantConfig } from '../../config/types.js'
 import { GatewayError } from '../../errors/catalogue.js'
 import { messagesClient } from './request.js'
@@ -27,13 +26,8 @@ export interface PageQuery {
   readonly before_id?: string
 }
 
-/** A client Anthropic's Messages body can reach: every target is Claude. */
-function servesClaude(client: ClientConfig): boolean {
-  return client.targets.every((target) => isAnthropicModel(target.upstream.model))
-}
-
 /** A client as Anthropic's ModelInfo; `createdAt` is when this configuration began to serve. */
-export function modelInfo(client: ClientConfig, createdAt: string): ModelInfo {
+function modelInfo(client: ClientConfig, createdAt: string): ModelInfo {
   return { id: client.name, type: 'model', display_name: `${client.name} (${client.model})`, created_at: createdAt }
 }
 
@@ -41,7 +35,7 @@ export function modelInfo(client: ClientConfig, createdAt: string): ModelInfo {
 export function modelPage(tenant: TenantConfig, query: PageQuery, createdAt: string): ModelPage {
   const limit = query.limit === undefined ? 20 : Number(query.limit)
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new GatewayError('invalid_request', 'limit: Input should be an integer from 1 to 1000')
-  const all = [...tenant.clients.values()].filter(servesClaude)
+  const all = [...tenant.clients.values()].filter((client) => client.servesClaude)
   let start = 0
   let end = all.length
   if (query.after_id !== undefined) start = all.findIndex((client) => client.name === query.after_id) + 1
@@ -55,6 +49,6 @@ export function modelPage(tenant: TenantConfig, query: PageQuery, createdAt: str
 /** One of the caller's Claude clients. @throws GatewayError `not_found` for any other name. */
 export function modelOf(tenant: TenantConfig, id: string, createdAt: string): ModelInfo {
   const client = messagesClient(tenant, id)
-  if (!servesClaude(client)) throw new GatewayError('not_found', `model: ${client.name}: not an Anthropic model; it is served on Converse and Chat Completions.`)
+  if (!client.servesClaude) throw new GatewayError('not_found', `model: ${client.name}: not an Anthropic model; it is served on Converse and Chat Completions.`)
   return modelInfo(client, createdAt)
 }
