@@ -176,7 +176,9 @@ export async function exchange(o: WireOptions): Promise<WireResult> {
         if (o.closeWaitMs <= 0) finish()
         else closeTimer ??= setTimeout(finish, o.closeWaitMs)
       } else if (responses.length >= o.required && graceTimer === undefined) {
-        graceTimer = setTimeout(finish, o.graceMs)
+        // After bad framing the server must close: wait for that as long as for a case that got every answer
+        // (the close ends the wait; 300 ms was too short for it on a loaded machine).
+        graceTimer = setTimeout(finish, Math.max(o.graceMs, o.closeWaitMs))
       }
     }
 
