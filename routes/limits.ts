@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { Limits } from '../src/config/types.js'
 import { GatewayError } from '../src/errors/catalogue.js'
-import type { ScopeState } from '../src/limits/types.js'
+import { NANO, type ScopeState } from '../src/limits/types.js'
 import { converseDialect } from '../src/dialects/converse/dialect.js'
 import { readRoute } from '../src/http/serve.js'
 
@@ -34,5 +34,14 @@ function view(limits: Limits, state: ScopeState): Record<string, unknown> {
     const spent = state.tokensToday ?? 0
     out.tokens_per_day = { limit: limits.tokensPerDay, remaining: Math.max(0, limits.tokensPerDay - spent), spent }
   }
+  if (limits.usdPerDay !== undefined) out.usd_per_day = budget(limits.usdPerDay, state.spentToday, state.reserved)
+  if (limits.usdPerMonth !== undefined) out.usd_per_month = budget(limits.usdPerMonth, state.spentThisMonth, state.reserved)
   return out
+}
+
+/** A budget in USD: what calls that ended spent, what calls in flight reserve, what remains of it. */
+function budget(limit: number, spentNano = 0, reservedNano = 0): Record<string, number> {
+  const spent = spentNano / NANO
+  const reserved = reservedNano / NANO
+  return { limit, spent, reserved, remaining: Math.max(0, Number((limit - spent - reserved).toFixed(9))) }
 }

@@ -96,6 +96,8 @@ function buildLimits(l: RawLimits | undefined): Limits | undefined {
   if (l.tokens_per_minute !== undefined) limits.tokensPerMinute = l.tokens_per_minute
   if (l.concurrent_requests !== undefined) limits.concurrentRequests = l.concurrent_requests
   if (l.tokens_per_day !== undefined) limits.tokensPerDay = l.tokens_per_day
+  if (l.usd_per_day !== undefined) limits.usdPerDay = l.usd_per_day
+  if (l.usd_per_month !== undefined) limits.usdPerMonth = l.usd_per_month
   return Object.keys(limits).length === 0 ? undefined : limits
 }
 

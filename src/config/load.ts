@@ -1,7 +1,8 @@
 // Entry points: a config file's text (or path) in, a checked and resolved GatewayConfig out, or a ConfigError listing every issue.
 import { readFile } from 'node:fs/promises'
 import { buildGatewayConfig } from './build.js'
-import { ConfigError, type ConfigIssue } from './errors.js'
+import { unkeptBudgets } from './budget-rules.js'
+import { ConfigError, formatPath, type ConfigIssue } from './errors.js'
 import { gatewaySchema, type Env } from './schema.js'
 import type { GatewayConfig } from './types.js'
 import { parseYaml } from './yaml.js'
@@ -25,7 +26,15 @@ export function parseConfig(text: string, file: string, env: Env): GatewayConfig
   }
   const parsed = gatewaySchema(env).safeParse(data, { error: yamlErrorMap })
   if (!parsed.success) throw new ConfigError(reported(parsed.error, file, locate))
-  return buildGatewayConfig(parsed.data, file)
+  const config = buildGatewayConfig(parsed.data, file)
+  const unkept = unkeptBudgets(config)
+  if (unkept.length > 0) {
+    throw new ConfigError(unkept.map(({ path, message }) => {
+      const at = locate(path)
+      return { file, path: formatPath(path), message, ...(at === undefined ? {} : { line: at.line }) }
+    }))
+  }
+  return config
 }
 
 /**

@@ -222,6 +222,9 @@ export interface Limits {
   readonly concurrentRequests?: number
   /** A budget per UTC day. */
   readonly tokensPerDay?: number
+  /** Budgets in USD per UTC day and UTC month: what calls cost at their prices, calls in flight reserved at their worst case. */
+  readonly usdPerDay?: number
+  readonly usdPerMonth?: number
 }
 
 /** Where limits are counted when replicas share them. */

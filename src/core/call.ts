@@ -69,7 +69,8 @@ async function run<T>(gateway: GatewayState, request: CallRequest, stream: boole
     if (request.responseFieldPaths !== undefined) body.additionalModelResponseFieldPaths = [...request.responseFieldPaths]
     return body
   }
-  return envelope(gateway, request, { stream, streamUpstream, body: bodyFor(client), bodyFor }, serve)
+  const body = bodyFor(client)
+  return envelope(gateway, request, { stream, streamUpstream, body, bodyFor, maxOutputTokens: body.inferenceConfig?.maxTokens }, serve)
 }
 
 /**

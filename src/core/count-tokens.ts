@@ -50,7 +50,7 @@ async function count(call: Call): Promise<CountTokensAnswer> {
 /** An Anthropic body as the call would send it (what it drops said), its bytes base64 in `input.invokeModel`. */
 function invokeInput(request: CountRequest, body: Record<string, unknown>): Operand {
   const operand = anthropicOperand({ ...request, body }, false)
-  return { ...operand, body: withMaxTokens(operand.body), bodyFor: (policy) => withMaxTokens(operand.bodyFor(policy)), wrap: asInvokeInput }
+  return { ...operand, body: withMaxTokens(operand.body), bodyFor: (policy) => withMaxTokens(operand.bodyFor(policy)), wrap: asInvokeInput, free: true }
 }
 
 /** A chat's Converse body, the members CountTokens counts, inside `input.converse`. */
@@ -59,7 +59,7 @@ function converseInput(client: ClientConfig, chat: ChatRequest, fieldName: Field
     const { messages, system, toolConfig, additionalModelRequestFields } = toConverseBody(policy, chat, false, fieldName)
     return { messages, system, toolConfig, additionalModelRequestFields }
   }
-  return { stream: false, streamUpstream: false, body: bodyFor(client), bodyFor, wrap: asConverseInput }
+  return { stream: false, streamUpstream: false, body: bodyFor(client), bodyFor, wrap: asConverseInput, free: true }
 }
 
 function asInvokeInput(payload: Payload): Payload {

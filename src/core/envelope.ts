@@ -3,7 +3,9 @@
 // target, the place where a call reaches Bedrock (failover.ts moves a call over a client's targets).
 // Chat (call.ts) is one user; InvokeModel's raw bytes would be another.
 import type { ClientConfig, ClientPolicy, ClientTarget, TenantConfig } from '../config/types.js'
+import { DEFAULTS } from '../config/defaults.js'
 import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
+import type { Spend } from '../limits/limiter.js'
 import { jsonPayload, type Answer, type BedrockChannel, type Payload } from '../upstream/bedrock-channel.js'
 import type { Cooldowns } from '../targets/cooldowns.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
@@ -74,6 +76,10 @@ export interface Operand {
   readonly bodyFor: (policy: ClientPolicy) => unknown
   /** What the encoded body is sent inside, if anything. */
   readonly wrap?: (payload: Payload) => Payload
+  /** The most output the call may bill (its `max_tokens`): what a budget reserves for it while it runs. */
+  readonly maxOutputTokens?: number | undefined
+  /** Bedrock does not bill it (CountTokens): budgets neither reserve for it nor refuse it. */
+  readonly free?: boolean
 }
 
 /**
@@ -86,7 +92,7 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
   const { tenant, client, usage } = request
   const { stream } = operand
   usage.stream = stream
-  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders)
+  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders, operand.free === true ? undefined : worstCase(request, operand))
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
   const deadline = new Deadline(client.timeouts)
   const call: Call = {
@@ -119,9 +125,19 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     if (stream) gateway.metrics?.streamClosed()
     deadline.clear()
     gateway.inflight.delete(deadline)
-    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas)
+    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas, usage.costUsd() ?? 0)
     usage.callEnded()
   }
+}
+
+/** Tokens per byte of the caller's body, as a budget's reservation estimates a call's input (about 4 bytes of English per token). */
+const BYTES_PER_INPUT_TOKEN = 4
+/** The output a call without `max_tokens` is reserved for (the gateway's default `max_tokens`). */
+const UNBOUNDED_OUTPUT = DEFAULTS.client.max_tokens
+
+/** What a budget reserves for the call until it ends: all the output it may bill, its input estimated from its size. */
+function worstCase(request: CallEnvelope, operand: Operand): Spend {
+  return { inputTokens: Math.ceil(request.bodyBytes / BYTES_PER_INPUT_TOKEN), outputTokens: operand.maxOutputTokens ?? UNBOUNDED_OUTPUT }
 }
 
 /** Input, output and cache tokens together, as the token limits count them; undefined when Bedrock never said. */

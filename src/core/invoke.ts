@@ -59,7 +59,7 @@ export function anthropicOperand(request: InvokeRequest, stream: boolean): Opera
   const body = anthropicBody(client, request.body, dropped)
   if (dropped.betas.length > 0 || dropped.fields.length > 0) tell(request, dropped)
   const bodyFor = (policy: ClientPolicy): Record<string, unknown> => anthropicBody(policy, request.body)
-  return { stream, streamUpstream: stream, body, bodyFor }
+  return { stream, streamUpstream: stream, body, bodyFor, maxOutputTokens: typeof body.max_tokens === 'number' ? body.max_tokens : undefined }
 }
 
 /** What was dropped so that Bedrock takes the call: in the usage record, and to the caller in headers. */

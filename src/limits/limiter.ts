@@ -7,7 +7,10 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ClientConfig, Limits, TenantConfig } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 import { storeErrorKind, type StoreErrorKind, type StoreState } from '../redis/connection.js'
-import { Calendar, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
+import { budgetHeaders, budgetRefusal, reservationOf, type Spend, type WorstPrice } from './budgets.js'
+import { Calendar, hasBudget, holdsLeases, nanoOf, type LimitStore, type Remaining, type Scope, type ScopeState } from './types.js'
+
+export type { Spend } from './budgets.js'
 
 export interface LimiterOptions {
   readonly store: LimitStore
@@ -27,8 +30,8 @@ export interface LimiterOptions {
 export interface Ticket {
   /** `x-ratelimit-*` for the response (already given to `admit`'s `setHeaders`). */
   readonly headers: Readonly<Record<string, string>>
-  /** Counts the call's tokens and gives its slot back; never throws. */
-  settle(tokens: number): void
+  /** Counts the call's tokens and its cost in USD, gives its slot and its reservation back; never throws. */
+  settle(tokens: number, costUsd: number): void
 }
 
 const NO_TICKET: Ticket = { headers: {}, settle: () => undefined }
@@ -40,6 +43,8 @@ export class Limiter {
   readonly #now: () => number
   readonly #calendar = new Calendar()
   readonly #scopes = new WeakMap<TenantConfig | ClientConfig, Scope>()
+  /** Each client's dearest input and output price over its targets: what a reservation is priced at. */
+  readonly #worstPrices = new WeakMap<ClientConfig, WorstPrice>()
   /** Calls holding concurrency slots, renewed together. */
   readonly #held = new Map<string, readonly Scope[]>()
   readonly #renewal: NodeJS.Timeout
@@ -83,16 +88,19 @@ export class Limiter {
 
   /**
    * Admits one call to `client` of `tenant`, or refuses it before Bedrock is called.
+   * @param spend the most the call may bill, reserved from budgets until it ends; undefined for a free call.
    * @throws GatewayError `rate_limited` (429, which limit, Retry-After) or `limits_unavailable` (503, policy `deny`).
    */
-  async admit(tenant: TenantConfig, client: ClientConfig, setHeaders?: (headers: Readonly<Record<string, string>>) => void): Promise<Ticket> {
+  async admit(tenant: TenantConfig, client: ClientConfig, setHeaders?: (headers: Readonly<Record<string, string>>) => void, spend?: Spend): Promise<Ticket> {
     const scopes = this.scopesOf(tenant, client)
     if (scopes.length === 0) return NO_TICKET
     const moment = this.#calendar.at(this.#now())
     const lease = randomUUID()
+    const budgeted = scopes.some((s) => hasBudget(s.limits))
+    const reserve = budgeted && spend !== undefined ? reservationOf(spend, this.#worstPrice(client)) : 0
     let decision
     try {
-      const deciding = this.#o.store.admit(scopes, moment, lease, this.#o.leaseMs)
+      const deciding = this.#o.store.admit(scopes, moment, lease, this.#o.leaseMs, reserve)
       decision = await (this.#o.store.local ? deciding : withTimeout(deciding, this.#o.timeoutMs))
     } catch (error) {
       return this.#unavailable(error)
@@ -100,9 +108,11 @@ export class Limiter {
     this.#recovered()
     // On every response of a limited tenant, refusals included.
     const headers = rateLimitHeaders(decision.states)
+    if (budgeted) Object.assign(headers, budgetHeaders(scopes, decision.states))
     setHeaders?.(headers)
     if (!decision.admitted) {
       const { scope, limit, retryAfterMs } = decision.refusal
+      if (limit === 'usd_per_day' || limit === 'usd_per_month') throw budgetRefusal(decision.refusal, decision.states[scopes.indexOf(scope)] ?? {}, moment)
       const value = scope.limits[LIMIT_KEYS[limit]]
       const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000))
       const whose = scope.kind === 'tenant' ? `tenant "${scope.tenant}"` : `client "${scope.id.slice(scope.tenant.length + 1)}"`
@@ -112,17 +122,27 @@ export class Limiter {
         retry_after_seconds: retryAfterSeconds,
       })
     }
-    if (scopes.some((s) => s.limits.concurrentRequests !== undefined)) this.#held.set(lease, scopes)
+    if (scopes.some((s) => holdsLeases(s.limits))) this.#held.set(lease, scopes)
     let settled = false
     return {
       headers,
-      settle: (tokens) => {
+      settle: (tokens, costUsd) => {
         if (settled) return
         settled = true
         this.#held.delete(lease)
-        this.#o.store.settle(scopes, this.#calendar.at(this.#now()), lease, tokens).catch((error: unknown) => this.#note(error, 'settle'))
+        this.#o.store.settle(scopes, this.#calendar.at(this.#now()), lease, tokens, budgeted ? nanoOf(costUsd) : 0).catch((error: unknown) => this.#note(error, 'settle'))
       },
     }
+  }
+
+  #worstPrice(client: ClientConfig): WorstPrice {
+    let worst = this.#worstPrices.get(client)
+    if (worst === undefined) {
+      worst = { input: 0, output: 0 }
+      for (const { price } of client.targets) if (price !== null) worst = { input: Math.max(worst.input, price.input), output: Math.max(worst.output, price.output) }
+      this.#worstPrices.set(client, worst)
+    }
+    return worst
   }
 
   /** The caller's limits and what remains of them, counting nothing. */
@@ -179,6 +199,8 @@ const LIMIT_KEYS = {
   tokens_per_minute: 'tokensPerMinute',
   concurrent_requests: 'concurrentRequests',
   tokens_per_day: 'tokensPerDay',
+  usd_per_day: 'usdPerDay',
+  usd_per_month: 'usdPerMonth',
 } as const satisfies Record<string, keyof Limits>
 
 /** OpenAI's `x-ratelimit-*` headers, for the tightest of the scopes' per-minute limits. */

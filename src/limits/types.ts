@@ -1,11 +1,36 @@
 // What the limiter counts and decides: per scope (a tenant, or one of its clients) requests and
-// tokens per minute, calls in flight and tokens per UTC day; a decision admits a call or names
-// the limit that refused it. Both stores (memory.ts, redis.ts) implement the same arithmetic.
+// tokens per minute, calls in flight, tokens per UTC day and USD per UTC day and month; a decision
+// admits a call or names the limit that refused it. Both stores (memory.ts, redis.ts) implement
+// the same arithmetic. Money is counted in integer nano-dollars (1e-9 USD), exact in a double and
+// in Redis's INCRBY up to budgets of millions of dollars.
 import type { Limits } from '../config/types.js'
 import type { StoreState } from '../redis/connection.js'
 
-export type LimitName = 'requests_per_minute' | 'tokens_per_minute' | 'concurrent_requests' | 'tokens_per_day'
-export const LIMIT_NAMES: readonly LimitName[] = ['requests_per_minute', 'tokens_per_minute', 'concurrent_requests', 'tokens_per_day']
+export type LimitName = 'requests_per_minute' | 'tokens_per_minute' | 'concurrent_requests' | 'tokens_per_day' | 'usd_per_day' | 'usd_per_month'
+export const LIMIT_NAMES: readonly LimitName[] = ['requests_per_minute', 'tokens_per_minute', 'concurrent_requests', 'tokens_per_day', 'usd_per_day', 'usd_per_month']
+
+/** Nano-dollars per USD: what the stores count money in. */
+export const NANO = 1e9
+
+/** A USD amount in whole nano-dollars, rounded up (a reservation or a cost never counts less than it is). */
+export function nanoOf(usd: number): number {
+  return Math.ceil(usd * NANO - 1e-6)
+}
+
+/** A scope's budgets in nano-dollars, 0 where none is set (the stores' and the scripts' convention). */
+export function budgetsOf(limits: Limits): { readonly day: number; readonly month: number } {
+  return { day: limits.usdPerDay === undefined ? 0 : nanoOf(limits.usdPerDay), month: limits.usdPerMonth === undefined ? 0 : nanoOf(limits.usdPerMonth) }
+}
+
+/** Whether the scope has a budget in USD: its calls in flight hold reservations. */
+export function hasBudget(limits: Limits): boolean {
+  return limits.usdPerDay !== undefined || limits.usdPerMonth !== undefined
+}
+
+/** Whether the scope keeps leases of its calls in flight: for a concurrency limit, or a budget's reservations. */
+export function holdsLeases(limits: Limits): boolean {
+  return limits.concurrentRequests !== undefined || hasBudget(limits)
+}
 
 /** A per-minute limit admits at most its value in a burst, refilling continuously over this window. */
 export const WINDOW_MS = 60_000
@@ -44,6 +69,11 @@ export interface ScopeState {
   readonly tokens?: Remaining
   readonly inFlight?: number
   readonly tokensToday?: number
+  /** Nano-dollars spent this UTC day, and this UTC month, by calls that ended (budgeted scopes only). */
+  readonly spentToday?: number
+  readonly spentThisMonth?: number
+  /** Nano-dollars reserved by calls in flight: their worst case, until they end. */
+  readonly reserved?: number
 }
 
 export interface Refusal {
@@ -62,29 +92,40 @@ export interface Moment {
   readonly day: string
   /** Until the next UTC midnight, when the daily budget starts again. */
   readonly msToNextDay: number
+  /** The UTC month, `YYYY-MM`: the monthly budget's key. */
+  readonly month: string
+  /** Until the first of the next UTC month. */
+  readonly msToNextMonth: number
 }
 
 const DAY_MS = 86_400_000
 
-/** The moment of each decision; the day's name is worked out once a day, not per call. */
+/** The moment of each decision; the day's and the month's names are worked out once a day, not per call. */
 export class Calendar {
-  #today = { day: '', start: 0, end: 0 }
+  #today = { day: '', start: 0, end: 0, month: '', monthEnd: 0 }
 
   at(now: number): Moment {
     if (now < this.#today.start || now >= this.#today.end) {
       const start = now - (now % DAY_MS)
-      this.#today = { day: new Date(start).toISOString().slice(0, 10), start, end: start + DAY_MS }
+      const date = new Date(start)
+      const monthEnd = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1)
+      this.#today = { day: date.toISOString().slice(0, 10), start, end: start + DAY_MS, month: date.toISOString().slice(0, 7), monthEnd }
     }
-    return { now, day: this.#today.day, msToNextDay: this.#today.end - now }
+    const t = this.#today
+    return { now, day: t.day, msToNextDay: t.end - now, month: t.month, msToNextMonth: t.monthEnd - now }
   }
 }
 
 /** Where counters live: this process's memory, or Redis shared by every replica. */
 export interface LimitStore {
-  /** Checks every scope's limits and, only if all admit, counts the request and takes a concurrency slot under `lease`. */
-  admit(scopes: readonly Scope[], moment: Moment, lease: string, leaseMs: number): Promise<Decision>
-  /** The call ended: its tokens are counted and its slot given back. */
-  settle(scopes: readonly Scope[], moment: Moment, lease: string, tokens: number): Promise<void>
+  /**
+   * Checks every scope's limits and, only if all admit, counts the request and takes a concurrency
+   * slot under `lease`, reserving `reserve` nano-dollars in budgeted scopes (0: a free call, which
+   * budgets never refuse).
+   */
+  admit(scopes: readonly Scope[], moment: Moment, lease: string, leaseMs: number, reserve: number): Promise<Decision>
+  /** The call ended: its tokens and its cost (nano-dollars) are counted, its slot and reservation given back. */
+  settle(scopes: readonly Scope[], moment: Moment, lease: string, tokens: number, cost: number): Promise<void>
   /** The call goes on: its slots live another `leaseMs`. */
   renew(scopes: readonly Scope[], moment: Moment, lease: string, leaseMs: number): Promise<void>
   /** Each scope's state, counting nothing. */

@@ -23,7 +23,7 @@ t.test('the example parses and points at the emulator', async (t) => {
   })
   t.same(demo?.clients.get('careful')?.inferenceConfig, {}, 'shows the explicit empty inference_config')
   t.same(config.tenants.get('acme')?.apiKeys, [hashApiKey('acme-demo-key'), hashApiKey('demo2')])
-  t.same(demo?.limits, { requestsPerMinute: 600, tokensPerMinute: 200_000, concurrentRequests: 50, tokensPerDay: 5_000_000 }, 'shows a tenant\'s limits')
+  t.same(demo?.limits, { requestsPerMinute: 600, tokensPerMinute: 200_000, concurrentRequests: 50, tokensPerDay: 5_000_000, usdPerMonth: 500 }, 'shows a tenant\'s limits and budget')
   t.same(demo?.clients.get('fast')?.limits, { requestsPerMinute: 300 }, 'and a client\'s own')
   t.equal(config.server.redis, undefined, 'limits in memory unless server.redis is set')
 })
