@@ -7,9 +7,11 @@
 // 5-minute writes (1.25 × input); 1-hour writes cost 2 × input (Anthropic's rule, which Bedrock
 // bills as it reports the write's lifetime). Claude from 4.5 on is priced per scope: the table holds
 // the global cross-region price (`global.` profiles), and geographic profiles (`us.`, `eu.`, ...)
-// and in-region calls cost 10 % more. Older models cost the same in every scope. Regions where
-// Bedrock charges otherwise, long-context (> 200k input) rates, service tiers and batch are not in
-// the table: set them with `prices:` or a client's `price:`.
+// and in-region calls cost 10 % more. Older models cost the same in every scope. Service tiers
+// are priced from the standard price by the ratio of the pricing page's tier tables (priority
+// 1.75 ×, flex 0.5 ×); a price in config may state them instead. Regions where Bedrock charges
+// otherwise, long-context (> 200k input) rates and batch are not in the table: set them with
+// `prices:` or a client's `price:`.
 import { claudeGeneration } from './anthropic.js'
 import { foundationModelOf, scopeOf } from './model-id.js'
 
@@ -27,7 +29,17 @@ export interface Price {
   readonly cacheWrite: number
   /** Tokens written to the prompt cache for an hour. */
   readonly cacheWrite1h: number
+  /** The price of calls served in another service tier, where the config states it (otherwise TIER_FACTORS). */
+  readonly tiers?: Readonly<Partial<Record<PricedTier, Price>>>
 }
+
+/** Bedrock's service tiers (`serviceTier.type`) a call is priced apart in; `default` is the standard price. */
+export type PricedTier = 'priority' | 'flex'
+export const SERVICE_TIERS = ['default', 'priority', 'flex'] as const
+export type ServiceTier = (typeof SERVICE_TIERS)[number]
+
+/** The tiers' prices over the standard one: the ratio of every row of the pricing page's Priority and Flex tables. */
+const TIER_FACTORS: Readonly<Record<PricedTier, number>> = { priority: 1.75, flex: 0.5 }
 
 /** `[input, output, cache read, cache write]`; a model without caching has none (its cache prices are its input's). */
 type Row = readonly [input: number, output: number, cacheRead?: number, cacheWrite?: number]
@@ -97,6 +109,12 @@ export function bedrockPrice(modelId: string): Price | undefined {
   const price = priceOf(...row)
   if (!modelId.includes('anthropic.') || claudeGeneration(modelId) < SCOPED_FROM || scopeOf(modelId) === 'global') return price
   return scaled(price, REGIONAL_PREMIUM)
+}
+
+/** The price of a call Bedrock served in `tier` (as its answer says, or as the call asked): the standard price outside priority and flex. */
+export function tierPrice(price: Price, tier: string | null): Price {
+  if (tier !== 'priority' && tier !== 'flex') return price
+  return price.tiers?.[tier] ?? scaled(price, TIER_FACTORS[tier])
 }
 
 function scaled(price: Price, by: number): Price {

@@ -4,7 +4,7 @@ import { isAnthropicModel } from '../bedrock/anthropic.js'
 import { bedrockBetas, takesSystemTurns } from '../bedrock/anthropic-betas.js'
 import { foundationModelOf } from '../bedrock/model-id.js'
 import { bedrockPrice, priceOf, type Price } from '../bedrock/prices.js'
-import type { RawPrice } from './price-schema.js'
+import type { RawPrice, RawTierPrice } from './price-schema.js'
 import { targetName, targetTransport } from './client-schema.js'
 import { DEFAULTS } from './defaults.js'
 import type { RawClientConfig, RawGatewayConfig, RawServerConfig, RawTenantConfig } from './schema.js'
@@ -42,6 +42,12 @@ export function buildGatewayConfig(raw: RawGatewayConfig, file: string): Gateway
 type Prices = ReadonlyMap<string, Price>
 
 function configPrice(p: RawPrice): Price {
+  const price = tokenPrice(p)
+  if (p.priority === undefined && p.flex === undefined) return price
+  return { ...price, tiers: { ...(p.priority === undefined ? {} : { priority: tokenPrice(p.priority) }), ...(p.flex === undefined ? {} : { flex: tokenPrice(p.flex) }) } }
+}
+
+function tokenPrice(p: RawTierPrice): Price {
   const price = priceOf(p.input, p.output, p.cache_read, p.cache_write)
   return p.cache_write_1h === undefined ? price : { ...price, cacheWrite1h: p.cache_write_1h }
 }
@@ -149,6 +155,7 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig, prices:
     overridable: new Set(c.overridable ?? d.overridable),
     ...optionalLimits(c.limits),
     ...(c.system === undefined ? {} : { system: c.system }),
+    ...(c.service_tier === undefined ? {} : { serviceTier: c.service_tier }),
     // AWS's invocation logs then say which tenant and client each call was for.
     requestMetadata: { ...c.request_metadata, gateway_tenant: tenantId, gateway_client: name },
     anthropicBetas: new Set([...bedrockBetas(models), ...(c.anthropic_betas ?? [])]),

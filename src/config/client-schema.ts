@@ -1,5 +1,6 @@
 // Schema of one client as written in the file: model, location, credentials, and the policy applied to its calls.
 import { z } from 'zod'
+import { SERVICE_TIERS } from '../bedrock/prices.js'
 import { DEFAULTS } from './defaults.js'
 import { envString, isRecord, literal, type Env } from './primitives.js'
 import { GUARDRAIL_STREAM_MODES, GUARDRAIL_TRACE, OVERRIDABLE_FIELDS, ROLES } from './types.js'
@@ -145,6 +146,8 @@ export function clientSchema(env: Env) {
     overridable: z.array(z.enum(OVERRIDABLE_FIELDS)).refine(unique, 'must not repeat a field').optional(),
     limits: limitsSchema.optional(),
     system: z.string().min(1, 'must not be empty').optional(),
+    // Bedrock's service tier for every call (priority costs more, flex less); absent: Bedrock's default.
+    service_tier: z.enum(SERVICE_TIERS).optional(),
     request_metadata: requestMetadata.optional(),
     // Other names callers may use for the client (Anthropic's model names, such as the ones Claude Code asks for).
     aliases: z.array(z.string().regex(ALIAS, 'must be 1 to 256 characters without spaces')).min(1, 'must list at least one alias').refine(unique, 'must not repeat an alias').optional(),

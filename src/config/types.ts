@@ -1,5 +1,5 @@
 // The resolved gateway configuration the app runs on: camelCase, defaults applied, secrets read from the environment.
-import type { Price } from '../bedrock/prices.js'
+import type { Price, ServiceTier } from '../bedrock/prices.js'
 
 /** Message roles a client may forward; `system` becomes Bedrock's top-level `system` blocks. */
 export const ROLES = ['system', 'user', 'assistant'] as const
@@ -156,6 +156,8 @@ export interface ClientPolicy {
   readonly limits?: Limits
   /** The operator's system prompt, sent first on every call (before any a caller may add). */
   readonly system?: string
+  /** Bedrock's service tier every call asks for (Converse's `serviceTier`, InvokeModel's header); absent: Bedrock's default. */
+  readonly serviceTier?: ServiceTier
   /** Converse `requestMetadata` on every call, `gateway_tenant` and `gateway_client` included. */
   readonly requestMetadata?: Readonly<Record<string, string>>
   /** The `anthropic_beta` flags Bedrock takes for every model the client calls (others are dropped). */

@@ -36,7 +36,7 @@ export interface Dropped {
 
 /**
  * The caller's Anthropic body under the client's policy (a copy: the caller's is kept for the
- * client's other targets); its guardrail goes in headers (guardrailHeaders).
+ * client's other targets); its guardrail and service tier go in headers (invokeHeaders).
  * @param dropped told what was left out (the first build of a call's body says it; a target's own policy drops the same).
  * @throws GatewayError `invalid_request` naming each field the client does not let callers set.
  */
@@ -129,13 +129,16 @@ function withinBudget(body: Body): void {
   else body.thinking = { ...thinking, budget_tokens: budget }
 }
 
-/** The client's guardrail as InvokeModel takes it: in headers (docs/invoke-wire.md §1.3). */
-export function guardrailHeaders(policy: ClientPolicy): Record<string, string> | undefined {
-  const { guardrail } = policy
-  if (guardrail === undefined) return undefined
-  return {
-    'x-amzn-bedrock-guardrailidentifier': guardrail.id,
-    'x-amzn-bedrock-guardrailversion': guardrail.version,
-    'x-amzn-bedrock-trace': guardrail.trace.toUpperCase(),
+/** The client's guardrail and service tier as InvokeModel takes them: in headers (docs/invoke-wire.md §1.3); undefined when it has neither. */
+export function invokeHeaders(policy: ClientPolicy): Record<string, string> | undefined {
+  const { guardrail, serviceTier } = policy
+  if (guardrail === undefined && serviceTier === undefined) return undefined
+  const headers: Record<string, string> = {}
+  if (guardrail !== undefined) {
+    headers['x-amzn-bedrock-guardrailidentifier'] = guardrail.id
+    headers['x-amzn-bedrock-guardrailversion'] = guardrail.version
+    headers['x-amzn-bedrock-trace'] = guardrail.trace.toUpperCase()
   }
+  if (serviceTier !== undefined) headers['x-amzn-bedrock-service-tier'] = serviceTier
+  return headers
 }

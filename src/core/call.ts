@@ -85,6 +85,7 @@ function withinTarget(policy: ClientPolicy, chat: ChatRequest): ChatRequest {
 
 async function converse(call: Call): Promise<CallAnswer> {
   const output = await overTargets(call, ANSWER)
+  servedIn(call, output.serviceTier)
   const text = textOf(output.output?.message?.content ?? [])
   settle(call, output.stopReason, output.usage, output.metrics?.latencyMs, text)
   const rejected = rejectFinishReason(call.client.finishReasons, output.stopReason, call.client.name)
@@ -126,6 +127,7 @@ async function relayStream(call: Call, target: ClientTarget, emit: Emit): Promis
       const { data } = event
       usage = data.usage
       latencyMs = (data.metrics as { latencyMs?: number } | undefined)?.latencyMs
+      servedIn(call, data.serviceTier)
     }
   }
   await relayEvents(call, events, read, emit)
@@ -182,6 +184,12 @@ function settle(call: Call, stopReason: string | undefined, usage: unknown, late
   if (typeof usage === 'object' && usage !== null) call.usage.tokens = tokenCounts(usage as Record<string, unknown>)
   call.usage.upstreamLatencyMs = latencyMs ?? null
   if (call.keepText) call.usage.completion = text
+}
+
+/** The service tier Bedrock says it served the call in (Converse's `serviceTier`), which prices it. */
+function servedIn(call: Call, tier: unknown): void {
+  const type = (tier as { type?: unknown } | undefined)?.type
+  if (typeof type === 'string') call.usage.serviceTier = type
 }
 
 /** The counts the usage record keeps; anything that is not a number is not a count. */

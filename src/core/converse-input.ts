@@ -72,6 +72,7 @@ export function toConverseBody(client: ClientPolicy, request: ChatRequest, strea
   }
   if (client.additionalModelRequestFields !== undefined) body.additionalModelRequestFields = client.additionalModelRequestFields
   if (client.requestMetadata !== undefined) body.requestMetadata = client.requestMetadata
+  if (client.serviceTier !== undefined) body.serviceTier = { type: client.serviceTier }
   return body
 }
 

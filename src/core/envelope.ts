@@ -174,6 +174,8 @@ export async function attempt<T>(call: Call, target: ClientTarget, operation: Op
     // Bedrock answered here: what the call spends from now on is billed at this target's price.
     call.usage.price = target.price
     call.usage.billedModel = target.upstream.model
+    // The tier asked for, until Bedrock's answer says which it served.
+    call.usage.serviceTier = (target.policy ?? call.client).serviceTier ?? null
     return answer.output
   } catch (error) {
     const metadata = (error as { $metadata?: { requestId?: string; attempts?: number } } | null)?.$metadata

@@ -8,7 +8,7 @@ import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.j
 import { GatewayError } from '../errors/catalogue.js'
 import type { EventStream, Payload } from '../upstream/bedrock-channel.js'
 import type { TokenCounts } from '../usage/record.js'
-import { anthropicBody, guardrailHeaders, type Dropped } from './anthropic-input.js'
+import { anthropicBody, invokeHeaders, type Dropped } from './anthropic-input.js'
 import type { Emit, StreamSummary } from './call.js'
 import { attempt, envelope, relayEvents, type Call, type CallEnvelope, type Operand } from './envelope.js'
 import { overTargets } from './failover.js'
@@ -76,9 +76,9 @@ function tell(request: InvokeRequest, { betas, fields }: Dropped): void {
   request.setHeaders?.(headers)
 }
 
-/** An attempt's payload with the guardrail headers of the policy its target calls under. */
+/** An attempt's payload with the guardrail and service-tier headers of the policy its target calls under. */
 function withHeaders(call: Call, payload: Payload, target: ClientTarget): Payload {
-  const headers = guardrailHeaders(target.policy ?? call.client)
+  const headers = invokeHeaders(target.policy ?? call.client)
   return headers === undefined ? payload : { ...payload, headers }
 }
 
@@ -88,6 +88,8 @@ async function answer(call: Call): Promise<InvokeAnswer> {
   const stopReason = typeof message?.stop_reason === 'string' ? message.stop_reason : undefined
   call.usage.stopReason = stopReason ?? null
   call.usage.tokens = fromHeaders(output.usageHeaders, message?.usage)
+  // Bedrock names the tier it served the call in (the SDK's model of InvokeModel's answer).
+  call.usage.serviceTier = output.usageHeaders['x-amzn-bedrock-service-tier'] ?? call.usage.serviceTier
   const latency = Number(output.usageHeaders['x-amzn-bedrock-invocation-latency'])
   call.usage.upstreamLatencyMs = Number.isFinite(latency) ? latency : null
   const rejected = rejectFinishReason(call.client.finishReasons, stopReason, call.client.name)

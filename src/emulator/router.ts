@@ -121,6 +121,10 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   if (invoke && fromModel === undefined && !isAnthropicModel(modelId)) return fail(validation('This emulator serves InvokeModel for Anthropic models only; call Converse for the others.'))
   const invalid = invoke ? invalidAnthropicBody(parsed, modelId) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
   if (invalid !== undefined) return fail(validation(invalid))
+  // InvokeModel's service tier is a header, answered with the same header (the SDK's model of both).
+  const tier = invoke ? req.headers['x-amzn-bedrock-service-tier'] : undefined
+  if (typeof tier === 'string' && !SERVICE_TIERS.includes(tier)) return fail(validation(`1 validation error detected: Value '${tier}' at 'serviceTier' failed to satisfy constraint: Member must satisfy enum value set: [${SERVICE_TIERS.join(', ')}]`))
+  const tierHeader = typeof tier === 'string' ? { 'x-amzn-bedrock-service-tier': tier } : {}
   const input = invoke ? modelInputOf(parsed as Record<string, unknown>, guardrailHeaders(req)) : (parsed as ModelInput)
   const scenario = fromModel ?? scenarioInMessages(input) ?? DEFAULT_SCENARIO
   record.scenario = scenario.name
@@ -145,7 +149,7 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   if (streamed) {
     record.status = 200
     // InvokeModelWithResponseStream also names the type of the bytes inside its chunks (recorded).
-    res.writeHead(200, invoke ? { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-bedrock-content-type': 'application/json', 'x-amzn-requestid': requestId } : { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId })
+    res.writeHead(200, invoke ? { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-bedrock-content-type': 'application/json', 'x-amzn-requestid': requestId, ...tierHeader } : { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId })
     if ('flushHeaders' in res) res.flushHeaders()
     if (scenario.name === 'replay') {
       await replay(res, options.replayDir, scenario.params.get('fixture') ?? '', pacing, () => record.done)
@@ -167,7 +171,7 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   if (invoke) {
     const json = JSON.stringify(anthropicMessage(turn, modelId))
     record.status = 200
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-requestid': requestId, ...tokenHeaders(turn, modelId, Math.round(performance.now() - startedAt)) })
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-requestid': requestId, ...tokenHeaders(turn, modelId, Math.round(performance.now() - startedAt)), ...tierHeader })
     const out: BodySink = res
     out.end(json)
     return
@@ -187,6 +191,9 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   const out: BodySink = res
   out.end(json)
 }
+
+/** `X-Amzn-Bedrock-Service-Tier`'s values (the runtime model's ServiceTierType). */
+const SERVICE_TIERS: readonly string[] = ['reserved', 'priority', 'default', 'flex']
 
 /** Bedrock's guardrail headers on InvokeModel (docs/invoke-wire.md §1.3). */
 function guardrailHeaders(req: EmulatorRequest): { identifier?: string; version?: string; trace?: string } {

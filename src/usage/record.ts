@@ -3,7 +3,7 @@
 // completion text appear only when the tenant sets `log_prompts`.
 import type { FastifyBaseLogger } from 'fastify'
 import type { GatewayError } from '../errors/catalogue.js'
-import type { Price } from '../bedrock/prices.js'
+import { tierPrice, type Price } from '../bedrock/prices.js'
 import { costOf } from './cost.js'
 import type { TokenCounts } from './tokens.js'
 import { outcomeOf, type Outcome } from './outcome.js'
@@ -61,6 +61,8 @@ export class UsageRecord {
   price: Price | null | undefined = undefined
   /** The model of the target that answered, for the cost metric (the record names the target). */
   billedModel: string | null = null
+  /** The service tier Bedrock served the call in (as it said, or as the client asked): priority and flex are priced apart. */
+  serviceTier: string | null = null
   /** A token count's answer (CountTokens): counted, not spent, so never in the token fields. */
   countedTokens: number | null = null
   /** The client-side session the call belongs to (Claude Code's `x-claude-code-session-id`). */
@@ -133,7 +135,7 @@ export class UsageRecord {
    */
   costUsd(): number | null {
     if (this.countedTokens !== null) return 0
-    return costOf(this.tokens, this.price)
+    return costOf(this.tokens, this.price === null || this.price === undefined ? this.price : tierPrice(this.price, this.serviceTier))
   }
 
   /** Milliseconds since the request arrived. */
@@ -202,6 +204,7 @@ export class UsageRecord {
         cacheWriteInputTokens: t.cacheWriteInputTokens ?? null,
         cacheWrite1hInputTokens: t.cacheWrite1hInputTokens ?? null,
         costUsd: this.costUsd(),
+        serviceTier: this.serviceTier,
         upstreamLatencyMs: this.upstreamLatencyMs,
         upstreamMs: this.upstreamMs,
         timeToFirstTokenMs: this.timeToFirstTokenMs,

@@ -58,3 +58,38 @@ t.test('with several targets, the price of the one that answered', async (t) => 
   t.match(record, { target: 'west', model: 'amazon.nova-pro-v1:0' })
   t.ok(record !== undefined && near(record.costUsd, costOf(record, { input: 0.035, output: 0.14 })), `Nova Micro's price, not Nova Pro's: ${String(record?.costUsd)}`)
 })
+
+t.test('service tiers: asked by the client, said by Bedrock, priced by the tier served', async (t) => {
+  const yaml = tenantsYaml(
+    clientYaml('flex', 'service_tier: flex', 'amazon.nova-pro-v1:0') +
+      clientYaml('priority', 'service_tier: priority', 'amazon.nova-pro-v1:0') +
+      clientYaml('stated', 'service_tier: flex\nprice: { input: 1, output: 2, flex: { input: 0.25, output: 0.5 } }', 'amazon.nova-pro-v1:0') +
+      clientYaml('claude', 'service_tier: priority', 'us.anthropic.claude-3-5-haiku-20241022-v1:0') +
+      clientYaml('plain', '', 'amazon.nova-pro-v1:0'),
+    'default_client: plain',
+  )
+  const gw = await gatewayFor(t, yaml)
+  for (const client of ['flex', 'priority', 'stated', 'plain']) t.equal((await post(gw.url, { client, messages: user('which tier?') }, { key: 'acme-key' })).status, 200)
+  t.equal((await post(gw.url, { client: 'priority', stream: true, messages: user('streamed tier') }, { key: 'acme-key' })).status, 200)
+  const invoke = await fetch(`${gw.url}/model/claude/invoke`, { method: 'POST', headers: { authorization: 'Bearer acme-key', 'content-type': 'application/json' }, body: JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 20, messages: user('invoked tier') }) })
+  t.equal(invoke.status, 200)
+  t.equal(invoke.headers.get('x-amzn-bedrock-service-tier'), 'priority', 'Bedrock\'s answer names the tier, relayed on its own route')
+  await invoke.arrayBuffer()
+  const sent = gw.emulator.recorder.requests.map((r) => ({ body: r.body as { serviceTier?: unknown } | undefined, headers: r.headers }))
+  t.same(sent[0]?.body?.serviceTier, { type: 'flex' }, 'Converse asks for the client\'s tier')
+  t.equal(sent[3]?.body?.serviceTier, undefined, 'a client without one asks for none')
+  t.equal(sent[5]?.headers['x-amzn-bedrock-service-tier'], 'priority', 'InvokeModel asks in its header')
+  const [flex, priority, stated, plain, streamed, invoked] = await gw.waitForUsage(6)
+  const pro = { input: 0.8, output: 3.2 }
+  const times = (p: { input: number; output: number }, by: number) => ({ input: p.input * by, output: p.output * by })
+  t.match(flex, { serviceTier: 'flex' })
+  t.ok(flex !== undefined && near(flex.costUsd, costOf(flex, times(pro, 0.5))), `flex at half: ${String(flex?.costUsd)}`)
+  t.ok(priority !== undefined && near(priority.costUsd, costOf(priority, times(pro, 1.75))), `priority at 1.75 times: ${String(priority?.costUsd)}`)
+  t.ok(stated !== undefined && near(stated.costUsd, costOf(stated, { input: 0.25, output: 0.5 })), `the config's flex price: ${String(stated?.costUsd)}`)
+  t.match(plain, { serviceTier: null })
+  t.ok(plain !== undefined && near(plain.costUsd, costOf(plain, pro)), 'no tier asked: the standard price')
+  t.match(streamed, { serviceTier: 'priority', stream: true }, 'a stream\'s metadata names the tier')
+  t.ok(streamed !== undefined && near(streamed.costUsd, costOf(streamed, times(pro, 1.75))))
+  t.match(invoked, { serviceTier: 'priority', api: 'bedrock' })
+  t.ok(invoked !== undefined && near(invoked.costUsd, costOf(invoked, { input: 0.8 * 1.75, output: 4 * 1.75 })), `Claude 3.5 Haiku at priority: ${String(invoked?.costUsd)}`)
+})

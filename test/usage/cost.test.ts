@@ -2,7 +2,7 @@
 // lifetime, Claude 4.5's regional premium, inference profiles priced as their model, and null
 // (never 0, never a guess) where Bedrock reported nothing or no price is known.
 import t from 'tap'
-import { bedrockPrice, priceOf } from '../../src/bedrock/prices.js'
+import { bedrockPrice, priceOf, tierPrice } from '../../src/bedrock/prices.js'
 import { costOf } from '../../src/usage/cost.js'
 
 t.test('each token kind at its own price', async (t) => {
@@ -40,4 +40,19 @@ t.test('the table prices models Bedrock has, by the ids it knows them by', async
   t.same(PRICED_MODELS.filter((id) => !KNOWN_MODEL_IDS.includes(id)), [], 'no price under an id Bedrock does not know (a typo would leave its model unpriced)')
   const anthropic = KNOWN_MODEL_IDS.filter((id) => id.startsWith('anthropic.'))
   t.same(anthropic.filter((id) => !PRICED_MODELS.includes(id)), [], 'every Claude model the emulator knows is priced')
+})
+
+t.test('service tiers: priority at 1.75 times the standard price, flex at half, unless the config states them', async (t) => {
+  // Nova Pro: $0.80 input, $3.20 output, $0.20 cache read, $0.80 cache write.
+  const standard = bedrockPrice('amazon.nova-pro-v1:0')
+  if (standard === undefined) return t.fail('Nova Pro is priced')
+  t.same(tierPrice(standard, 'priority'), { input: 1.4, output: 5.6, cacheRead: 0.35, cacheWrite: 1.4, cacheWrite1h: 2.8 })
+  t.same(tierPrice(standard, 'flex'), { input: 0.4, output: 1.6, cacheRead: 0.1, cacheWrite: 0.4, cacheWrite1h: 0.8 })
+  t.equal(tierPrice(standard, 'default'), standard)
+  t.equal(tierPrice(standard, null), standard, 'no tier said: the standard price')
+  t.equal(tierPrice(standard, 'reserved'), standard, 'reserved capacity: billed by its commitment, the call at the standard price')
+  t.equal(costOf({ inputTokens: 1000, outputTokens: 1000 }, tierPrice(standard, 'priority')), (1000 * 1.4 + 1000 * 5.6) / 1e6)
+  const stated = { ...priceOf(1, 2), tiers: { flex: priceOf(0.1, 0.2) } }
+  t.same(tierPrice(stated, 'flex'), priceOf(0.1, 0.2), 'a tier price from config wins')
+  t.same(tierPrice(stated, 'priority'), { input: 1.75, output: 3.5, cacheRead: 1.75, cacheWrite: 1.75, cacheWrite1h: 3.5 }, 'the other tier by the ratio')
 })
