@@ -3,9 +3,7 @@
 // target, the place where a call reaches Bedrock (failover.ts moves a call over a client's targets).
 // Chat (call.ts) is one user; InvokeModel's raw bytes would be another.
 import type { ClientConfig, ClientPolicy, ClientTarget, TenantConfig } from '../config/types.js'
-import { DEFAULTS } from '../config/defaults.js'
 import { OFF_LOOP_BYTES, type JsonWorker } from '../json/worker.js'
-import type { Spend } from '../limits/limiter.js'
 import { jsonPayload, type Answer, type BedrockChannel, type Payload } from '../upstream/bedrock-channel.js'
 import type { Cooldowns } from '../targets/cooldowns.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
@@ -92,7 +90,8 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
   const { tenant, client, usage } = request
   const { stream } = operand
   usage.stream = stream
-  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders, operand.free === true ? undefined : worstCase(request, operand))
+  // A budget reserves the call's worst case: what it may write (the operand says), its input estimated from its size.
+  const ticket = await gateway.limiter.admit(tenant, client, request.setHeaders, operand, request.bodyBytes)
   // Started only now that nothing before the upstream call can throw: every Deadline is cleared.
   const deadline = new Deadline(client.timeouts)
   const call: Call = {
@@ -125,19 +124,9 @@ export async function envelope<T>(gateway: GatewayState, request: CallEnvelope, 
     if (stream) gateway.metrics?.streamClosed()
     deadline.clear()
     gateway.inflight.delete(deadline)
-    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas, usage.costUsd() ?? 0)
+    ticket.settle(tokensSpent(usage.tokens) ?? call.deltas, usage)
     usage.callEnded()
   }
-}
-
-/** Tokens per byte of the caller's body, as a budget's reservation estimates a call's input (about 4 bytes of English per token). */
-const BYTES_PER_INPUT_TOKEN = 4
-/** The output a call without `max_tokens` is reserved for (the gateway's default `max_tokens`). */
-const UNBOUNDED_OUTPUT = DEFAULTS.client.max_tokens
-
-/** What a budget reserves for the call until it ends: all the output it may bill, its input estimated from its size. */
-function worstCase(request: CallEnvelope, operand: Operand): Spend {
-  return { inputTokens: Math.ceil(request.bodyBytes / BYTES_PER_INPUT_TOKEN), outputTokens: operand.maxOutputTokens ?? UNBOUNDED_OUTPUT }
 }
 
 /** Input, output and cache tokens together, as the token limits count them; undefined when Bedrock never said. */

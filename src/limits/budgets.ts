@@ -1,14 +1,20 @@
 // Budgets in USD per UTC day and month: what a call reserves while it runs (its worst case, so
 // that calls admitted together cannot overshoot by more than one of them), the headers that say
 // what remains, and the refusal that names the budget and when it starts again.
+import { DEFAULTS } from '../config/defaults.js'
 import { GatewayError } from '../errors/catalogue.js'
 import { NANO, nanoOf, type Moment, type Refusal, type Scope, type ScopeState } from './types.js'
 
-/** The most a call may bill: its input (estimated) and all the output it may write. */
+/** What bounds a call's bill: its `max_tokens`, or that Bedrock does not bill it (CountTokens). */
 export interface Spend {
-  readonly inputTokens: number
-  readonly outputTokens: number
+  readonly maxOutputTokens?: number | undefined
+  readonly free?: boolean
 }
+
+/** Bytes of the caller's body per input token, as a reservation estimates a call's input (about 4 bytes of English per token). */
+const BYTES_PER_INPUT_TOKEN = 4
+/** The output a call without `max_tokens` is reserved for (the gateway's default `max_tokens`). */
+const UNBOUNDED_OUTPUT = DEFAULTS.client.max_tokens
 
 /** USD per million tokens: the dearest of a client's targets, since any of them may answer. */
 export interface WorstPrice {
@@ -16,9 +22,12 @@ export interface WorstPrice {
   readonly output: number
 }
 
-/** A call's reservation in nano-dollars; at least one, so that a reserved call always counts. */
-export function reservationOf(spend: Spend, price: WorstPrice): number {
-  return Math.max(1, nanoOf((spend.inputTokens * price.input + spend.outputTokens * price.output) / 1e6))
+/** A call's reservation in nano-dollars: all its output and its input estimated from `bodyBytes`; at least one, so that a reserved call always counts; 0 for a free call. */
+export function reservationOf(spend: Spend, bodyBytes: number, price: WorstPrice): number {
+  if (spend.free === true) return 0
+  const input = Math.ceil(bodyBytes / BYTES_PER_INPUT_TOKEN)
+  const output = spend.maxOutputTokens ?? UNBOUNDED_OUTPUT
+  return Math.max(1, nanoOf((input * price.input + output * price.output) / 1e6))
 }
 
 /**

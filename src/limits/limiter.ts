@@ -26,15 +26,22 @@ export interface LimiterOptions {
   readonly onStoreError?: (kind: StoreErrorKind) => void
 }
 
+/** What a call cost, asked only when a budget needs it (the usage record). */
+export interface Bill {
+  costUsd(): number | null
+}
+
 /** One admitted call: its headers, and what to do when it ends. */
 export interface Ticket {
   /** `x-ratelimit-*` for the response (already given to `admit`'s `setHeaders`). */
   readonly headers: Readonly<Record<string, string>>
-  /** Counts the call's tokens and its cost in USD, gives its slot and its reservation back; never throws. */
-  settle(tokens: number, costUsd: number): void
+  /** Counts the call's tokens and (for a budget) its cost in USD, gives its slot and its reservation back; never throws. */
+  settle(tokens: number, bill: Bill): void
 }
 
 const NO_TICKET: Ticket = { headers: {}, settle: () => undefined }
+/** A call that does not say what it may bill is not reserved for (tests; every core operation says). */
+const FREE: Spend = { free: true }
 /** How often a store outage is logged, at most. */
 const OUTAGE_LOG_MS = 10_000
 
@@ -88,16 +95,16 @@ export class Limiter {
 
   /**
    * Admits one call to `client` of `tenant`, or refuses it before Bedrock is called.
-   * @param spend the most the call may bill, reserved from budgets until it ends; undefined for a free call.
+   * @param spend what bounds the call's bill (its max_tokens, or none: free), reserved from budgets until it ends, with its input estimated from `bodyBytes`.
    * @throws GatewayError `rate_limited` (429, which limit, Retry-After) or `limits_unavailable` (503, policy `deny`).
    */
-  async admit(tenant: TenantConfig, client: ClientConfig, setHeaders?: (headers: Readonly<Record<string, string>>) => void, spend?: Spend): Promise<Ticket> {
+  async admit(tenant: TenantConfig, client: ClientConfig, setHeaders?: (headers: Readonly<Record<string, string>>) => void, spend: Spend = FREE, bodyBytes = 0): Promise<Ticket> {
     const scopes = this.scopesOf(tenant, client)
     if (scopes.length === 0) return NO_TICKET
     const moment = this.#calendar.at(this.#now())
     const lease = randomUUID()
     const budgeted = scopes.some((s) => hasBudget(s.limits))
-    const reserve = budgeted && spend !== undefined ? reservationOf(spend, this.#worstPrice(client)) : 0
+    const reserve = budgeted ? reservationOf(spend, bodyBytes, this.#worstPrice(client)) : 0
     let decision
     try {
       const deciding = this.#o.store.admit(scopes, moment, lease, this.#o.leaseMs, reserve)
@@ -126,11 +133,11 @@ export class Limiter {
     let settled = false
     return {
       headers,
-      settle: (tokens, costUsd) => {
+      settle: (tokens, bill) => {
         if (settled) return
         settled = true
         this.#held.delete(lease)
-        this.#o.store.settle(scopes, this.#calendar.at(this.#now()), lease, tokens, budgeted ? nanoOf(costUsd) : 0).catch((error: unknown) => this.#note(error, 'settle'))
+        this.#o.store.settle(scopes, this.#calendar.at(this.#now()), lease, tokens, budgeted ? nanoOf(bill.costUsd() ?? 0) : 0).catch((error: unknown) => this.#note(error, 'settle'))
       },
     }
   }
