@@ -95,3 +95,18 @@ t.test('Bedrock refuses what it refuses: a wrong anthropic_version, a missing ke
   t.match(await refusal('amazon.nova-micro-v1:0', body(say('x'))), /Anthropic models only/)
   t.equal(await refusal('not a model', body(say('x'))), 'The provided model identifier is invalid.')
 })
+
+t.test('the service tier: asked in its header, answered in the same header by the SDK\'s model; an unknown tier refused', async (t) => {
+  const emulator = await emulatorFor(t)
+  const client = sdkClient(t, emulator.url, 'h1-keepalive')
+  const asked = await client.send(new InvokeModelCommand({ modelId: MODEL, body: body(say('which tier')), serviceTier: 'flex' }))
+  t.equal(asked.serviceTier, 'flex', 'the SDK reads X-Amzn-Bedrock-Service-Tier')
+  const plain = await client.send(new InvokeModelCommand({ modelId: MODEL, body: body(say('no tier')) }))
+  t.equal(plain.serviceTier, undefined, 'none asked, none said')
+  const streamed = await client.send(new InvokeModelWithResponseStreamCommand({ modelId: MODEL, body: body(say('streamed tier')), serviceTier: 'priority' }))
+  t.equal(streamed.serviceTier, 'priority')
+  await events(streamed.body)
+  const refused = await client.send(new InvokeModelCommand({ modelId: MODEL, body: body(say('bad tier')), serviceTier: 'economy' as 'flex' })).catch((error: unknown) => error)
+  t.type(refused, ValidationException)
+  t.match((refused as Error).message, /Value 'economy' at 'serviceTier' failed to satisfy constraint/)
+})
