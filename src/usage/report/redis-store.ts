@@ -75,7 +75,8 @@ export class RedisUsageStore implements UsageStore {
   #loggedAt = Number.NEGATIVE_INFINITY
   /** Flushes and reads, one at a time: a read must not see a batch both in Redis and pending. */
   #turn: Promise<unknown> = Promise.resolve()
-  #flushQueued = false
+  /** A flush waiting for its turn: another asked for meanwhile is the same one. */
+  #queued: Promise<void> | undefined
   readonly #timer: NodeJS.Timeout
 
   constructor(connection: RedisConnection, keyPrefix: string, log: UsageStoreLog) {
@@ -118,15 +119,14 @@ export class RedisUsageStore implements UsageStore {
     })
   }
 
-  async flush(): Promise<void> {
-    if (this.#flushQueued) return
-    this.#flushQueued = true
-    await this.#inTurn(async () => {
-      this.#flushQueued = false
+  flush(): Promise<void> {
+    this.#queued ??= this.#inTurn(async () => {
+      this.#queued = undefined
       const tenants = new Set([...this.#unsent.keys(), ...this.#pending.keys()])
       const sent = await Promise.all([...tenants].map((tenant) => this.#flushTenant(tenant)))
       if (sent.includes(false)) this.#say()
     })
+    return this.#queued
   }
 
   async close(): Promise<void> {
