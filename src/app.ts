@@ -29,8 +29,12 @@ import { targetStates } from './core/targets-view.js'
 import { stdoutLog } from './process/log-sink.js'
 import type { UsageRecord } from './usage/record.js'
 import { UsageLog } from './usage/usage-log.js'
+import { MemoryUsageStore } from './usage/report/memory-store.js'
+import { RedisUsageStore } from './usage/report/redis-store.js'
+import { UsageReport } from './usage/report/report.js'
 import clientsRoutes from '../routes/clients.js'
 import limitsRoutes from '../routes/limits.js'
+import usageRoutes from '../routes/usage.js'
 import bedrockRoutes from '../routes/bedrock.js'
 import openAiRoutes from '../routes/openai.js'
 import anthropicRoutes from '../routes/anthropic.js'
@@ -43,6 +47,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** What the routes share: the config they serve, readiness, calls in flight, upstream clients. */
     gateway: GatewayState
+    /** The usage report's counts (GET /v1/usage); tests flush it. */
+    usageReport: UsageReport
   }
   interface FastifyRequest {
     /** Set by the authentication hook on /v1 routes. */
@@ -66,7 +72,10 @@ export interface AppOptions {
   readonly logLevel?: string
   /** The upstream Bedrock clients; by default a new pool, destroyed when the app closes. */
   readonly upstreams?: UpstreamPool
-  /** The limiter's clock (tests move it to see a daily budget start again); by default Date.now. */
+  /**
+   * The wall clock of the limiter and of the usage report's days (tests move it to see a daily
+   * budget start again, or a call counted on the next day); by default Date.now.
+   */
   readonly clock?: () => number
 }
 
@@ -174,18 +183,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sharing: (): boolean => gateway.spreadsTargets,
   })
   app.addHook('onClose', () => cooldowns.close())
+  // Calls added up per tenant, day, client, model and user (GET /v1/usage): on the shared Redis
+  // when there is one, flushed there once a second.
+  const report = new UsageReport({
+    store: redis === undefined || shared === undefined ? new MemoryUsageStore() : new RedisUsageStore(shared, redis.keyPrefix, app.log),
+    now: options.clock ?? Date.now,
+  })
   const usageLog: UsageLog = new UsageLog({
     anonymousPerSecond: (): number => gateway.config.server.anonymousRecordsPerSecond,
     log: app.log,
     ...(metrics === undefined
-      ? {}
+      ? { onEnded: (usage) => report.count(usage) }
       : {
           onStarted: (usage) => metrics.requestStarted(usage.api),
-          onEnded: (usage, status, outcome, durationMs) => metrics.requestEnded(usage, status, outcome, durationMs),
+          onEnded: (usage, status, outcome, durationMs) => {
+            metrics.requestEnded(usage, status, outcome, durationMs)
+            report.count(usage)
+          },
           onDropped: () => metrics.usageRecordDropped(),
         }),
   })
   app.addHook('onClose', () => usageLog.close())
+  // Registered after the Redis connection's close, so it runs before it (Fastify closes in reverse):
+  // the last counts are sent while the connection is still open.
+  app.addHook('onClose', () => report.close())
+  app.decorate('usageReport', report)
   const gateway = new GatewayState(config, upstreams, limiter, json, cooldowns, usageLog, metrics)
   connections.recordRefusals(usageLog, app.log)
   metrics?.watchTargets(() => targetStates(gateway))
@@ -254,6 +276,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(clientsRoutes)
   await app.register(limitsRoutes)
+  await app.register(usageRoutes)
   await app.register(converseRoutes)
   await app.register(bedrockRoutes)
   await app.register(openAiRoutes)

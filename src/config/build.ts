@@ -74,6 +74,7 @@ function buildServer(s: RawServerConfig): ServerConfig {
     halfClose: s.half_close ?? d.half_close,
     anonymousRecordsPerSecond: s.anonymous_records_per_second ?? d.anonymous_records_per_second,
     bodyBufferBytes: s.body_buffer_bytes ?? d.body_buffer_bytes,
+    operatorApiKeys: s.operator_api_keys ?? [],
     ...(s.redis === undefined ? {} : { redis: buildRedis(s.redis) }),
     metrics: s.metrics === false ? false : { ...(s.metrics?.host === undefined ? {} : { host: s.metrics.host }), port: s.metrics?.port ?? d.metrics_port },
   }

@@ -62,6 +62,8 @@ const serverSchema = (env: Env) => strict({
   half_close: z.boolean(),
   anonymous_records_per_second: z.int().min(1).max(1_000_000),
   body_buffer_bytes: z.int().min(1024),
+  // Keys that read every tenant's usage report (GET /v1/usage) and reach no other route.
+  operator_api_keys: z.array(apiKey(env)).max(64),
   redis: redisSchema(env),
   metrics: z.union([z.literal(false), strict({ port: z.int().min(0).max(65_535), host: z.string().min(1) }).partial()], {
     error: 'must be false, or a map with port and host',
@@ -130,9 +132,20 @@ export function gatewaySchema(env: Env) {
   }).superRefine((config, ctx) => {
     // A key shared by two tenants would let either reach the other's clients, whichever the lookup found first.
     const seen = new Map<string, string>()
+    // An operator's key that is also a tenant's would make the tenant an operator (or the operator a tenant).
+    const operators = new Map<string, number>()
+    config.server?.operator_api_keys?.forEach((digest, i) => {
+      const first = operators.get(digest.toString('hex'))
+      if (first === undefined) operators.set(digest.toString('hex'), i)
+      else ctx.addIssue({ code: 'custom', path: ['server', 'operator_api_keys', i], message: `repeats server.operator_api_keys[${first}]` })
+    })
     for (const [tenantId, tenant] of Object.entries(config.tenants)) {
       tenant.api_keys.forEach((digest, i) => {
         const here = `tenants.${tenantId}.api_keys[${i}]`
+        const operator = operators.get(digest.toString('hex'))
+        if (operator !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['tenants', tenantId, 'api_keys', i], message: `is the same key as server.operator_api_keys[${operator}]: an operator key must not be a tenant's` })
+        }
         const first = seen.get(digest.toString('hex'))
         if (first === undefined) {
           seen.set(digest.toString('hex'), here)

@@ -292,6 +292,8 @@ export interface ServerConfig {
   readonly anonymousRecordsPerSecond: number
   /** Most bytes of request bodies held in memory at once, over all requests. */
   readonly bodyBufferBytes: number
+  /** sha256 digests of the keys that read every tenant's usage report (and nothing else). */
+  readonly operatorApiKeys: readonly Buffer[]
   /** Absent: limits are kept per instance, in memory. */
   readonly redis?: RedisConfig
   /** Where Prometheus scrapes `/metrics`, off the public port (no host: the server's host); false: no metrics. */

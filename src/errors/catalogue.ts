@@ -44,6 +44,8 @@ export const ERROR_STATUS = {
   shutting_down: 503,
   /** Limits cannot be checked (Redis unreachable) and `server.redis.on_unavailable` is `deny`. */
   limits_unavailable: 503,
+  /** The usage report cannot be read right now (its Redis did not answer). Only GET /v1/usage answers it. */
+  usage_unavailable: 503,
   /** Request bodies held at once reached `server.body_buffer_bytes`; the caller may retry. Carries `Retry-After`. */
   overloaded: 503,
   /** A bug of ours; the message never carries internals. */

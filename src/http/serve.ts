@@ -12,7 +12,7 @@ import { answerCountTokens, type CountRequest, type CountSpec, type CountTokensA
 import { answerInvoke, streamInvoke, type InvokeAnswer, type InvokeRequest, type InvokeSpec } from '../core/invoke.js'
 import type { Dialect, DialectCall, Rendered } from '../dialects/dialect.js'
 import { retryAfterOf } from '../errors/catalogue.js'
-import { authenticate } from './auth.js'
+import { authenticate, authenticateReader } from './auth.js'
 import { settleFailure } from './failures.js'
 import { openRawStream } from './raw-stream.js'
 import type { UsageRecord } from '../usage/record.js'
@@ -136,6 +136,11 @@ function route<S, A, C extends CallEnvelope, R extends DialectCall<S>>(dialect: 
 /** The options of a route that only reads, for a caller of `dialect` (its auth and its errors). */
 export function readRoute(dialect: Pick<Dialect<never>, 'auth' | 'error'>): { config: { dialect: RouteDialect }; onRequest: ReturnType<typeof authenticate> } {
   return { config: { dialect }, onRequest: authenticate(dialect.auth) }
+}
+
+/** The options of a route that reads for a tenant's key or an operator's (`authenticateReader`), in `dialect`. */
+export function operatorReadRoute(dialect: Pick<Dialect<never>, 'auth' | 'error'>): { config: { dialect: RouteDialect }; onRequest: ReturnType<typeof authenticateReader> } {
+  return { config: { dialect }, onRequest: authenticateReader(dialect.auth) }
 }
 
 /**

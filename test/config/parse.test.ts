@@ -61,6 +61,7 @@ t.test('defaults', (t) => {
     docs: true,
     halfClose: false,
     anonymousRecordsPerSecond: 100,
+    operatorApiKeys: [],
     bodyBufferBytes: 33_554_432,
     metrics: { port: 9464 },
   })

@@ -90,7 +90,7 @@ t.test('unknown server keys are refused, each at its own path', (t) => {
     issues.map((i) => [i.path, i.message]),
     [
       ['server.prot', 'unknown key (did you mean "port"?)'],
-      ['server.colour', 'unknown key (allowed here: host, port, body_limit_bytes, heartbeat_interval_ms, trust_proxy, keep_alive_timeout_ms, headers_timeout_ms, request_timeout_ms, shutdown_delay_ms, drain_timeout_ms, docs, half_close, anonymous_records_per_second, body_buffer_bytes, redis, metrics)'],
+      ['server.colour', 'unknown key (allowed here: host, port, body_limit_bytes, heartbeat_interval_ms, trust_proxy, keep_alive_timeout_ms, headers_timeout_ms, request_timeout_ms, shutdown_delay_ms, drain_timeout_ms, docs, half_close, anonymous_records_per_second, body_buffer_bytes, operator_api_keys, redis, metrics)'],
     ],
   )
   t.end()

@@ -30,6 +30,7 @@ const SHAPES: Readonly<Record<ErrorType, Shape>> = {
   finish_reason_rejected: { status: 422, type: 'invalid_request_error' },
   shutting_down: { status: 503, type: 'api_error' },
   limits_unavailable: { status: 503, type: 'api_error' },
+  usage_unavailable: { status: 503, type: 'api_error' },
   overloaded: { status: 529, type: 'overloaded_error' },
   internal_error: { status: 500, type: 'api_error' },
 }

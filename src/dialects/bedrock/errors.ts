@@ -33,6 +33,7 @@ const FAILURES: Readonly<Record<ErrorType, BedrockFailure>> = {
   finish_reason_rejected: { status: 424, type: 'ModelErrorException' },
   shutting_down: { status: 503, type: 'ServiceUnavailableException' },
   limits_unavailable: { status: 503, type: 'ServiceUnavailableException' },
+  usage_unavailable: { status: 503, type: 'ServiceUnavailableException' },
   overloaded: { status: 503, type: 'ServiceUnavailableException' },
   internal_error: { status: 500, type: 'InternalServerException' },
 }
@@ -85,6 +86,7 @@ export function streamException(error: GatewayError): StreamExceptionType {
     case 'upstream_unavailable':
     case 'shutting_down':
     case 'limits_unavailable':
+    case 'usage_unavailable':
     case 'overloaded':
       return 'serviceUnavailableException'
     case 'invalid_request':

@@ -38,6 +38,7 @@ const SHAPES: Readonly<Record<ErrorType, Shape>> = {
   finish_reason_rejected: { status: 422, type: 'invalid_request_error', code: 'finish_reason_rejected' },
   shutting_down: { status: 503, type: 'server_error', code: 'shutting_down' },
   limits_unavailable: { status: 503, type: 'server_error', code: 'limits_unavailable' },
+  usage_unavailable: { status: 503, type: 'server_error', code: 'usage_unavailable' },
   overloaded: { status: 503, type: 'server_error', code: 'overloaded' },
   internal_error: { status: 500, type: 'server_error', code: 'internal_error' },
 }
