@@ -1,6 +1,6 @@
 // UTC days as the usage report names them, `YYYY-MM-DD`: a record's day is the UTC day it ended.
 
-const DAY_MS = 86_400_000
+export const DAY_MS = 86_400_000
 const DAY = /^\d{4}-\d{2}-\d{2}$/
 
 /** The UTC day of `ms` (epoch milliseconds). */

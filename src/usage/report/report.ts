@@ -2,7 +2,7 @@
 // tenant, UTC day, client, model and end user from its usage record as the record ends; read
 // back as rows and totals. Records of the gateway's own routes name no client and are not calls.
 import type { UsageRecord } from '../record.js'
-import { utcDay } from './day.js'
+import { DAY_MS, utcDay } from './day.js'
 import type { ReportQuery } from './query.js'
 import type { UsageStore } from './store.js'
 import { METRICS, rowId, rowKeyOf, zeroCounts, type Counts, type RowKey, type Tally } from './tally.js'
@@ -56,6 +56,7 @@ export class UsageReport {
   /** The users seen today per tenant, for MAX_USERS_PER_DAY. */
   #users = new Map<string, Set<string>>()
   #usersDay = ''
+  #day = { name: '', start: 0, end: 0 }
 
   constructor(options: UsageReportOptions) {
     this.#store = options.store
@@ -70,7 +71,7 @@ export class UsageReport {
   count(usage: UsageRecord): void {
     const { tenant, client } = usage
     if (tenant === null || client === null) return
-    const day = utcDay(this.#now())
+    const day = this.#today()
     const t = usage.tokens
     const cost = usage.costUsd()
     const counts: Counts = [
@@ -114,6 +115,16 @@ export class UsageReport {
 
   close(): Promise<void> {
     return this.#store.close()
+  }
+
+  /** The UTC day now, named once a day rather than once a record. */
+  #today(): string {
+    const now = this.#now()
+    if (now < this.#day.start || now >= this.#day.end) {
+      const start = now - (now % DAY_MS)
+      this.#day = { name: utcDay(start), start, end: start + DAY_MS }
+    }
+    return this.#day.name
   }
 
   #userOf(tenant: string, day: string, user: string | null): string | null {
