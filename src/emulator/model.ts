@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { reasoningFor, reasoningStyle, type ReasoningBlock } from './reasoning.js'
 import { additionalResponseFields } from './response-fields.js'
+import { answerText, instanceOf } from './schema-instance.js'
 import { stripDirectives } from './scenario.js'
 
 /** The slice of a (validated) Converse request body the model reads. */
@@ -17,6 +18,8 @@ export interface ModelInput {
   readonly serviceTier?: unknown
   readonly additionalModelRequestFields?: unknown
   readonly additionalModelResponseFieldPaths?: unknown
+  /** Structured output: the answer is JSON that fits `textFormat.structure.jsonSchema.schema` (a JSON text). */
+  readonly outputConfig?: { readonly textFormat?: { readonly structure?: { readonly jsonSchema?: { readonly schema?: unknown } } } }
 }
 
 export type OutputBlock =
@@ -121,17 +124,20 @@ export function respond(input: ModelInput, modelId: string, options: ModelOption
     return fields === undefined ? t : { ...t, additionalFields: fields }
   }
 
+  const words = lastUser === undefined ? [] : promptWords(lastUser.content)
   const tool = toolToCall(input, lastUser?.content ?? [])
   if (tool !== undefined) {
-    const input_ = toolInputFor(schemaOf(tool))
+    const input_ = toolInputFor(schemaOf(tool), words)
     const name = String(tool.name)
     // Unique per call, as Bedrock's are (its ids are 22 URL-safe characters after `tooluse_`).
     const toolUseId = `tooluse_${randomBytes(17).toString('base64url').slice(0, 22)}`
     return finish([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use')
   }
 
-  const reply = lastUser === undefined ? '' : replyTo(lastUser.content)
-  const stop = earliestStop(reply, input.inferenceConfig?.stopSequences ?? [])
+  // Structured output: JSON that fits the schema, cut at max_tokens as any answer is.
+  const structure = structuredSchema(input)
+  const reply = structure !== undefined ? answerText(instanceOf(structure, words)) : lastUser === undefined ? '' : replyTo(lastUser.content)
+  const stop = structure !== undefined ? undefined : earliestStop(reply, input.inferenceConfig?.stopSequences ?? [])
   const text = stop === undefined ? reply : reply.slice(0, stop.index)
   const maxTokens = input.inferenceConfig?.maxTokens ?? options.defaultMaxTokens
   const tokens = tokenize(text)
@@ -273,30 +279,32 @@ function schemaOf(tool: Record<string, unknown>): unknown {
 }
 
 /**
- * A tool call's input: a JSON object, as models on Bedrock always send one (a Converse `toolUse`
- * input is never null), even when the tool's schema says otherwise.
+ * A tool call's input: a JSON object that fits the tool's schema (as a forced or strict tool's does
+ * on Bedrock), made of the prompt's words; an object even when the schema says otherwise (a
+ * Converse `toolUse` input is never null).
  */
-export function toolInputFor(schema: unknown): unknown {
-  const input = exampleFor(schema)
+export function toolInputFor(schema: unknown, words: readonly string[] = []): unknown {
+  const input = instanceOf(schema, words)
   return typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}
 }
 
-/** A value that satisfies a JSON schema's declared types, for the tool call's input. */
-export function exampleFor(schema: unknown, depth = 0): unknown {
-  if (!isRecord(schema) || depth > 8) return {}
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0]
-  switch (schema.type) {
-    case 'string': return 'example'
-    case 'number': case 'integer': return 1
-    case 'boolean': return true
-    case 'array': return [exampleFor(schema.items, depth + 1)]
-    case 'null': return null
-    default: {
-      const out: Record<string, unknown> = {}
-      if (isRecord(schema.properties)) for (const [k, v] of Object.entries(schema.properties)) out[k] = exampleFor(v, depth + 1)
-      return out
-    }
+/** The schema a structured answer must fit (parsed from its JSON text; the router checked it parses), if one was asked. */
+function structuredSchema(input: ModelInput): unknown {
+  const text = input.outputConfig?.textFormat?.structure?.jsonSchema?.schema
+  if (typeof text !== 'string') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return undefined
   }
+}
+
+/** The words of the last user turn, without punctuation around them: what a structured answer's strings are made of. */
+function promptWords(content: readonly Record<string, unknown>[]): string[] {
+  return userText(content)
+    .split(/\s+/)
+    .map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
+    .filter((w) => w !== '')
 }
 
 function earliestStop(text: string, stops: readonly string[]): { index: number; sequence: string } | undefined {

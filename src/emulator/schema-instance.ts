@@ -113,8 +113,8 @@ class Writer {
     if (typeof schema.exclusiveMinimum === 'number') low = Math.max(low ?? -Infinity, schema.exclusiveMinimum + (step ?? 0.5))
     let high = typeof schema.maximum === 'number' ? schema.maximum : undefined
     if (typeof schema.exclusiveMaximum === 'number') high = Math.min(high ?? Infinity, schema.exclusiveMaximum - (step ?? 0.5))
-    // A number from the prompt's length when nothing bounds it, else the lowest value allowed.
-    let n = low ?? Math.min(high ?? Infinity, 1 + (this.words.length % 100))
+    // 1 when nothing bounds it, else the lowest value allowed.
+    let n = low ?? Math.min(high ?? Infinity, 1)
     if (step !== undefined) n = Math.ceil(n / step - 1e-9) * step
     if (high !== undefined && n > high && step !== undefined) n = Math.floor(high / step + 1e-9) * step
     return whole ? Math.round(n) : Number(n.toFixed(10))

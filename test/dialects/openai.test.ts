@@ -85,13 +85,13 @@ t.test('the openai SDK', async (t) => {
     t.equal(first.choices[0]?.finish_reason, 'tool_calls')
     const call = message?.tool_calls?.[0]
     t.match(call, { type: 'function', id: /^tooluse_/, function: { name: 'get_weather' } })
-    t.same(JSON.parse(call?.type === 'function' ? call.function.arguments : ''), { city: 'example' })
+    t.same(JSON.parse(call?.type === 'function' ? call.function.arguments : ''), { city: 'what' }, 'made of the prompt\'s words')
     t.match(lastSent().toolConfig, { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }], toolChoice: { any: {} } })
     if (message === undefined || call === undefined) return
     const second = await openai.chat.completions.create({ model: 'main', tools: weather, messages: [{ role: 'user', content: 'what is the weather in Paris?' }, message, { role: 'tool', tool_call_id: call.id, content: 'sunny, 21 °C' }] })
     t.match(second.choices[0]?.message.content, `${call.id} = sunny, 21 °C`, 'the tool result reached the model')
     const sent = lastSent()
-    t.match(sent.messages[1], { role: 'assistant', content: [{ text: 'Calling get_weather.' }, { toolUse: { toolUseId: call.id, name: 'get_weather', input: { city: 'example' } } }] })
+    t.match(sent.messages[1], { role: 'assistant', content: [{ text: 'Calling get_weather.' }, { toolUse: { toolUseId: call.id, name: 'get_weather', input: { city: 'what' } } }] })
     t.match(sent.messages[2], { role: 'user', content: [{ toolResult: { toolUseId: call.id, content: [{ text: 'sunny, 21 °C' }] } }] })
 
     for (const model of ['main', 'no-stream']) {
@@ -111,7 +111,7 @@ t.test('the openai SDK', async (t) => {
       }
       t.equal(finish, 'tool_calls', `${model}: finish reason`)
       t.match(calls, [{ id: /^tooluse_/, name: 'get_weather' }], `${model}: one call with its id and name`)
-      t.same(JSON.parse(calls[0]?.args ?? ''), { city: 'example' }, `${model}: the arguments join to JSON`)
+      t.same(JSON.parse(calls[0]?.args ?? ''), { city: 'weather' }, `${model}: the arguments join to JSON`)
     }
   })
 
@@ -228,7 +228,7 @@ t.test('the AI SDK (@ai-sdk/openai with baseURL)', async (t) => {
     maxRetries: 0,
   })
   t.equal(withTool.steps[0]?.toolCalls[0]?.toolName, 'get_weather')
-  t.match(withTool.text, /= sunny in example/, 'the tool result went back and the model answered')
+  t.match(withTool.text, /= sunny in what/, 'the tool result went back and the model answered')
   const throttled = await generateText({ model: openai.chat('main'), prompt: '[emulator:throttling] hi', maxRetries: 0 }).catch((e: unknown) => e)
   t.match(throttled, { statusCode: 429 })
   const records = await gw.waitForUsage(5)
@@ -252,7 +252,7 @@ t.test('LangChain ChatOpenAI (configuration.baseURL)', async (t) => {
   t.equal(streamed, 'streamed from langchain')
   const withTools = chat.bindTools(weather)
   const call = await withTools.invoke('what is the weather? use get_weather')
-  t.match(call.tool_calls, [{ name: 'get_weather', args: { city: 'example' } }])
+  t.match(call.tool_calls, [{ name: 'get_weather', args: { city: 'what' } }])
   const records = await gw.waitForUsage(3)
   t.ok(records.every((r) => r.api === 'openai' && r.outcome === 'success'))
   await contract.settled()

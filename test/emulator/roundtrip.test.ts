@@ -72,7 +72,7 @@ for (const kind of HANDLER_KINDS) {
     t.equal(first.stopReason, 'tool_use')
     const toolUse = first.output?.message?.content?.find((b) => b.toolUse)?.toolUse
     t.equal(toolUse?.name, 'get_weather')
-    t.same(toolUse?.input, { city: 'example', days: 1 })
+    t.same(toolUse?.input, { city: 'What', days: 1 }, 'fits the schema, made of the prompt\'s words')
     t.match(toolUse?.toolUseId, /^tooluse_[A-Za-z0-9_-]{22}$/)
 
     const stream = await client.send(new ConverseStreamCommand({ modelId: MODEL, ...ask, toolConfig }))
@@ -83,7 +83,7 @@ for (const kind of HANDLER_KINDS) {
     const again = await client.send(new ConverseCommand({ modelId: MODEL, ...ask, toolConfig }))
     t.not(again.output?.message?.content?.find((b) => b.toolUse)?.toolUse?.toolUseId, toolUse?.toolUseId, 'the same request twice: two ids')
     const input = events.filter((e) => e.contentBlockDelta?.delta?.toolUse).map((e) => e.contentBlockDelta?.delta?.toolUse?.input).join('')
-    t.same(JSON.parse(input), { city: 'example', days: 1 })
+    t.same(JSON.parse(input), { city: 'What', days: 1 })
 
     const second = await client.send(
       new ConverseCommand({

@@ -57,7 +57,7 @@ t.test('tool use, plain and streamed, then the tool result turn', async (t) => {
   const tools = [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } } } }]
   const ask = { tools, messages: [{ role: 'user', content: 'Use get_weather for Paris' }] }
   const plain = await post(gw.url, ask, { key: 'acme-key' })
-  t.match(plain.json, { stopReason: 'tool_use', message: { content: [{ text: 'Calling get_weather.' }, { toolUse: { name: 'get_weather', input: { city: 'example' } } }] } })
+  t.match(plain.json, { stopReason: 'tool_use', message: { content: [{ text: 'Calling get_weather.' }, { toolUse: { name: 'get_weather', input: { city: 'Use' } } }] } })
   const toolUse = (plain.json as { message: { content: { toolUse?: { toolUseId: string } }[] } }).message.content[1]?.toolUse
   const streamed = await post(gw.url, { ...ask, stream: true }, { key: 'acme-key' })
   t.match(streamed.events.find((e) => e.event === 'contentBlockStart')?.data, { contentBlockIndex: 1, start: { toolUse: { name: 'get_weather', toolUseId: /^tooluse_/ } } })
