@@ -82,6 +82,9 @@ export function modelInputOf(body: Json, guardrail: { identifier?: string; versi
     input.toolConfig = toolChoice === undefined ? { tools } : { tools, toolChoice }
   }
   if (body.thinking !== undefined) input.additionalModelRequestFields = { thinking: body.thinking }
+  // Structured output: Anthropic's format (or its older name), read as Converse's.
+  const format = ((body.output_config as Json | undefined)?.format ?? body.output_format) as Json | undefined | null
+  if (format?.schema !== undefined) input.outputConfig = { textFormat: { structure: { jsonSchema: { schema: JSON.stringify(format.schema) } } } }
   if (guardrail.identifier !== undefined) {
     input.guardrailConfig = { guardrailIdentifier: guardrail.identifier, guardrailVersion: guardrail.version ?? 'DRAFT', trace: guardrail.trace?.toLowerCase() ?? 'disabled' }
   }

@@ -17,6 +17,7 @@ import { redactHeaders, type ReceivedRequest, type Recorder } from './recorder.j
 import { replay } from './replay.js'
 import { DEFAULT_SCENARIO, intParam, scenarioFromModelId, scenarioFromText, type Scenario } from './scenario.js'
 import { resetConnection, writeFrames, writeStream, type Pacing } from './stream.js'
+import { anthropicAsk, converseAsk, structuredOutputError } from './structured-output.js'
 import { isValidModelId, validateConverseRequest } from './validation.js'
 
 const ROUTE_RE = /^(?:.*)\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/
@@ -119,7 +120,7 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   }
   // InvokeModel's body is the model's own request: Anthropic's Messages body, read as Converse's.
   if (invoke && fromModel === undefined && !isAnthropicModel(modelId)) return fail(validation('This emulator serves InvokeModel for Anthropic models only; call Converse for the others.'))
-  const invalid = invoke ? invalidAnthropicBody(parsed, modelId) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })
+  const invalid = (invoke ? invalidAnthropicBody(parsed, modelId) : validateConverseRequest(parsed, operation, { allowAssistantFirst: options.allowAssistantFirst })) ?? structuredError(parsed as Record<string, unknown>, modelId, invoke)
   if (invalid !== undefined) return fail(validation(invalid))
   // InvokeModel's service tier is a header, answered with the same header (the SDK's model of both).
   const tier = invoke ? req.headers['x-amzn-bedrock-service-tier'] : undefined
@@ -190,6 +191,12 @@ async function handle({ attempts, options, auth, recorder, cache, known }: Deps,
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'x-amzn-requestid': requestId })
   const out: BodySink = res
   out.end(json)
+}
+
+/** Bedrock's refusal of the structured output a (valid) body asks of the model, if any. */
+function structuredError(body: Record<string, unknown>, modelId: string, invoke: boolean): string | undefined {
+  const ask = invoke ? anthropicAsk(body) : converseAsk(body)
+  return 'error' in ask ? ask.error : structuredOutputError(ask, modelId)
 }
 
 /** `X-Amzn-Bedrock-Service-Tier`'s values (the runtime model's ServiceTierType). */
