@@ -17,6 +17,8 @@ export const OVERRIDABLE_FIELDS = [
   'system',
   'tools',
   'tool_choice',
+  // The JSON Schema an answer must fit (structured output), in every dialect's spelling.
+  'response_schema',
 ] as const
 
 export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number]

@@ -10,6 +10,7 @@ import { BEDROCK_ANTHROPIC_VERSION } from '../bedrock/anthropic.js'
 import { UNSUPPORTED_TOOL_MEMBERS } from '../bedrock/anthropic-betas.js'
 import type { ClientPolicy, OverridableField } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
+import { schemaText } from './converse-input.js'
 
 /** Anthropic's smallest thinking budget: below it, thinking cannot be kept. */
 const MIN_THINKING_BUDGET = 1024
@@ -24,6 +25,8 @@ const GOVERNED: readonly (readonly [string, OverridableField])[] = [
   ['system', 'system'],
   ['tools', 'tools'],
   ['tool_choice', 'tool_choice'],
+  // Structured output's older name (Anthropic's `output_format`; `output_config.format` is checked apart).
+  ['output_format', 'response_schema'],
 ]
 
 /** What the gateway left out of a caller's body so that Bedrock takes it. */
@@ -42,8 +45,11 @@ export interface Dropped {
  */
 export function anthropicBody(policy: ClientPolicy, caller: Body, dropped?: Dropped): Body {
   const refused = GOVERNED.filter(([field, name]) => caller[field] !== undefined && !policy.overridable.has(name)).map(([field]) => `"${field}"`)
+  const format = answerFormat(caller)
+  if (format !== undefined && caller.output_format === undefined && !policy.overridable.has('response_schema')) refused.push('"output_config.format"')
   if (refused.length > 0) throw new GatewayError('invalid_request', `client "${policy.name}" does not let callers set ${refused.join(', ')}`)
   const body: Body = { ...caller }
+  if (format !== undefined) withAnswerFormat(body, format)
   body.anthropic_version ??= BEDROCK_ANTHROPIC_VERSION
   const config = policy.inferenceConfig
   // Required by Bedrock: the caller's within the client's limit, or the client's when not the caller's to set.
@@ -60,6 +66,26 @@ export function anthropicBody(policy: ClientPolicy, caller: Body, dropped?: Drop
   if (policy.additionalModelRequestFields !== undefined) Object.assign(body, policy.additionalModelRequestFields)
   withinBudget(body)
   return body
+}
+
+/** The caller's answer format (structured output): `output_config.format`, or its older name `output_format`. */
+function answerFormat(caller: Body): Record<string, unknown> | undefined {
+  const config = caller.output_config as { format?: unknown } | undefined | null
+  const format = config?.format ?? caller.output_format
+  return typeof format === 'object' && format !== null && !Array.isArray(format) ? (format as Record<string, unknown>) : undefined
+}
+
+/**
+ * The answer format in `output_config.format`, where Bedrock reads it now (the older `output_format`
+ * moved there), its schema within the gateway's bounds.
+ * @throws GatewayError `invalid_request` for a schema too large or too deep.
+ */
+function withAnswerFormat(body: Body, format: Record<string, unknown>): void {
+  const { schema } = format
+  if (typeof schema === 'object' && schema !== null && !Array.isArray(schema)) schemaText(schema as Record<string, unknown>, 'output_config.format.schema')
+  if (body.output_format === undefined) return
+  delete body.output_format
+  body.output_config = { ...(body.output_config as Record<string, unknown> | undefined), format }
 }
 
 /** The betas Bedrock takes for the client's model; the body loses `anthropic_beta` when none is left. */

@@ -41,6 +41,22 @@ export const chatMessageSchema = strictObject(
 
 const inference = inferenceConfigurationSchema.shape
 
+/**
+ * The JSON Schema the answer must fit (Bedrock's structured output: Converse's
+ * `outputConfig.textFormat`): the schema as a JSON object, and the name and description Bedrock
+ * takes beside it. Its size is bounded where it is encoded (converse-input.ts).
+ */
+export const responseSchemaSchema = strictObject(
+  {
+    schema: z.record(z.string(), z.unknown(), { error: 'Member must be a JSON Schema object' }),
+    name: string({ min: 1, max: 64 }).optional(),
+    description: string({ min: 1, max: 4096 }).optional(),
+  },
+  'Member must be of type structure',
+)
+
+export type ResponseSchema = z.output<typeof responseSchemaSchema>
+
 /** The chat's members, for a dialect whose body adds its own around them. */
 export const chatShape = {
   messages: list(chatMessageSchema, { min: 1, max: MAX_MESSAGES }),
@@ -53,6 +69,7 @@ export const chatShape = {
   stop_sequences: inference.stopSequences,
   tools: list(toolSchema, { min: 1, max: MAX_BLOCKS }).optional(),
   tool_choice: toolChoiceSchema.optional(),
+  response_schema: responseSchemaSchema.optional(),
 }
 
 /** The core's chat request, checked as Bedrock would check what it becomes. */

@@ -73,7 +73,39 @@ export function toConverseBody(client: ClientPolicy, request: ChatRequest, strea
   if (client.additionalModelRequestFields !== undefined) body.additionalModelRequestFields = client.additionalModelRequestFields
   if (client.requestMetadata !== undefined) body.requestMetadata = client.requestMetadata
   if (client.serviceTier !== undefined) body.serviceTier = { type: client.serviceTier }
+  const schema = request.response_schema
+  if (schema !== undefined) {
+    const { name, description } = schema
+    const jsonSchema = { schema: schemaText(schema.schema, fieldName('response_schema')), ...(name === undefined ? {} : { name }), ...(description === undefined ? {} : { description }) }
+    body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } }
+  }
   return body
+}
+
+/** The largest answer schema a caller may send, as JSON text: far above any a model compiles (a grammar "too large" fails at Bedrock long before). */
+export const MAX_SCHEMA_CHARS = 64 * 1024
+/** The deepest it may nest, in JSON levels (an object in a property's schema is two). */
+export const MAX_SCHEMA_DEPTH = 64
+
+/**
+ * A response schema as the JSON text Converse carries, within the gateway's bounds.
+ * @throws GatewayError `invalid_request` naming the field, for a schema too large or too deep.
+ */
+export function schemaText(schema: Readonly<Record<string, unknown>>, field: string): string {
+  if (depthOf(schema, 0) > MAX_SCHEMA_DEPTH) throw new GatewayError('invalid_request', `${field}: the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`)
+  const text = JSON.stringify(schema)
+  // A string of 64 KiB or more in a large body arrives as a sealed token (src/json/sealed.ts): too large either way.
+  if (text.length > MAX_SCHEMA_CHARS || text.includes(SEALED)) throw new GatewayError('invalid_request', `${field}: the schema is larger than ${MAX_SCHEMA_CHARS} characters of JSON`)
+  return text
+}
+
+const SEALED = '\\u0000sealed:'
+
+function depthOf(value: unknown, depth: number): number {
+  if (typeof value !== 'object' || value === null || depth > MAX_SCHEMA_DEPTH) return depth
+  let deepest = depth + 1
+  for (const child of Array.isArray(value) ? value : Object.values(value)) deepest = Math.max(deepest, depthOf(child, depth + 1))
+  return deepest
 }
 
 /** How the caller's dialect names a request field in a refusal (`max_tokens` is Converse's `inferenceConfig.maxTokens`). */

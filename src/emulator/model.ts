@@ -131,7 +131,12 @@ export function respond(input: ModelInput, modelId: string, options: ModelOption
     const name = String(tool.name)
     // Unique per call, as Bedrock's are (its ids are 22 URL-safe characters after `tooluse_`).
     const toolUseId = `tooluse_${randomBytes(17).toString('base64url').slice(0, 22)}`
-    return finish([{ text: `Calling ${name}.` }, { toolUse: { toolUseId, name, input: input_ } }], 'tool_use')
+    // Forced (toolChoice any or tool), a model goes straight to the call, with no words before it
+    // (Anthropic: "the model will not emit text before the tool_use"); asked freely, it says what it does.
+    const choice = input.toolConfig?.toolChoice
+    const forced = choice !== undefined && ('any' in choice || 'tool' in choice)
+    const call: OutputBlock = { toolUse: { toolUseId, name, input: input_ } }
+    return finish(forced ? [call] : [{ text: `Calling ${name}.` }, call], 'tool_use')
   }
 
   // Structured output: JSON that fits the schema, cut at max_tokens as any answer is.

@@ -53,6 +53,7 @@ const overrideValues: Record<OverridableField, unknown> = {
   system: 'be brief',
   tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object' } } } }],
   tool_choice: { any: {} },
+  response_schema: { schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false } },
 }
 
 t.test('each override is refused unless the client lists it', (t) => {

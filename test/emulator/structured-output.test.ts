@@ -59,7 +59,7 @@ t.test('InvokeModel\'s output_config.format on Claude 4.5', async (t) => {
   const body = { anthropic_version: 'bedrock-2023-05-31', max_tokens: 500, messages: [{ role: 'user', content: 'Extract the invoice' }], output_config: { format: { type: 'json_schema', schema: INVOICE } } }
   const out = await client.send(new InvokeModelCommand({ modelId: CLAUDE_45, body: JSON.stringify(body) }))
   const message = JSON.parse(Buffer.from(out.body).toString('utf8')) as { content: { type: string; text: string }[] }
-  t.ok(ajv.validate(INVOICE, JSON.parse(message.content[0]?.text ?? '')), message.content[0]?.text)
+  t.ok(ajv.validate(INVOICE, JSON.parse(message.content[0]?.text ?? '')), message.content[0]?.text ?? 'no text')
 })
 
 t.test('a forced tool and a strict tool: their input fits their schema', async (t) => {

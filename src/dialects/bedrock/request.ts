@@ -7,7 +7,7 @@ import { converseRequestBodySchema, converseStreamRequestBodySchema } from '../.
 import type { ClientConfig, TenantConfig } from '../../config/types.js'
 import { clientNames, findClient, quotedModel } from '../../tenancy/client-lookup.js'
 import { GatewayError } from '../../errors/catalogue.js'
-import type { ChatRequest } from '../../core/chat.js'
+import type { ChatRequest, ResponseSchema } from '../../core/chat.js'
 import { formatRequestIssues, parseBounded } from '../body.js'
 
 type ConverseBody = z.output<typeof converseStreamRequestBodySchema>
@@ -19,7 +19,6 @@ const CLIENT_MEMBERS: Readonly<Partial<Record<keyof ConverseBody, string>>> = {
   promptVariables: 'prompt management resources are not served',
   performanceConfig: 'the client decides latency optimization',
   serviceTier: 'the client decides the service tier',
-  outputConfig: 'structured output is not offered yet',
   requestMetadata: 'invocation-log metadata is not offered',
 }
 
@@ -40,7 +39,10 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
   const parsed = parseBounded(stream ? converseStreamRequestBodySchema : converseRequestBodySchema, body, thorough)
   if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
   const converse = parsed.data
+  const schema = responseSchemaOf(converse)
   for (const [member, why] of CLIENT_MEMBER_LIST) {
+    // The AI SDK asks Claude for structured output in Anthropic's own form: read as outputConfig.
+    if (member === 'additionalModelRequestFields' && schema?.from === member) continue
     const value = converse[member]
     // An empty object sets nothing: BAML sends `additionalModelRequestFields: {}` on every call.
     if (value !== undefined && !isEmptyObject(value)) throw new GatewayError('invalid_request', `${member} cannot be set through this gateway: ${why}.`)
@@ -58,7 +60,44 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
     request.tools = converse.toolConfig.tools
     if (converse.toolConfig.toolChoice !== undefined) request.tool_choice = converse.toolConfig.toolChoice
   }
+  if (schema !== undefined) request.response_schema = schema.schema
   return { request, responseFieldPaths: converse.additionalModelResponseFieldPaths }
+}
+
+/**
+ * The answer's schema a Converse body asks for: `outputConfig.textFormat` (its schema a JSON text),
+ * or what the AI SDK sends for Claude, `additionalModelRequestFields: {output_config: {format}}`
+ * and nothing else there.
+ * @throws GatewayError `invalid_request` for a schema that is not a JSON object, or `outputConfig.effort`.
+ */
+function responseSchemaOf(converse: ConverseBody): { schema: ResponseSchema; from: 'outputConfig' | 'additionalModelRequestFields' } | undefined {
+  const { outputConfig } = converse
+  if (outputConfig?.effort !== undefined) throw new GatewayError('invalid_request', 'outputConfig.effort cannot be set through this gateway: reasoning effort is not offered yet.')
+  const json = outputConfig?.textFormat?.structure.jsonSchema
+  if (json !== undefined) {
+    const schema = parseSchema(json.schema, 'outputConfig.textFormat.structure.jsonSchema.schema')
+    return { schema: { schema, ...(json.name === undefined ? {} : { name: json.name }), ...(json.description === undefined ? {} : { description: json.description }) }, from: 'outputConfig' }
+  }
+  const fields = converse.additionalModelRequestFields
+  if (!isRecord(fields) || Object.keys(fields).length !== 1 || !isRecord(fields.output_config) || Object.keys(fields.output_config).length !== 1) return undefined
+  const format = fields.output_config.format
+  if (!isRecord(format) || format.type !== 'json_schema' || !isRecord(format.schema)) return undefined
+  return { schema: { schema: format.schema }, from: 'additionalModelRequestFields' }
+}
+
+function parseSchema(text: string, member: string): Record<string, unknown> {
+  let schema: unknown
+  try {
+    schema = JSON.parse(text)
+  } catch {
+    throw new GatewayError('invalid_request', `${member}: the schema is not valid JSON.`)
+  }
+  if (!isRecord(schema)) throw new GatewayError('invalid_request', `${member}: the schema must be a JSON object.`)
+  return schema
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Converse's name for a core request field, so a refusal names what the caller sent. */
@@ -72,6 +111,7 @@ const CONVERSE_NAMES: Readonly<Record<string, string>> = {
   stop_sequences: 'inferenceConfig.stopSequences',
   tools: 'toolConfig.tools',
   tool_choice: 'toolConfig.toolChoice',
+  response_schema: 'outputConfig.textFormat',
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Dialect, DialectCall } from '../dialect.js'
 import { ChunkWriter, completionOf, DONE_LINE, HEARTBEAT_LINE } from './answer.js'
 import { openAiError, openAiStatus } from './errors.js'
 import { modelClient } from './models.js'
-import { readChatCompletion } from './request.js'
+import { openAiName, readChatCompletion } from './request.js'
 
 /** A Chat Completions call, and what its answer is written with. */
 export interface OpenAiCall extends DialectCall {
@@ -37,7 +37,7 @@ export const openAiDialect: Dialect<OpenAiCall> = {
     const id = `chatcmpl-${usage.id}`
     const created = Math.floor(Date.now() / 1000)
     const chunks = chat.stream ? new ChunkWriter(id, created, client.name) : UNUSED_CHUNKS
-    return { call: { client, request: chat.request }, stream: chat.stream, id, created, includeUsage: chat.includeUsage, chunks }
+    return { call: { client, request: chat.request, fieldName: openAiName }, stream: chat.stream, id, created, includeUsage: chat.includeUsage, chunks }
   },
   answer: ({ output }, { id, created, call }) => ({ body: completionOf(output, id, created, call.client.name) }),
   stream: {

@@ -44,6 +44,21 @@ const toolChoiceSchema = z.union([
   z.strictObject({ type: z.literal('function'), function: z.strictObject({ name: z.string() }) }),
 ])
 
+// OpenAI's answer formats: plain text, a JSON Schema (structured output), or JSON mode.
+const responseFormatSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('text') }),
+  z.strictObject({
+    type: z.literal('json_schema'),
+    json_schema: z.strictObject({
+      name: z.string().min(1).max(64),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: optional(z.boolean()),
+    }),
+  }),
+  z.strictObject({ type: z.literal('json_object') }),
+])
+
 /** Fields Converse has no equivalent for: taken only at the value that asks for nothing. */
 const NEUTRAL: Readonly<Record<string, (value: unknown) => boolean>> = {
   frequency_penalty: (v) => v === 0,
@@ -52,7 +67,6 @@ const NEUTRAL: Readonly<Record<string, (value: unknown) => boolean>> = {
   top_logprobs: (v) => v === 0,
   logit_bias: (v) => isEmptyObject(v),
   parallel_tool_calls: (v) => v === true,
-  response_format: (v) => (v as { type?: unknown } | null)?.type === 'text',
   modalities: (v) => Array.isArray(v) && v.length === 1 && v[0] === 'text',
   store: (v) => v === false,
   metadata: (v) => isEmptyObject(v),
@@ -85,6 +99,7 @@ const requestSchema = z.strictObject({
   safety_identifier: optional(z.string().max(256)),
   tools: optional(z.array(functionToolSchema)),
   tool_choice: optional(toolChoiceSchema),
+  response_format: optional(responseFormatSchema),
   ...Object.fromEntries(NEUTRAL_FIELDS.map(([field]) => [field, z.unknown().optional()])),
 })
 
@@ -102,6 +117,30 @@ export interface ChatCompletionRequest {
   readonly includeUsage: boolean
   /** `user` (or `safety_identifier`), kept in the usage record. */
   readonly user: string | undefined
+}
+
+/**
+ * `response_format` as the core's response schema: `json_schema` is Bedrock's structured output
+ * (which always holds the answer to the schema: `strict: false` asks for less and gets as much);
+ * JSON mode has no equivalent, since Bedrock constrains an answer only to a schema.
+ */
+function responseSchemaOf(format: z.output<typeof responseFormatSchema> | undefined): Record<string, unknown> | undefined {
+  if (format === undefined || format.type === 'text') return undefined
+  if (format.type === 'json_object') {
+    throw refuse('response_format', 'response_format json_object is not supported by this gateway: Bedrock constrains an answer only to a JSON Schema, and has no JSON mode without one. Send response_format {type: "json_schema", json_schema: {name, schema}}.')
+  }
+  const { name, description, schema } = format.json_schema
+  // OpenAI's default when no schema is given: any JSON object.
+  return { schema: schema ?? { type: 'object' }, name, ...(description === undefined ? {} : { description }) }
+}
+
+/** OpenAI's name for a core request field, so a refusal names what the caller sent. */
+export const openAiName = (field: string): string => OPENAI_NAMES[field] ?? field
+
+const OPENAI_NAMES: Readonly<Record<string, string>> = {
+  stop_sequences: 'stop',
+  response_schema: 'response_format',
+  tool_choice: 'tool_choice',
 }
 
 /** A refusal naming the field it is about (`param`, as OpenAI's errors do). */
@@ -153,6 +192,8 @@ export function readChatCompletion(body: unknown, thorough: boolean): ChatComple
   } else if (choice !== undefined) {
     throw refuse('tool_choice', 'tool_choice needs tools.')
   }
+  const schema = responseSchemaOf(input.response_format ?? undefined)
+  if (schema !== undefined) core.response_schema = schema
 
   // Bedrock's own limits (tool names, image formats, ranges), checked as on /v1/converse.
   const checked = chatSchema.safeParse(core)
