@@ -19,6 +19,8 @@ export const OVERRIDABLE_FIELDS = [
   'tool_choice',
   // The JSON Schema an answer must fit (structured output), in every dialect's spelling.
   'response_schema',
+  // Pairs added to the client's Converse requestMetadata (OpenAI's `metadata`).
+  'request_metadata',
 ] as const
 
 export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number]

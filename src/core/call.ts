@@ -9,6 +9,7 @@ import type { ClientConfig, ClientPolicy, ClientTarget } from '../config/types.j
 import type { ConverseOutput, EventStream } from '../upstream/bedrock-channel.js'
 import type { StreamEvent } from '../upstream/event-stream.js'
 import type { TokenCounts } from '../usage/record.js'
+import { GatewayError } from '../errors/catalogue.js'
 import type { ChatRequest } from './chat.js'
 import { toConverseBody, type FieldName } from './converse-input.js'
 import { attempt, envelope, relayEvents, type Call, type CallEnvelope, type Operation } from './envelope.js'
@@ -63,6 +64,11 @@ export function streamCall(gateway: GatewayState, request: CallRequest, emit: Em
 async function run<T>(gateway: GatewayState, request: CallRequest, stream: boolean, serve: (call: Call) => Promise<T>): Promise<T> {
   const { tenant, client, usage } = request
   if (tenant.logPrompts) usage.prompt = { system: request.request.system, messages: request.request.messages }
+  const chat = request.request
+  if (chat.parallel_tool_calls === false && chat.tools !== undefined && !client.servesClaude) {
+    const field = request.fieldName?.('parallel_tool_calls') ?? 'parallel_tool_calls'
+    throw new GatewayError('invalid_request', `${field}: false has a Bedrock form for Claude models only (Anthropic's disable_parallel_tool_use); client "${client.name}" calls ${client.model}, which has no way to limit a turn to one tool call.`)
+  }
   const streamUpstream = stream && client.supportsStreaming
   const bodyFor = (policy: ClientPolicy): ReturnType<typeof toConverseBody> => {
     const body = toConverseBody(policy, policy === client ? request.request : withinTarget(policy, request.request), streamUpstream, request.fieldName)

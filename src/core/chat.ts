@@ -3,10 +3,11 @@
 // gateway's field names; `POST /v1/converse` is this plus `client` and `stream`
 // (dialects/converse/request.ts).
 import { z } from 'zod'
-import { list, NOT_NULL, string } from '../bedrock/constraints.js'
+import { boolean, list, NOT_NULL, string } from '../bedrock/constraints.js'
 import {
   contentBlockSchema,
   inferenceConfigurationSchema,
+  requestMetadataSchema,
   systemContentBlockSchema,
   toolChoiceSchema,
   toolSchema,
@@ -69,7 +70,11 @@ export const chatShape = {
   stop_sequences: inference.stopSequences,
   tools: list(toolSchema, { min: 1, max: MAX_BLOCKS }).optional(),
   tool_choice: toolChoiceSchema.optional(),
+  // false: one tool call per turn at most (Claude's disable_parallel_tool_use); needs tools.
+  parallel_tool_calls: boolean().optional(),
   response_schema: responseSchemaSchema.optional(),
+  // Key-value pairs for Bedrock's invocation logs (Converse's requestMetadata), beside the client's and the gateway's.
+  request_metadata: requestMetadataSchema.optional(),
 }
 
 /** The core's chat request, checked as Bedrock would check what it becomes. */

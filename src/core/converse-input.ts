@@ -71,7 +71,9 @@ export function toConverseBody(client: ClientPolicy, request: ChatRequest, strea
       : { guardrailIdentifier: guardrail.id, guardrailVersion: guardrail.version, trace: guardrail.trace }
   }
   if (client.additionalModelRequestFields !== undefined) body.additionalModelRequestFields = client.additionalModelRequestFields
+  if (request.parallel_tool_calls === false && request.tools !== undefined) body.additionalModelRequestFields = { ...client.additionalModelRequestFields, tool_choice: oneToolAtATime(request.tool_choice) }
   if (client.requestMetadata !== undefined) body.requestMetadata = client.requestMetadata
+  if (request.request_metadata !== undefined) body.requestMetadata = withCallerMetadata(client, request.request_metadata, fieldName('request_metadata'))
   if (client.serviceTier !== undefined) body.serviceTier = { type: client.serviceTier }
   const schema = request.response_schema
   if (schema !== undefined) {
@@ -80,6 +82,34 @@ export function toConverseBody(client: ClientPolicy, request: ChatRequest, strea
     body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } }
   }
   return body
+}
+
+/** Bedrock's most requestMetadata pairs. */
+const MAX_METADATA_PAIRS = 16
+
+/**
+ * The client's requestMetadata (its own pairs and the gateway's attribution) with the caller's
+ * added: a caller never changes a pair the client or the gateway sets, and all fit Bedrock's 16.
+ * @throws GatewayError `invalid_request` naming the key, or the count.
+ */
+function withCallerMetadata(client: ClientPolicy, caller: Readonly<Record<string, string>>, field: string): Record<string, string> {
+  const own = client.requestMetadata ?? {}
+  for (const key of Object.keys(caller)) {
+    if (key in own) throw new GatewayError('invalid_request', `${field}: "${key}" is set by the ${key.startsWith('gateway_') ? 'gateway' : `client "${client.name}"`}; choose another key.`)
+  }
+  const room = MAX_METADATA_PAIRS - Object.keys(own).length
+  if (Object.keys(caller).length > room) throw new GatewayError('invalid_request', `${field}: at most ${room} pairs: Bedrock takes ${MAX_METADATA_PAIRS}, and client "${client.name}" and the gateway set ${MAX_METADATA_PAIRS - room}.`)
+  return { ...caller, ...own }
+}
+
+/**
+ * Anthropic's `tool_choice` with `disable_parallel_tool_use`, in Converse's model-specific fields:
+ * Claude's only form of "one tool call per turn" (Converse has none). It restates the Converse
+ * choice, as Anthropic's validator requires `type` (the AI SDK sends the same).
+ */
+function oneToolAtATime(choice: ChatRequest['tool_choice']): { [key: string]: string | boolean } {
+  if (choice !== undefined && 'tool' in choice) return { type: 'tool', name: choice.tool.name, disable_parallel_tool_use: true }
+  return { type: choice !== undefined && 'any' in choice ? 'any' : 'auto', disable_parallel_tool_use: true }
 }
 
 /** The largest answer schema a caller may send, as JSON text: far above any a model compiles (a grammar "too large" fails at Bedrock long before). */
@@ -122,6 +152,7 @@ function checkOverrides(client: ClientPolicy, request: ChatRequest, fieldName: F
     throw new GatewayError('invalid_request', `${fieldName('max_tokens')} ${request.max_tokens} is above the limit of client "${client.name}" (${limit})`)
   }
   if (request.tool_choice !== undefined && request.tools === undefined) throw new GatewayError('invalid_request', 'tool_choice needs tools')
+  if (request.parallel_tool_calls !== undefined && request.tools === undefined) throw new GatewayError('invalid_request', `${fieldName('parallel_tool_calls')} needs tools`)
 }
 
 function inferenceConfigOf(client: ClientPolicy, request: ChatRequest): InferenceConfiguration {

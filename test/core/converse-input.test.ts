@@ -54,6 +54,7 @@ const overrideValues: Record<OverridableField, unknown> = {
   tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object' } } } }],
   tool_choice: { any: {} },
   response_schema: { schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false } },
+  request_metadata: { team: 'search' },
 }
 
 t.test('each override is refused unless the client lists it', (t) => {

@@ -19,7 +19,6 @@ const CLIENT_MEMBERS: Readonly<Partial<Record<keyof ConverseBody, string>>> = {
   promptVariables: 'prompt management resources are not served',
   performanceConfig: 'the client decides latency optimization',
   serviceTier: 'the client decides the service tier',
-  requestMetadata: 'invocation-log metadata is not offered',
 }
 
 const CLIENT_MEMBER_LIST = Object.entries(CLIENT_MEMBERS) as [keyof ConverseBody, string][]
@@ -40,9 +39,10 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
   if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
   const converse = parsed.data
   const schema = responseSchemaOf(converse)
+  const anthropic = anthropicAsks(converse.additionalModelRequestFields)
   for (const [member, why] of CLIENT_MEMBER_LIST) {
-    // The AI SDK asks Claude for structured output in Anthropic's own form: read as outputConfig.
-    if (member === 'additionalModelRequestFields' && schema?.from === member) continue
+    // The AI SDK asks Claude in Anthropic's own form for what the gateway offers callers: read as such.
+    if (member === 'additionalModelRequestFields' && anthropic !== undefined) continue
     const value = converse[member]
     // An empty object sets nothing: BAML sends `additionalModelRequestFields: {}` on every call.
     if (value !== undefined && !isEmptyObject(value)) throw new GatewayError('invalid_request', `${member} cannot be set through this gateway: ${why}.`)
@@ -60,29 +60,42 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
     request.tools = converse.toolConfig.tools
     if (converse.toolConfig.toolChoice !== undefined) request.tool_choice = converse.toolConfig.toolChoice
   }
-  if (schema !== undefined) request.response_schema = schema.schema
+  const asked = schema ?? anthropic?.schema
+  if (asked !== undefined) request.response_schema = asked
+  if (anthropic?.oneToolPerTurn === true) request.parallel_tool_calls = false
+  if (converse.requestMetadata !== undefined && Object.keys(converse.requestMetadata).length > 0) request.request_metadata = converse.requestMetadata
   return { request, responseFieldPaths: converse.additionalModelResponseFieldPaths }
 }
 
 /**
- * The answer's schema a Converse body asks for: `outputConfig.textFormat` (its schema a JSON text),
- * or what the AI SDK sends for Claude, `additionalModelRequestFields: {output_config: {format}}`
- * and nothing else there.
+ * The answer's schema `outputConfig.textFormat` asks for (its schema a JSON text).
  * @throws GatewayError `invalid_request` for a schema that is not a JSON object, or `outputConfig.effort`.
  */
-function responseSchemaOf(converse: ConverseBody): { schema: ResponseSchema; from: 'outputConfig' | 'additionalModelRequestFields' } | undefined {
+function responseSchemaOf(converse: ConverseBody): ResponseSchema | undefined {
   const { outputConfig } = converse
   if (outputConfig?.effort !== undefined) throw new GatewayError('invalid_request', 'outputConfig.effort cannot be set through this gateway: reasoning effort is not offered yet.')
   const json = outputConfig?.textFormat?.structure.jsonSchema
-  if (json !== undefined) {
-    const schema = parseSchema(json.schema, 'outputConfig.textFormat.structure.jsonSchema.schema')
-    return { schema: { schema, ...(json.name === undefined ? {} : { name: json.name }), ...(json.description === undefined ? {} : { description: json.description }) }, from: 'outputConfig' }
+  if (json === undefined) return undefined
+  const schema = parseSchema(json.schema, 'outputConfig.textFormat.structure.jsonSchema.schema')
+  return { schema, ...(json.name === undefined ? {} : { name: json.name }), ...(json.description === undefined ? {} : { description: json.description }) }
+}
+
+/**
+ * What the AI SDK asks of Claude in `additionalModelRequestFields`, when that is all they hold:
+ * structured output (`output_config: {format}`) and one tool call per turn (`tool_choice` with
+ * `disable_parallel_tool_use`). Anything else there stays the client's (undefined).
+ */
+function anthropicAsks(fields: unknown): { schema?: ResponseSchema; oneToolPerTurn?: true } | undefined {
+  if (!isRecord(fields) || Object.keys(fields).length === 0) return undefined
+  const asks: { schema?: ResponseSchema; oneToolPerTurn?: true } = {}
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'output_config' && isRecord(value) && Object.keys(value).length === 1 && isRecord(value.format) && value.format.type === 'json_schema' && isRecord(value.format.schema)) {
+      asks.schema = { schema: value.format.schema }
+    } else if (key === 'tool_choice' && isRecord(value) && value.disable_parallel_tool_use === true) {
+      asks.oneToolPerTurn = true
+    } else return undefined
   }
-  const fields = converse.additionalModelRequestFields
-  if (!isRecord(fields) || Object.keys(fields).length !== 1 || !isRecord(fields.output_config) || Object.keys(fields.output_config).length !== 1) return undefined
-  const format = fields.output_config.format
-  if (!isRecord(format) || format.type !== 'json_schema' || !isRecord(format.schema)) return undefined
-  return { schema: { schema: format.schema }, from: 'additionalModelRequestFields' }
+  return asks
 }
 
 function parseSchema(text: string, member: string): Record<string, unknown> {
@@ -112,6 +125,8 @@ const CONVERSE_NAMES: Readonly<Record<string, string>> = {
   tools: 'toolConfig.tools',
   tool_choice: 'toolConfig.toolChoice',
   response_schema: 'outputConfig.textFormat',
+  request_metadata: 'requestMetadata',
+  parallel_tool_calls: 'additionalModelRequestFields.tool_choice',
 }
 
 /**

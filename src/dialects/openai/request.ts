@@ -59,28 +59,29 @@ const responseFormatSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('json_object') }),
 ])
 
-/** Fields Converse has no equivalent for: taken only at the value that asks for nothing. */
-const NEUTRAL: Readonly<Record<string, (value: unknown) => boolean>> = {
-  frequency_penalty: (v) => v === 0,
-  presence_penalty: (v) => v === 0,
-  logprobs: (v) => v === false,
-  top_logprobs: (v) => v === 0,
-  logit_bias: (v) => isEmptyObject(v),
-  parallel_tool_calls: (v) => v === true,
-  modalities: (v) => Array.isArray(v) && v.length === 1 && v[0] === 'text',
-  store: (v) => v === false,
-  metadata: (v) => isEmptyObject(v),
-  service_tier: (v) => v === 'auto' || v === 'default',
-  seed: () => false,
-  reasoning_effort: () => false,
-  verbosity: () => false,
-  audio: () => false,
-  prediction: () => false,
-  prompt_cache_key: () => false,
-  prompt_cache_retention: () => false,
-  web_search_options: () => false,
-  functions: () => false,
-  function_call: () => false,
+/**
+ * Fields Bedrock has nothing for: taken only at the value that asks for nothing, refused otherwise
+ * with the reason (checked against Bedrock's runtime API as it stands, its 2026 members included).
+ */
+const NEUTRAL: Readonly<Record<string, { readonly neutral: (value: unknown) => boolean; readonly why: string }>> = {
+  frequency_penalty: { neutral: (v) => v === 0, why: "Converse's inference config has no penalties (a model's own fields are the client's additional_model_request_fields)" },
+  presence_penalty: { neutral: (v) => v === 0, why: "Converse's inference config has no penalties (a model's own fields are the client's additional_model_request_fields)" },
+  logprobs: { neutral: (v) => v === false, why: 'Bedrock returns no token log probabilities' },
+  top_logprobs: { neutral: (v) => v === 0, why: 'Bedrock returns no token log probabilities' },
+  logit_bias: { neutral: (v) => isEmptyObject(v), why: 'Bedrock takes no logit bias' },
+  modalities: { neutral: (v) => Array.isArray(v) && v.length === 1 && v[0] === 'text', why: "Converse's answers are text (and tool calls) only" },
+  store: { neutral: (v) => v === false, why: 'the gateway stores no completions (usage records hold no text unless a tenant opts in)' },
+  service_tier: { neutral: (v) => v === 'auto' || v === 'default', why: "Bedrock's service tier is the client's to choose (service_tier in its config)" },
+  seed: { neutral: () => false, why: "Bedrock's models take no seed" },
+  reasoning_effort: { neutral: () => false, why: "Bedrock's form of it differs per model (Claude's thinking budget, Nova's reasoningConfig, gpt-oss's reasoning_effort) and is the client's to set, in its additional_model_request_fields" },
+  verbosity: { neutral: () => false, why: "Bedrock's models take no verbosity setting" },
+  audio: { neutral: () => false, why: "Converse's answers are text (and tool calls) only" },
+  prediction: { neutral: () => false, why: 'Bedrock has no predicted outputs' },
+  prompt_cache_key: { neutral: () => false, why: "Bedrock's prompt cache follows cache points inside the prompt, not a key (mark them on /v1/converse or Bedrock's route)" },
+  prompt_cache_retention: { neutral: () => false, why: "Bedrock's prompt cache follows cache points inside the prompt, with their own ttl (mark them on /v1/converse or Bedrock's route)" },
+  web_search_options: { neutral: () => false, why: 'Converse has no web search' },
+  functions: { neutral: () => false, why: "it is OpenAI's legacy form of tools: send tools" },
+  function_call: { neutral: () => false, why: "it is OpenAI's legacy form of tool_choice: send tool_choice" },
 }
 const NEUTRAL_FIELDS = Object.entries(NEUTRAL)
 
@@ -100,6 +101,8 @@ const requestSchema = z.strictObject({
   tools: optional(z.array(functionToolSchema)),
   tool_choice: optional(toolChoiceSchema),
   response_format: optional(responseFormatSchema),
+  parallel_tool_calls: optional(z.boolean()),
+  metadata: optional(z.record(z.string(), z.string())),
   ...Object.fromEntries(NEUTRAL_FIELDS.map(([field]) => [field, z.unknown().optional()])),
 })
 
@@ -140,6 +143,8 @@ export const openAiName = (field: string): string => OPENAI_NAMES[field] ?? fiel
 const OPENAI_NAMES: Readonly<Record<string, string>> = {
   stop_sequences: 'stop',
   response_schema: 'response_format',
+  request_metadata: 'metadata',
+  parallel_tool_calls: 'parallel_tool_calls',
   tool_choice: 'tool_choice',
 }
 
@@ -155,9 +160,9 @@ export function readChatCompletion(body: unknown, thorough: boolean): ChatComple
   if (!parsed.success) throw new GatewayError('invalid_request', formatRequestIssues(parsed.error))
   const input = parsed.data
   const fields = input as Record<string, unknown>
-  for (const [field, neutral] of NEUTRAL_FIELDS) {
+  for (const [field, { neutral, why }] of NEUTRAL_FIELDS) {
     const value = fields[field]
-    if (value !== undefined && value !== null && !neutral(value)) throw refuse(field, `${field} is not supported by this gateway: Bedrock's Converse has no equivalent. Leave it unset.`)
+    if (value !== undefined && value !== null && !neutral(value)) throw refuse(field, `${field} is not supported by this gateway: ${why}. Leave it unset.`)
   }
   if (input.n !== undefined && input.n !== null && input.n !== 1) throw refuse('n', 'n must be 1: Bedrock returns one choice per call.')
   const stream = input.stream ?? false
@@ -192,6 +197,10 @@ export function readChatCompletion(body: unknown, thorough: boolean): ChatComple
   } else if (choice !== undefined) {
     throw refuse('tool_choice', 'tool_choice needs tools.')
   }
+  // false: one tool call per turn, which Bedrock has for Claude (the core refuses it for other models).
+  if (input.parallel_tool_calls === false && core.tools !== undefined) core.parallel_tool_calls = false
+  // Converse's requestMetadata, beside the client's pairs (Bedrock's rules on keys and values apply).
+  if (input.metadata != null && Object.keys(input.metadata).length > 0) core.request_metadata = input.metadata
   const schema = responseSchemaOf(input.response_format ?? undefined)
   if (schema !== undefined) core.response_schema = schema
 
