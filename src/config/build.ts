@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { isAnthropicModel } from '../bedrock/anthropic.js'
 import { bedrockBetas, takesSystemTurns } from '../bedrock/anthropic-betas.js'
 import { foundationModelOf } from '../bedrock/model-id.js'
+import { reasoningFormOf, type ReasoningForm } from '../bedrock/reasoning-effort.js'
 import { bedrockPrice, priceOf, type Price } from '../bedrock/prices.js'
 import type { RawPrice, RawTierPrice } from './price-schema.js'
 import { targetName, targetTransport } from './client-schema.js'
@@ -36,6 +37,11 @@ export function buildGatewayConfig(raw: RawGatewayConfig, file: string): Gateway
   const unpriced = new Set<string>()
   for (const tenant of tenants.values()) for (const client of tenant.clients.values()) for (const target of client.targets) if (target.price === null) unpriced.add(target.upstream.model)
   return { file, server: buildServer(raw.server ?? {}), tenants, unpriced: [...unpriced].sort() }
+}
+
+function optionalReasoningForm(models: readonly string[]): { reasoningForm?: ReasoningForm } {
+  const form = reasoningFormOf(models)
+  return form === undefined ? {} : { reasoningForm: form }
 }
 
 /** The config's prices by model id. */
@@ -157,6 +163,7 @@ function buildClient(tenantId: string, name: string, c: RawClientConfig, prices:
     ...optionalLimits(c.limits),
     ...(c.system === undefined ? {} : { system: c.system }),
     ...(c.service_tier === undefined ? {} : { serviceTier: c.service_tier }),
+    ...optionalReasoningForm(models),
     // AWS's invocation logs then say which tenant and client each call was for.
     requestMetadata: { ...c.request_metadata, gateway_tenant: tenantId, gateway_client: name },
     anthropicBetas: new Set([...bedrockBetas(models), ...(c.anthropic_betas ?? [])]),

@@ -1,5 +1,6 @@
 // The resolved gateway configuration the app runs on: camelCase, defaults applied, secrets read from the environment.
 import type { Price, ServiceTier } from '../bedrock/prices.js'
+import type { ReasoningForm } from '../bedrock/reasoning-effort.js'
 
 /** Message roles a client may forward; `system` becomes Bedrock's top-level `system` blocks. */
 export const ROLES = ['system', 'user', 'assistant'] as const
@@ -21,6 +22,8 @@ export const OVERRIDABLE_FIELDS = [
   'response_schema',
   // Pairs added to the client's Converse requestMetadata (OpenAI's `metadata`).
   'request_metadata',
+  // How hard the model reasons, in its own form (OpenAI's `reasoning_effort`).
+  'reasoning_effort',
 ] as const
 
 export type OverridableField = (typeof OVERRIDABLE_FIELDS)[number]
@@ -160,6 +163,8 @@ export interface ClientPolicy {
   readonly limits?: Limits
   /** The operator's system prompt, sent first on every call (before any a caller may add). */
   readonly system?: string
+  /** How every model the client calls takes a reasoning effort; absent when one takes none, or they differ. */
+  readonly reasoningForm?: ReasoningForm
   /** Bedrock's service tier every call asks for (Converse's `serviceTier`, InvokeModel's header); absent: Bedrock's default. */
   readonly serviceTier?: ServiceTier
   /** Converse `requestMetadata` on every call, `gateway_tenant` and `gateway_client` included. */

@@ -11,9 +11,9 @@ import { UNSUPPORTED_TOOL_MEMBERS } from '../bedrock/anthropic-betas.js'
 import type { ClientPolicy, OverridableField } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
 import { schemaText } from './converse-input.js'
+import { MIN_THINKING_BUDGET } from '../bedrock/reasoning-effort.js'
 
 /** Anthropic's smallest thinking budget: below it, thinking cannot be kept. */
-const MIN_THINKING_BUDGET = 1024
 
 type Body = Record<string, unknown>
 

@@ -4,6 +4,7 @@
 // (dialects/converse/request.ts).
 import { z } from 'zod'
 import { boolean, list, NOT_NULL, string } from '../bedrock/constraints.js'
+import { REASONING_EFFORTS } from '../bedrock/reasoning-effort.js'
 import {
   contentBlockSchema,
   inferenceConfigurationSchema,
@@ -75,6 +76,8 @@ export const chatShape = {
   response_schema: responseSchemaSchema.optional(),
   // Key-value pairs for Bedrock's invocation logs (Converse's requestMetadata), beside the client's and the gateway's.
   request_metadata: requestMetadataSchema.optional(),
+  // How hard the model reasons; sent in the client's models' own form (src/bedrock/reasoning-effort.ts).
+  reasoning_effort: z.enum(REASONING_EFFORTS, { error: `Member must satisfy enum value set: [${REASONING_EFFORTS.join(', ')}]` }).optional(),
 }
 
 /** The core's chat request, checked as Bedrock would check what it becomes. */

@@ -15,6 +15,8 @@ import type {
   ToolResultContentBlock,
 } from '../bedrock/converse-schema.js'
 import { OVERRIDABLE_FIELDS, type ClientPolicy, type Role, type S3LocationPolicy } from '../config/types.js'
+import { effortFields, MIN_THINKING_BUDGET, type ReasoningEffort } from '../bedrock/reasoning-effort.js'
+import type { JsonValue } from '../bedrock/constraints.js'
 import { GatewayError } from '../errors/catalogue.js'
 import { resealed, sealedKind } from '../json/sealed.js'
 import type { ChatMessage, ChatRequest } from './chat.js'
@@ -75,13 +77,33 @@ export function toConverseBody(client: ClientPolicy, request: ChatRequest, strea
   if (client.requestMetadata !== undefined) body.requestMetadata = client.requestMetadata
   if (request.request_metadata !== undefined) body.requestMetadata = withCallerMetadata(client, request.request_metadata, fieldName('request_metadata'))
   if (client.serviceTier !== undefined) body.serviceTier = { type: client.serviceTier }
+  if (request.reasoning_effort !== undefined) withEffort(body, client, request.reasoning_effort, fieldName('reasoning_effort'))
   const schema = request.response_schema
   if (schema !== undefined) {
     const { name, description } = schema
     const jsonSchema = { schema: schemaText(schema.schema, fieldName('response_schema')), ...(name === undefined ? {} : { name }), ...(description === undefined ? {} : { description }) }
-    body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema } } }
+    body.outputConfig = { ...body.outputConfig, textFormat: { type: 'json_schema', structure: { jsonSchema } } }
   }
   return body
+}
+
+/**
+ * A reasoning effort in the form the client's models take it: Converse's `outputConfig.effort`
+ * (Claude 4.6 on), or their own fields beside the client's (a thinking budget under max_tokens,
+ * Nova's reasoningConfig, gpt-oss's reasoning_effort).
+ * @throws GatewayError `invalid_request` for a client whose models take none, or a budget with no room.
+ */
+function withEffort(body: ConverseStreamRequestBody, client: ClientPolicy, effort: ReasoningEffort, field: string): void {
+  const form = client.reasoningForm
+  // `none` asks for no reasoning, which every model can do.
+  if (effort === 'none') return
+  if (form === undefined) throw new GatewayError('invalid_request', `${field}: client "${client.name}" calls a model that takes no reasoning effort on Bedrock (Claude, Nova 2 and gpt-oss do, each in its own form).`)
+  const maxTokens = body.inferenceConfig?.maxTokens
+  const sent = effortFields(form, effort, maxTokens)
+  if (sent === 'no-room') throw new GatewayError('invalid_request', `${field}: ${effort} needs a thinking budget of at least ${MIN_THINKING_BUDGET} tokens under max_tokens, and the call's max_tokens is ${String(maxTokens)}.`)
+  if (sent === undefined) return
+  if ('outputConfigEffort' in sent) body.outputConfig = { ...body.outputConfig, effort: sent.outputConfigEffort }
+  else body.additionalModelRequestFields = { ...(body.additionalModelRequestFields as Record<string, JsonValue> | undefined), ...(sent.fields as Record<string, JsonValue>) }
 }
 
 /** Bedrock's most requestMetadata pairs. */

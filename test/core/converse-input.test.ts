@@ -55,6 +55,7 @@ const overrideValues: Record<OverridableField, unknown> = {
   tool_choice: { any: {} },
   response_schema: { schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'], additionalProperties: false } },
   request_metadata: { team: 'search' },
+  reasoning_effort: 'none',
 }
 
 t.test('each override is refused unless the client lists it', (t) => {

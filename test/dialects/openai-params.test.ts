@@ -61,7 +61,44 @@ t.test('what is still refused says why', async (t) => {
   const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'acme-key', maxRetries: 0 })
   const refused = async (body: Record<string, unknown>): Promise<unknown> => openai.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], ...body }).catch((e: unknown) => e)
   t.match(await refused({ seed: 7 }), { status: 400, param: 'seed', message: /seed is not supported by this gateway: Bedrock's models take no seed/ })
-  t.match(await refused({ reasoning_effort: 'high' }), { status: 400, param: 'reasoning_effort', message: /Bedrock's form of it differs per model .* the client's to set/ })
+  t.match(await refused({ verbosity: 'low' }), { status: 400, param: 'verbosity', message: /Bedrock's models take no verbosity setting/ })
   t.match(await refused({ service_tier: 'flex' }), { status: 400, param: 'service_tier', message: /the client's to choose \(service_tier in its config\)/ })
   t.match(await refused({ logprobs: true }), { status: 400, param: 'logprobs', message: /Bedrock returns no token log probabilities/ })
+})
+
+t.test('reasoning_effort in each model family\'s own form, within the client\'s policy', async (t) => {
+  const REASON = 'overridable: [max_tokens, reasoning_effort]\nmax_retries: 0'
+  const gw = await gatewayFor(
+    t,
+    tenantsYaml(
+      clientYaml('sonnet45', `${REASON}\ninference_config: { max_tokens: 3000 }`, 'us.anthropic.claude-sonnet-4-5-20250929-v1:0') +
+        clientYaml('sonnet46', REASON, 'anthropic.claude-sonnet-4-6') +
+        clientYaml('nova2', REASON, 'amazon.nova-2-lite-v1:0') +
+        clientYaml('oss', REASON, 'openai.gpt-oss-120b-1:0') +
+        clientYaml('nova1', REASON, 'amazon.nova-pro-v1:0') +
+        clientYaml('closed', 'max_retries: 0', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'),
+      'default_client: sonnet45',
+    ),
+  )
+  const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'acme-key', maxRetries: 0 })
+  const ask = (model: string, reasoning_effort: OpenAI.ReasoningEffort, max_tokens?: number): Promise<unknown> =>
+    openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'think about it' }], reasoning_effort, ...(max_tokens === undefined ? {} : { max_completion_tokens: max_tokens }) }).catch((e: unknown) => e)
+  const sent = (): Record<string, unknown> => gw.emulator.recorder.requests.at(-1)?.body as Record<string, unknown>
+  t.match(await ask('sonnet45', 'medium'), { choices: [{ finish_reason: 'stop' }] })
+  t.same(sent().additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 2048 } }, 'Claude 4.5: a thinking budget')
+  await ask('sonnet45', 'high')
+  t.same(sent().additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 2999 } }, 'kept under the call\'s max_tokens')
+  t.match(await ask('sonnet45', 'low', 800), { status: 400, param: undefined, message: /reasoning_effort: low needs a thinking budget of at least 1024 tokens under max_tokens, and the call's max_tokens is 800/ })
+  await ask('sonnet46', 'high')
+  t.match(sent().outputConfig, { effort: 'high' }, 'Claude 4.6: Converse\'s outputConfig.effort')
+  await ask('nova2', 'xhigh')
+  t.same(sent().additionalModelRequestFields, { reasoningConfig: { type: 'enabled', maxReasoningEffort: 'high' } }, 'Nova 2: reasoningConfig, at most high')
+  await ask('oss', 'minimal')
+  t.same(sent().additionalModelRequestFields, { reasoning_effort: 'low' }, 'gpt-oss: its flat reasoning_effort')
+  const before = gw.emulator.recorder.requests.length
+  await ask('sonnet45', 'none')
+  t.equal(sent().additionalModelRequestFields, undefined, 'none: no reasoning asked')
+  t.equal(gw.emulator.recorder.requests.length, before + 1)
+  t.match(await ask('nova1', 'high'), { status: 400, message: /client "nova1" calls a model that takes no reasoning effort on Bedrock/ })
+  t.match(await ask('closed', 'high'), { status: 400, message: /client "closed" does not let callers set "reasoning_effort"/ })
 })

@@ -8,6 +8,7 @@ import type { ClientConfig, TenantConfig } from '../../config/types.js'
 import { clientNames, findClient, quotedModel } from '../../tenancy/client-lookup.js'
 import { GatewayError } from '../../errors/catalogue.js'
 import type { ChatRequest, ResponseSchema } from '../../core/chat.js'
+import { REASONING_EFFORTS } from '../../bedrock/reasoning-effort.js'
 import { formatRequestIssues, parseBounded } from '../body.js'
 
 type ConverseBody = z.output<typeof converseStreamRequestBodySchema>
@@ -63,17 +64,22 @@ export function readConverseBody(body: unknown, stream: boolean, thorough: boole
   const asked = schema ?? anthropic?.schema
   if (asked !== undefined) request.response_schema = asked
   if (anthropic?.oneToolPerTurn === true) request.parallel_tool_calls = false
+  // Claude's own effort member, read as the core's reasoning effort (sent back in each model's form).
+  const effort = converse.outputConfig?.effort
+  if (effort !== undefined) {
+    if (!(REASONING_EFFORTS as readonly string[]).includes(effort)) throw new GatewayError('invalid_request', `outputConfig.effort: Member must satisfy enum value set: [${REASONING_EFFORTS.join(', ')}]`)
+    request.reasoning_effort = effort as ChatRequest['reasoning_effort']
+  }
   if (converse.requestMetadata !== undefined && Object.keys(converse.requestMetadata).length > 0) request.request_metadata = converse.requestMetadata
   return { request, responseFieldPaths: converse.additionalModelResponseFieldPaths }
 }
 
 /**
  * The answer's schema `outputConfig.textFormat` asks for (its schema a JSON text).
- * @throws GatewayError `invalid_request` for a schema that is not a JSON object, or `outputConfig.effort`.
+ * @throws GatewayError `invalid_request` for a schema that is not a JSON object.
  */
 function responseSchemaOf(converse: ConverseBody): ResponseSchema | undefined {
   const { outputConfig } = converse
-  if (outputConfig?.effort !== undefined) throw new GatewayError('invalid_request', 'outputConfig.effort cannot be set through this gateway: reasoning effort is not offered yet.')
   const json = outputConfig?.textFormat?.structure.jsonSchema
   if (json === undefined) return undefined
   const schema = parseSchema(json.schema, 'outputConfig.textFormat.structure.jsonSchema.schema')
@@ -126,6 +132,7 @@ const CONVERSE_NAMES: Readonly<Record<string, string>> = {
   tool_choice: 'toolConfig.toolChoice',
   response_schema: 'outputConfig.textFormat',
   request_metadata: 'requestMetadata',
+  reasoning_effort: 'outputConfig.effort',
   parallel_tool_calls: 'additionalModelRequestFields.tool_choice',
 }
 

@@ -73,7 +73,6 @@ const NEUTRAL: Readonly<Record<string, { readonly neutral: (value: unknown) => b
   store: { neutral: (v) => v === false, why: 'the gateway stores no completions (usage records hold no text unless a tenant opts in)' },
   service_tier: { neutral: (v) => v === 'auto' || v === 'default', why: "Bedrock's service tier is the client's to choose (service_tier in its config)" },
   seed: { neutral: () => false, why: "Bedrock's models take no seed" },
-  reasoning_effort: { neutral: () => false, why: "Bedrock's form of it differs per model (Claude's thinking budget, Nova's reasoningConfig, gpt-oss's reasoning_effort) and is the client's to set, in its additional_model_request_fields" },
   verbosity: { neutral: () => false, why: "Bedrock's models take no verbosity setting" },
   audio: { neutral: () => false, why: "Converse's answers are text (and tool calls) only" },
   prediction: { neutral: () => false, why: 'Bedrock has no predicted outputs' },
@@ -103,6 +102,7 @@ const requestSchema = z.strictObject({
   response_format: optional(responseFormatSchema),
   parallel_tool_calls: optional(z.boolean()),
   metadata: optional(z.record(z.string(), z.string())),
+  reasoning_effort: optional(z.string()),
   ...Object.fromEntries(NEUTRAL_FIELDS.map(([field]) => [field, z.unknown().optional()])),
 })
 
@@ -199,6 +199,8 @@ export function readChatCompletion(body: unknown, thorough: boolean): ChatComple
   }
   // false: one tool call per turn, which Bedrock has for Claude (the core refuses it for other models).
   if (input.parallel_tool_calls === false && core.tools !== undefined) core.parallel_tool_calls = false
+  // In the form the client's models take it (src/bedrock/reasoning-effort.ts); its values are checked with the core's.
+  if (input.reasoning_effort != null) core.reasoning_effort = input.reasoning_effort
   // Converse's requestMetadata, beside the client's pairs (Bedrock's rules on keys and values apply).
   if (input.metadata != null && Object.keys(input.metadata).length > 0) core.request_metadata = input.metadata
   const schema = responseSchemaOf(input.response_format ?? undefined)
