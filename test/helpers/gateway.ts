@@ -51,6 +51,36 @@ ${acmeClients.replace(/^/gm, '      ')}
 `
 }
 
+/**
+ * A config of `count` tenants `t0`..`tN` (keys `env.T<i>_KEY`, see `tenantKeys`), each with one
+ * client `main` of Nova Micro on the emulator, its limits `limitsOf(i)` and `clientMore` YAML, all
+ * counted on the Redis `redis` describes (YAML under `server.redis`).
+ */
+export function redisTenantsYaml(count: number, redis: string, limitsOf: (i: number) => string, clientMore: readonly string[] = []): string {
+  const tenants = Array.from({ length: count }, (_, i) =>
+    [
+      `  t${i}:`,
+      `    api_keys: [env.T${i}_KEY]`,
+      `    limits: ${limitsOf(i)}`,
+      '    clients:',
+      '      main:',
+      '        model: amazon.nova-micro-v1:0',
+      '        region: us-east-1',
+      '        endpoint: env.EMULATOR_URL',
+      '        access_key_id: env.EMU_AKID',
+      '        secret_access_key: env.EMU_SECRET',
+      '        max_retries: 0',
+      ...clientMore.map((line) => `        ${line}`),
+    ].join('\n'),
+  )
+  return `server:\n  redis:\n${redis.replace(/^/gm, '    ')}\ntenants:\n${tenants.join('\n')}\n`
+}
+
+/** The environment of `redisTenantsYaml`'s keys: tenant `t<i>` is called with `tenant-<i>-key`. */
+export function tenantKeys(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`T${i}_KEY`, `tenant-${i}-key`]))
+}
+
 /** A client block pointed at the emulator with the example keys; `more` is extra YAML. */
 export function clientYaml(name: string, more = '', model = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0'): string {
   return `${name}:

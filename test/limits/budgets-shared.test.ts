@@ -5,7 +5,7 @@
 // most the budget plus one call's worst case.
 import t from 'tap'
 import { emulatorFor } from '../helpers/emulator.js'
-import { gatewayFor, type TestGateway } from '../helpers/gateway.js'
+import { gatewayFor, redisTenantsYaml, tenantKeys, type TestGateway } from '../helpers/gateway.js'
 import { TestRedis, TestRedisCluster } from '../helpers/redis.js'
 
 const TENANTS = 6
@@ -17,27 +17,10 @@ const BODY = JSON.stringify({ messages: [{ role: 'user', content: CONTENT }] })
 const WORST_CASE = (Math.ceil(Buffer.byteLength(BODY) / 4) + 10) * 0.01
 
 function yaml(redis: string): string {
-  const tenants = Array.from({ length: TENANTS }, (_, i) =>
-    [
-      `  t${i}:`,
-      `    api_keys: [env.T${i}_KEY]`,
-      `    limits: { usd_per_day: ${BUDGET} }`,
-      '    clients:',
-      '      main:',
-      '        model: amazon.nova-micro-v1:0',
-      '        region: us-east-1',
-      '        endpoint: env.EMULATOR_URL',
-      '        access_key_id: env.EMU_AKID',
-      '        secret_access_key: env.EMU_SECRET',
-      '        max_retries: 0',
-      '        price: { input: 10000, output: 10000 }',
-      '        inference_config: { max_tokens: 10 }',
-    ].join('\n'),
-  )
-  return `server:\n  redis:\n${redis.replace(/^/gm, '    ')}\ntenants:\n${tenants.join('\n')}\n`
+  return redisTenantsYaml(TENANTS, redis, () => `{ usd_per_day: ${BUDGET} }`, ['price: { input: 10000, output: 10000 }', 'inference_config: { max_tokens: 10 }'])
 }
 
-const keys = Object.fromEntries(Array.from({ length: TENANTS }, (_, i) => [`T${i}_KEY`, `tenant-${i}-key`]))
+const keys = tenantKeys(TENANTS)
 
 async function call(base: string, tenant: number): Promise<{ status: number; retryAfter: string | null }> {
   const response = await fetch(`${base}/v1/converse`, { method: 'POST', headers: { authorization: `Bearer tenant-${tenant}-key`, 'content-type': 'application/json' }, body: BODY })

@@ -4,7 +4,7 @@
 // unlimited; as a cluster, every tenant gets exactly its limit, whichever master holds its slot.
 import t from 'tap'
 import { emulatorFor } from '../helpers/emulator.js'
-import { gatewayFor, type TestGateway } from '../helpers/gateway.js'
+import { gatewayFor, redisTenantsYaml, tenantKeys, type TestGateway } from '../helpers/gateway.js'
 import { freePort } from '../helpers/process.js'
 import { TestRedis, TestRedisCluster } from '../helpers/redis.js'
 
@@ -14,25 +14,10 @@ const CALLS = 8
 
 /** The config of TENANTS tenants, each limited to LIMIT requests a minute unless `limits` says otherwise. */
 function yaml(redis: string, limits: Readonly<Record<number, string>> = {}): string {
-  const tenants = Array.from({ length: TENANTS }, (_, i) =>
-    [
-      `  t${i}:`,
-      `    api_keys: [env.T${i}_KEY]`,
-      `    limits: ${limits[i] ?? `{ requests_per_minute: ${LIMIT} }`}`,
-      '    clients:',
-      '      main:',
-      '        model: amazon.nova-micro-v1:0',
-      '        region: us-east-1',
-      '        endpoint: env.EMULATOR_URL',
-      '        access_key_id: env.EMU_AKID',
-      '        secret_access_key: env.EMU_SECRET',
-      '        max_retries: 0',
-    ].join('\n'),
-  )
-  return `server:\n  redis:\n${redis.replace(/^/gm, '    ')}\ntenants:\n${tenants.join('\n')}\n`
+  return redisTenantsYaml(TENANTS, redis, (i) => limits[i] ?? `{ requests_per_minute: ${LIMIT} }`)
 }
 
-const keys = Object.fromEntries(Array.from({ length: TENANTS }, (_, i) => [`T${i}_KEY`, `tenant-${i}-key`]))
+const keys = tenantKeys(TENANTS)
 
 async function call(base: string, tenant: number, content = 'hello'): Promise<number> {
   const response = await fetch(`${base}/v1/converse`, {

@@ -144,8 +144,6 @@ const OPENAI_NAMES: Readonly<Record<string, string>> = {
   stop_sequences: 'stop',
   response_schema: 'response_format',
   request_metadata: 'metadata',
-  parallel_tool_calls: 'parallel_tool_calls',
-  tool_choice: 'tool_choice',
 }
 
 /** A refusal naming the field it is about (`param`, as OpenAI's errors do). */
