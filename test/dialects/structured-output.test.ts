@@ -35,7 +35,6 @@ const yaml = tenantsYaml(
   clientYaml('claude', OPEN, CLAUDE) + clientYaml('nova', OPEN, 'amazon.nova-pro-v1:0') + clientYaml('closed', 'inference_config: { max_tokens: 800 }', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0') + clientYaml('old', OPEN, OLD_CLAUDE),
   'default_client: claude',
 )
-const KEY = { authorization: 'Bearer acme-key', 'content-type': 'application/json' }
 
 const INVOICE = {
   type: 'object',
@@ -110,6 +109,8 @@ t.test('the openai SDK: zodResponseFormat with chat.completions.parse, streamed;
   t.same(final.choices[0]?.message.parsed, message?.parsed, 'the same object, parsed from the stream')
   const jsonMode = await openai.chat.completions.create({ model: 'claude', messages: [{ role: 'user', content: PROMPT }], response_format: { type: 'json_object' } }).catch((e: unknown) => e)
   t.match(jsonMode, { status: 400, param: 'response_format', message: /json_object is not supported by this gateway: Bedrock constrains an answer only to a JSON Schema/ })
+  const old = await openai.chat.completions.parse({ model: 'old', messages: [{ role: 'user', content: PROMPT }], response_format: zodResponseFormat(Invoice, 'invoice') }).catch((e: unknown) => e)
+  t.match(old, { status: 400, type: 'invalid_request_error', message: /output_config\.format: Extra inputs are not permitted/ }, 'Bedrock\'s refusal of a model without the feature, in OpenAI\'s shape')
   const closed = await openai.chat.completions.parse({ model: 'closed', messages: [{ role: 'user', content: PROMPT }], response_format: zodResponseFormat(Invoice, 'invoice') }).catch((e: unknown) => e)
   t.match(closed, { status: 400, message: /client "closed" does not let callers set "response_format"/ })
 })
@@ -160,5 +161,6 @@ t.test('the Anthropic SDK: output_config.format on /v1/messages; refused by a cl
   t.same((lastSent(gw).output_config as { format: unknown }).format, { type: 'json_schema', schema: INVOICE }, 'passed to InvokeModel as it came')
   const closed = await anthropic.messages.create({ model: 'closed', max_tokens: 500, messages: [{ role: 'user', content: PROMPT }], output_config: { format: { type: 'json_schema', schema: INVOICE } } }).catch((e: unknown) => e)
   t.match(closed, { status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: /does not let callers set "output_config.format"/ } } })
-  await fetch(`${gw.url}/v1/converse`, { method: 'POST', headers: KEY, body: '{}' }).then((r) => r.arrayBuffer())
+  const old = await anthropic.messages.create({ model: 'old', max_tokens: 500, messages: [{ role: 'user', content: PROMPT }], output_config: { format: { type: 'json_schema', schema: INVOICE } } }).catch((e: unknown) => e)
+  t.match(old, { status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: /output_config\.format: Extra inputs are not permitted/ } } }, 'in Anthropic\'s shape')
 })

@@ -18,7 +18,7 @@ const CLIENT_MEMBERS: Readonly<Partial<Record<keyof ConverseBody, string>>> = {
   guardrailConfig: 'the guardrail is the client\'s',
   additionalModelRequestFields: 'model-specific fields are the client\'s',
   promptVariables: 'prompt management resources are not served',
-  performanceConfig: 'the client decides latency optimization',
+  performanceConfig: 'latency-optimized inference is not offered yet',
   serviceTier: 'the client decides the service tier',
 }
 
