@@ -4,7 +4,7 @@
 // streamed), the AI SDK's generateObject and streamObject (on Bedrock's route: Claude's
 // output_config and a forced `json` tool for other models; on OpenAI's: json_schema), LangChain's
 // withStructuredOutput (ChatBedrockConverse's tool, ChatOpenAI's json_schema), and the Anthropic
-// SDK's output_config on /v1/messages. A client that does not let callers set a schema refuses it
+// SDK's output_config on /v1/messages, and BAML's openai-generic provider with response_format. A client that does not let callers set a schema refuses it
 // in each dialect's shape, and Bedrock's own refusal of a model without the feature comes back.
 // generateObject and streamObject are deprecated in AI SDK 6 but are what most code in use calls.
 /* eslint-disable @typescript-eslint/no-deprecated */
@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import Anthropic from '@anthropic-ai/sdk'
+import { BamlCtxManager, BamlRuntime, BamlStream } from '@boundaryml/baml'
 import { createAmazonBedrock } from '@ai-sdk/amazon-bedrock'
 import { createOpenAI } from '@ai-sdk/openai'
 import { ChatBedrockConverse } from '@langchain/aws'
@@ -163,4 +164,57 @@ t.test('the Anthropic SDK: output_config.format on /v1/messages; refused by a cl
   t.match(closed, { status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: /does not let callers set "output_config.format"/ } } })
   const old = await anthropic.messages.create({ model: 'old', max_tokens: 500, messages: [{ role: 'user', content: PROMPT }], output_config: { format: { type: 'json_schema', schema: INVOICE } } }).catch((e: unknown) => e)
   t.match(old, { status: 400, error: { type: 'error', error: { type: 'invalid_request_error', message: /output_config\.format: Extra inputs are not permitted/ } } }, 'in Anthropic\'s shape')
+})
+
+// BAML's aws-bedrock provider cannot ask for a schema (its Rust SDK has no outputConfig, and it sends
+// additionalModelRequestFields empty whatever the .baml says); its openai-generic provider passes
+// `response_format` through, so a BAML class comes back under Bedrock's structured output.
+const BAML = `
+client<llm> Gateway {
+  provider openai-generic
+  options {
+    model "claude"
+    base_url env.GATEWAY_URL
+    api_key env.GATEWAY_KEY
+    response_format {
+      type "json_schema"
+      json_schema {
+        name "invoice"
+        schema {
+          type "object"
+          properties {
+            vendor { type "string" }
+            total { type "number" }
+          }
+          required ["vendor", "total"]
+          additionalProperties false
+        }
+      }
+    }
+  }
+}
+class Invoice {
+  vendor string
+  total float
+}
+function ExtractInvoice(text: string) -> Invoice {
+  client Gateway
+  prompt #"{{ _.role("user") }} Extract the invoice: {{ text }} {{ ctx.output_format }}"#
+}
+`
+
+t.test('BAML (openai-generic with response_format): a class, plain and streamed', async (t) => {
+  const gw = await gatewayFor(t, yaml)
+  const env = { GATEWAY_URL: `${gw.url}/v1`, GATEWAY_KEY: 'acme-key', BAML_LOG: 'off' }
+  const runtime = BamlRuntime.fromFiles('baml_src', { 'baml_src/invoice.baml': BAML }, env)
+  const ctx = new BamlCtxManager(runtime)
+  const result = await runtime.callFunction('ExtractInvoice', { text: 'ACME, 3 widgets, 42 EUR' }, ctx.cloneContext(), null, null, [], {}, env)
+  const invoice = result.parsed(false) as { vendor?: unknown; total?: unknown }
+  t.ok(typeof invoice.vendor === 'string' && typeof invoice.total === 'number', JSON.stringify(invoice))
+  t.match(lastSent(gw).outputConfig, { textFormat: { type: 'json_schema', structure: { jsonSchema: { name: 'invoice' } } } }, 'BAML\'s response_format became outputConfig')
+  const raw = runtime.streamFunction('ExtractInvoice', { text: 'ACME, 3 widgets, 42 EUR' }, undefined, ctx.cloneContext(), null, null, [], {}, env)
+  const stream = new BamlStream<unknown, unknown>(raw, (partial) => partial, (final) => final, ctx.cloneContext())
+  let partials = 0
+  for await (const _ of stream) partials++
+  t.same(await stream.getFinalResponse(), invoice, `streamed: ${partials} partial values, then the same class`)
 })
