@@ -3,7 +3,7 @@
 // `outputConfig.effort` (the runtime model's values: low, medium, high, xhigh, max); earlier Claude
 // a thinking budget (`thinking.budget_tokens`, at least 1,024; LiteLLM's budgets: low 1,024, medium
 // 2,048, high 4,096); Nova 2 `reasoningConfig.maxReasoningEffort` (low, medium, high); gpt-oss a flat
-// `reasoning_effort` (low, medium, high). Other models have none. Sources: docs/wire-protocol.md.
+// `reasoning_effort` (low, medium, high). Other models have none. Sources: docs/wire-protocol.md §9.
 import { claudeGeneration, isAnthropicModel } from './anthropic.js'
 import { foundationModelOf } from './model-id.js'
 

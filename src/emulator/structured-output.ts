@@ -3,7 +3,7 @@
 // validator and passes its words through, "The model returned the following errors: ..."):
 // a Claude before 4.5 takes neither a schema nor a strict tool; from 4.5 on, the schema must close
 // every object (`additionalProperties: false`) and may not use the keywords Anthropic's grammar
-// does not compile. Sources: docs/wire-protocol.md (structured output). Other models' limits are
+// does not compile. Sources: docs/wire-protocol.md §9. Other models' limits are
 // not documented: they are not refused here.
 import { claudeGeneration, isAnthropicModel } from '../bedrock/anthropic.js'
 import { MODEL_ERROR_PREFIX } from './anthropic.js'
