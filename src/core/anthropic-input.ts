@@ -10,7 +10,7 @@ import { BEDROCK_ANTHROPIC_VERSION } from '../bedrock/anthropic.js'
 import { UNSUPPORTED_TOOL_MEMBERS } from '../bedrock/anthropic-betas.js'
 import type { ClientPolicy, OverridableField } from '../config/types.js'
 import { GatewayError } from '../errors/catalogue.js'
-import { schemaText } from './converse-input.js'
+import { schemaText } from './caller-options.js'
 import { MIN_THINKING_BUDGET } from '../bedrock/reasoning-effort.js'
 
 /** Anthropic's smallest thinking budget: below it, thinking cannot be kept. */

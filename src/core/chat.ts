@@ -85,3 +85,6 @@ export const chatSchema = strictObject(chatShape, 'the request body must be a JS
 
 export type ChatRequest = z.output<typeof chatSchema>
 export type ChatMessage = z.output<typeof chatMessageSchema>
+
+/** How the caller's dialect names a request field in a refusal (`max_tokens` is Converse's `inferenceConfig.maxTokens`). */
+export type FieldName = (field: string) => string
