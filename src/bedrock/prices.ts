@@ -117,6 +117,11 @@ export function tierPrice(price: Price, tier: string | null): Price {
   return price.tiers?.[tier] ?? scaled(price, TIER_FACTORS[tier])
 }
 
+/** `price` with every tier's price worked out, the stated ones kept: once per config, not per call. */
+export function withTiers(price: Price): Price {
+  return { ...price, tiers: { priority: tierPrice(price, 'priority'), flex: tierPrice(price, 'flex') } }
+}
+
 function scaled(price: Price, by: number): Price {
   const round = (usd: number): number => Math.round(usd * by * 1e6) / 1e6
   return { input: round(price.input), output: round(price.output), cacheRead: round(price.cacheRead), cacheWrite: round(price.cacheWrite), cacheWrite1h: round(price.cacheWrite1h) }

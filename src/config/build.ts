@@ -4,7 +4,7 @@ import { isAnthropicModel } from '../bedrock/anthropic.js'
 import { bedrockBetas, takesSystemTurns } from '../bedrock/anthropic-betas.js'
 import { foundationModelOf } from '../bedrock/model-id.js'
 import { reasoningFormOf, type ReasoningForm } from '../bedrock/reasoning-effort.js'
-import { bedrockPrice, priceOf, type Price } from '../bedrock/prices.js'
+import { bedrockPrice, priceOf, withTiers, type Price } from '../bedrock/prices.js'
 import type { RawPrice, RawTierPrice } from './price-schema.js'
 import { targetName, targetTransport } from './client-schema.js'
 import { DEFAULTS } from './defaults.js'
@@ -60,7 +60,9 @@ function tokenPrice(p: RawTierPrice): Price {
 
 /** A target's price: the client's negotiated one, the config's for its model (as written, or its foundation model), Bedrock's, or none. */
 function targetPrice(model: string, clientPrice: Price | undefined, prices: Prices): Price | null {
-  return clientPrice ?? prices.get(model) ?? prices.get(foundationModelOf(model)) ?? bedrockPrice(model) ?? null
+  const price = clientPrice ?? prices.get(model) ?? prices.get(foundationModelOf(model)) ?? bedrockPrice(model)
+  // Its service tiers' prices too, so a record's cost never works one out.
+  return price === undefined ? null : withTiers(price)
 }
 
 function buildServer(s: RawServerConfig): ServerConfig {

@@ -210,7 +210,15 @@ t.test('allow_s3_locations is off by default, true, false or a list of bucket na
 
 t.test('a price is USD per million tokens of each kind; unset cache prices are the input\'s', (t) => {
   const config = accepts(withClient('price: { input: 1.5, output: 6, cache_read: 0.15 }'))
-  t.same(fastClient(config).targets[0]?.price, { input: 1.5, output: 6, cacheRead: 0.15, cacheWrite: 1.5, cacheWrite1h: 3 })
+  t.same(fastClient(config).targets[0]?.price, {
+    input: 1.5,
+    output: 6,
+    cacheRead: 0.15,
+    cacheWrite: 1.5,
+    cacheWrite1h: 3,
+    // Its service tiers' prices, worked out with the config (priority 1.75 times, flex half).
+    tiers: { priority: { input: 2.625, output: 10.5, cacheRead: 0.2625, cacheWrite: 2.625, cacheWrite1h: 5.25 }, flex: { input: 0.75, output: 3, cacheRead: 0.075, cacheWrite: 0.75, cacheWrite1h: 1.5 } },
+  })
   rejects(t, withClient('price: { input: -1, output: 6 }'), 'tenants.acme.clients.fast.price.input', /must be 0 or more/)
   rejects(t, withClient('price: { input: 1 }'), 'tenants.acme.clients.fast.price.output', /required/)
   rejects(t, withClient('price: { input: 1, output: 2, cache: 3 }'), 'tenants.acme.clients.fast.price.cache', /unknown key/)
