@@ -3,8 +3,8 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify'
 import type { Dialect } from '../dialects/dialect.js'
 import { GatewayError } from '../errors/catalogue.js'
-import { OperatorKeys } from '../tenancy/operators.js'
-import { presentedKey } from '../tenancy/tenants.js'
+import type { TenantConfig } from '../config/types.js'
+import { OPERATOR, presentedKey } from '../tenancy/tenants.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,12 +15,9 @@ declare module 'fastify' {
 
 export function authenticate(auth: Dialect['auth']): onRequestAsyncHookHandler {
   return async function authenticate(request: FastifyRequest): Promise<void> {
-    const key = presentedKey(request.headers)
-    if (key === undefined) throw new GatewayError('authentication_error', auth.missing(request.headers))
-    const tenant = request.server.gateway.tenants.resolve(key)
+    const tenant = request.server.gateway.tenants.resolve(keyOf(request, auth))
     if (tenant === undefined) throw new GatewayError('authentication_error', auth.unknown)
-    request.tenant = tenant
-    if (request.usage !== undefined) request.usage.tenant = tenant.id
+    signIn(request, tenant)
   }
 }
 
@@ -29,18 +26,22 @@ export function authenticate(auth: Dialect['auth']): onRequestAsyncHookHandler {
  * `authenticate` takes it, or an operator's. Only such routes accept an operator key.
  */
 export function authenticateReader(auth: Dialect['auth']): onRequestAsyncHookHandler {
-  const operators = new OperatorKeys()
   return async function authenticateReader(request: FastifyRequest): Promise<void> {
-    const key = presentedKey(request.headers)
-    if (key === undefined) throw new GatewayError('authentication_error', auth.missing(request.headers))
-    const { gateway } = request.server
-    const tenant = gateway.tenants.resolve(key)
-    if (tenant !== undefined) {
-      request.tenant = tenant
-      if (request.usage !== undefined) request.usage.tenant = tenant.id
-      return
-    }
-    if (!operators.matches(gateway.config.server, key)) throw new GatewayError('authentication_error', auth.unknown)
-    request.operator = true
+    const caller = request.server.gateway.tenants.caller(keyOf(request, auth))
+    if (caller === undefined) throw new GatewayError('authentication_error', auth.unknown)
+    if (caller === OPERATOR) request.operator = true
+    else signIn(request, caller)
   }
+}
+
+/** The key the request presents. @throws GatewayError `authentication_error` when it presents none. */
+function keyOf(request: FastifyRequest, auth: Dialect['auth']): string {
+  const key = presentedKey(request.headers)
+  if (key === undefined) throw new GatewayError('authentication_error', auth.missing(request.headers))
+  return key
+}
+
+function signIn(request: FastifyRequest, tenant: TenantConfig): void {
+  request.tenant = tenant
+  if (request.usage !== undefined) request.usage.tenant = tenant.id
 }

@@ -38,55 +38,50 @@ interface CoreOperation<S, A, C extends CallEnvelope> {
   stream(gateway: GatewayState, call: C, emit: Emit): Promise<StreamSummary>
 }
 
+/** What the HTTP edge gives every call, whatever its operation (the envelope's members but the client). */
+type Edge = Omit<CallEnvelope, 'client'>
+
+/** An operation's own members with the edge's set on them (on the same object: one allocation a call). */
+function atEdge<T extends object>(own: T, tenant: TenantConfig, usage: UsageRecord, request: FastifyRequest, reply: FastifyReply): T & Edge {
+  const call = own as T & { -readonly [K in keyof Edge]: Edge[K] }
+  call.tenant = tenant
+  call.usage = usage
+  call.bodyBytes = request.bodyBytes ?? 0
+  call.sealedBody = request.sealedBody
+  call.onCallerGone = callerGone(reply, request.server.gateway.config.server.halfClose)
+  call.setHeaders = headersOn(reply)
+  call.headers = request.headers
+  return call
+}
+
 /** A chat call: Converse or ConverseStream (src/core/call.ts). */
 const CHAT: CoreOperation<CallSpec, CallAnswer, CallRequest> = {
-  call: (spec, tenant, usage, request, reply) => ({
+  call: (spec, tenant, usage, request, reply) => atEdge({
     client: spec.client,
     request: spec.request,
     fieldName: spec.fieldName,
     responseFieldPaths: spec.responseFieldPaths,
-    tenant,
-    usage,
-    bodyBytes: request.bodyBytes ?? 0,
-    sealedBody: request.sealedBody,
-    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
-    setHeaders: headersOn(reply),
-    headers: request.headers,
-  }),
+  }, tenant, usage, request, reply),
   answer: answerCall,
   stream: streamCall,
 }
 
 /** An InvokeModel call for Claude (src/core/invoke.ts). */
 const INVOKE: CoreOperation<InvokeSpec, InvokeAnswer, InvokeRequest> = {
-  call: (spec, tenant, usage, request, reply) => ({
+  call: (spec, tenant, usage, request, reply) => atEdge({
     client: spec.client,
     body: spec.body,
-    tenant,
-    usage,
-    bodyBytes: request.bodyBytes ?? 0,
-    sealedBody: request.sealedBody,
-    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
-    setHeaders: headersOn(reply),
-    headers: request.headers,
-  }),
+  }, tenant, usage, request, reply),
   answer: answerInvoke,
   stream: streamInvoke,
 }
 
 /** Bedrock's CountTokens (src/core/count-tokens.ts): never a stream. */
 const COUNT_TOKENS: CoreOperation<CountSpec, CountTokensAnswer, CountRequest> = {
-  call: (spec, tenant, usage, request, reply) => ({
+  call: (spec, tenant, usage, request, reply) => atEdge({
     client: spec.client,
     input: spec.input,
-    tenant,
-    usage,
-    bodyBytes: request.bodyBytes ?? 0,
-    sealedBody: request.sealedBody,
-    onCallerGone: callerGone(reply, request.server.gateway.config.server.halfClose),
-    setHeaders: headersOn(reply),
-    headers: request.headers,
-  }),
+  }, tenant, usage, request, reply),
   answer: answerCountTokens,
   stream: () => Promise.reject(new Error('CountTokens has no stream')),
 }

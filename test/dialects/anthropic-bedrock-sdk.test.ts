@@ -5,6 +5,7 @@
 // Bedrock's event stream back into Anthropic's server-sent events.
 import { AnthropicBedrock } from '@anthropic-ai/bedrock-sdk'
 import t from 'tap'
+import { readAnthropicStream } from '../helpers/anthropic.js'
 import { clientYaml, gatewayFor, tenantsYaml } from '../helpers/gateway.js'
 
 const CLAUDE = 'us.anthropic.claude-3-5-sonnet-20240620-v1:0'
@@ -16,12 +17,7 @@ t.test('messages.create, plain and streamed, with the gateway key as the Bedrock
   const message = await client.messages.create({ model: 'main', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'hello anthropic sdk' }] })
   t.match(message, { type: 'message', role: 'assistant', content: [{ type: 'text', text: 'hello anthropic sdk' }], stop_reason: 'end_turn', usage: { input_tokens: Number, output_tokens: 3 } })
   const stream = await client.messages.create({ model: CLAUDE, max_tokens: 100, messages: [{ role: 'user', content: 'one two three' }], stream: true })
-  const types: string[] = []
-  let text = ''
-  for await (const event of stream) {
-    types.push(event.type)
-    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text
-  }
+  const { types, text } = await readAnthropicStream(stream)
   t.equal(text, 'one two three')
   t.same(types, ['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'])
   const paths = gw.emulator.recorder.requests.map((r) => r.operation)
@@ -53,7 +49,6 @@ t.test('a quiet model\'s keep-alive frames do not break the SDK\'s stream (Claud
   const gw = await gatewayFor(t, yaml)
   const client = new AnthropicBedrock({ baseURL: gw.url, awsRegion: 'us-east-1', skipAuth: true, defaultHeaders: { authorization: 'Bearer acme-key' }, maxRetries: 0 })
   const stream = await client.messages.create({ model: 'main', max_tokens: 100, stream: true, messages: [{ role: 'user', content: '[emulator:echo ttft_ms=900] after a pause' }] })
-  let text = ''
-  for await (const event of stream) if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text
+  const { text } = await readAnthropicStream(stream)
   t.equal(text, 'after a pause', 'every event through, after four keep-alive frames (heartbeat 200 ms, first token at 900)')
 })

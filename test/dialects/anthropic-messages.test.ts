@@ -5,6 +5,7 @@
 // back in Anthropic's shapes, and the usage record says who called what.
 import Anthropic from '@anthropic-ai/sdk'
 import t from 'tap'
+import { readAnthropicStream } from '../helpers/anthropic.js'
 import { clientYaml, gatewayFor, tenantsYaml } from '../helpers/gateway.js'
 
 const SONNET = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0'
@@ -28,12 +29,7 @@ t.test('messages.create, plain and streamed, named by an alias; the record says 
   t.equal((upstream?.body as { anthropic_version?: string }).anthropic_version, 'bedrock-2023-05-31')
 
   const stream = await client.messages.create({ model: 'sonnet', max_tokens: 100, messages: [{ role: 'user', content: 'one two three' }], stream: true })
-  const types: string[] = []
-  let text = ''
-  for await (const event of stream) {
-    types.push(event.type)
-    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') text += event.delta.text
-  }
+  const { types, text } = await readAnthropicStream(stream)
   t.equal(text, 'one two three')
   t.same(types, ['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop'])
   t.equal(gw.emulator.recorder.requests[1]?.operation, 'invoke-stream')

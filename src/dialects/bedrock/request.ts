@@ -6,6 +6,7 @@ import type { z } from 'zod'
 import { converseRequestBodySchema, converseStreamRequestBodySchema } from '../../bedrock/converse-schema.js'
 import type { ClientConfig, TenantConfig } from '../../config/types.js'
 import { clientNames, findClient, quotedModel } from '../../tenancy/client-lookup.js'
+import { isRecord } from '../../config/primitives.js'
 import { GatewayError } from '../../errors/catalogue.js'
 import type { ChatRequest, ResponseSchema } from '../../core/chat.js'
 import { REASONING_EFFORTS } from '../../bedrock/reasoning-effort.js'
@@ -115,9 +116,6 @@ function parseSchema(text: string, member: string): Record<string, unknown> {
   return schema
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** Converse's name for a core request field, so a refusal names what the caller sent. */
 export const converseName = (field: string): string => CONVERSE_NAMES[field] ?? field
